@@ -1,0 +1,32 @@
+"""Adapter plug-ins, found through the `tuiot.adapters` entry-point group.
+
+The built-in vendors register exactly as a third-party one would; names are listed
+without importing anything, and one adapter is imported only when a profile needs it.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tuiot.adapters.base import Adapter
+
+GROUP = "tuiot.adapters"
+
+
+def adapter_names() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=GROUP))
+
+
+def load_adapter(vendor: str) -> type[Adapter]:
+    from tuiot.adapters.base import NotSupported
+
+    eps = [ep for ep in entry_points(group=GROUP) if ep.name == vendor]
+    if not eps:
+        raise NotSupported(f"no adapter for vendor '{vendor}' (installed: {', '.join(adapter_names()) or 'none'})")
+    try:
+        cls = eps[0].load()
+    except Exception as e:  # a broken plug-in must not take the console down
+        raise NotSupported(f"adapter '{vendor}' failed to load: {type(e).__name__}: {e}") from None
+    return cls

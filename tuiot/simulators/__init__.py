@@ -1,0 +1,20 @@
+"""Vendor simulators: real ASGI apps over one seeded synthetic world (`fleet.py`).
+
+Each vendor module exposes `DEMO_SECRET`, `create_app(world, *, faults=None,
+secret=DEMO_SECRET, **options)` and `demo_profile(name) -> dict` (the non-secret
+profile fields the demo connects with). Simulators never import adapters: they meet
+only over HTTP, as a real cloud and a real client do.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+SIMULATORS = ("teamviewer", "thingsee", "murano", "thingspro")
+
+
+def simulator_module(vendor: str) -> ModuleType:
+    if vendor not in SIMULATORS:
+        raise ValueError(f"no simulator for '{vendor}' (known: {', '.join(SIMULATORS)})")
+    return importlib.import_module(f"tuiot.simulators.{vendor}")
