@@ -1,0 +1,163 @@
+"""`tuiot`: the console, and its headless twin for scripts and jump hosts.
+
+`tuiot` alone opens the console (on the configured profiles, or `--demo`); every
+sub-command answers in the shell through the same adapters. Failures are one line on
+stderr and a non-zero exit; a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+from typing import Sequence
+
+from tuiot import __version__
+
+# Sub-command modules, each with `register(sub)` and `async run(args, ctx)`.
+COMMAND_MODULES = (
+    "tuiot.commands.auth",
+    "tuiot.commands.profile",
+    "tuiot.commands.reads",
+    "tuiot.commands.simulate",
+    "tuiot.commands.thing",
+    "tuiot.commands.identity",
+    "tuiot.commands.tag",
+    "tuiot.commands.watch",
+    "tuiot.commands.bench",
+    "tuiot.commands.screenshots",
+)
+
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_VENDOR = 4
+EXIT_UNAVAILABLE = 5
+
+
+def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Options that work before or after the sub-command (`tuiot --demo tree ...`)."""
+    d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
+    p.add_argument("--config", metavar="PATH", default=d(None), help="config file (default: platform config dir, or TUIOT_CONFIG)")
+    p.add_argument("--read-only", action="store_true", default=d(False), help="refuse every write")
+    p.add_argument("--demo", action="store_true", default=d(False), help="use the built-in demo fleet (four simulators in process)")
+    p.add_argument("--devices", type=_positive_int, default=d(400), metavar="N", help="demo fleet size (default 400)")
+    p.add_argument("--seed", type=int, default=d(7), metavar="N", help="demo fleet seed (default 7)")
+    p.add_argument("--offline", action="store_true", default=d(False), help="answer from the last snapshot, no network")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tuiot",
+        description="A keyboard-first console for IoT fleets (TeamViewer IoT, Thingsee, Murano, ThingsPro Edge).",
+        epilog="Run `tuiot` to open the console, `tuiot --demo` to try it on a simulated fleet.",
+    )
+    parser.add_argument("--version", action="version", version=f"tuiot {__version__}")
+    _global_options(parser, suppress=False)
+    parser.add_argument("--low-bandwidth", action="store_true", help="slow link: fewer frames, less polling, no animation")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parent = argparse.ArgumentParser(add_help=False)
+    _global_options(parent, suppress=True)
+    sub.parent_options = parent  # type: ignore[attr-defined]  # modules pass it as parents=[...]
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as e:
+            # A command whose module is absent must not take the others down.
+            if e.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _console(args)
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        print("tuiot: interrupted", file=sys.stderr)
+        return 130
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from tuiot.cli_context import CliContext
+
+    ctx = CliContext(args)
+    try:
+        return int(await args.run(args, ctx) or 0)
+    except Exception as e:  # every failure becomes one line; see _exit_code
+        code, message = _describe(e)
+        print(f"tuiot: {message}", file=sys.stderr)
+        return code
+    finally:
+        await ctx.aclose()
+
+
+def _describe(e: BaseException) -> tuple[int, str]:
+    from tuiot.adapters.base import AdapterError, AuthError, InvalidRequest, NotFound, NotSupported, RateLimited, Unavailable
+    from tuiot.cli_context import CliError
+    from tuiot.config import ConfigError
+    from tuiot.credentials import CredentialError
+
+    if isinstance(e, CliError):
+        return e.code, str(e)
+    if isinstance(e, ConfigError):
+        return EXIT_USAGE, f"config: {e}"
+    if isinstance(e, (CredentialError, AuthError)):
+        return EXIT_AUTH, str(e)
+    if isinstance(e, (Unavailable, RateLimited)):
+        return EXIT_UNAVAILABLE, str(e)
+    if isinstance(e, (InvalidRequest, NotSupported, NotFound)):
+        return EXIT_USAGE, str(e)
+    if isinstance(e, AdapterError):
+        return EXIT_VENDOR, str(e)
+    if isinstance(e, ValueError):
+        return EXIT_USAGE, str(e)
+    # Unexpected: still one line, with the type so a bug report is useful.
+    return 1, f"internal error ({type(e).__name__}): {e}"
+
+
+def _console(args: argparse.Namespace) -> int:
+    from tuiot.config import ConfigError, load_config
+
+    try:
+        if args.demo:
+            from tuiot.simulators.demo import build_demo
+
+            demo = build_demo(devices=args.devices, seed=args.seed)
+            from tuiot.config import Config
+
+            config = Config(profiles={p.name: p for p in demo.profiles})
+        else:
+            demo = None
+            config = load_config(args.config)
+    except (ConfigError, ValueError) as e:
+        print(f"tuiot: config: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not sys.stdout.isatty() and not os.environ.get("TUIOT_FORCE_CONSOLE"):
+        print("tuiot: the console needs a terminal; for scripts use a sub-command (tuiot --help)", file=sys.stderr)
+        return EXIT_USAGE
+    from tuiot.ui.app import run_console
+
+    return run_console(
+        config=config, demo=demo, read_only=args.read_only, offline=args.offline, low_bandwidth=args.low_bandwidth
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""The headless reads: tree, latest, history, alarms, rules, identities; and alarm close.
+
+Same adapters as the console; rows use the domain's field names so scripts can rely
+on them (DESIGN §6). `--offline` answers from the last snapshot the console or a
+previous command saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tuiot.cli_context import CliContext, CliError
+from tuiot.domain import Aggregate, AlarmStatus, Node, Reading, now_utc
+from tuiot.output import FORMATS
+from tuiot.timespec import parse_duration, parse_instant
+
+TREE_COLUMNS = ["ref", "kind", "name", "id", "parent", "online", "severity", "unit"]
+LATEST_COLUMNS = ["metric", "value", "unit", "ts"]
+HISTORY_COLUMNS = ["ts", "value", "min", "max", "avg", "count"]
+ALARM_COLUMNS = ["id", "severity", "status", "device", "metric", "description", "opened_at", "closed_at", "origin"]
+RULE_COLUMNS = ["id", "name", "enabled", "kind", "sources", "thresholds", "origin"]
+IDENTITY_COLUMNS = ["identity", "status", "online", "lastseen", "lastip", "group", "tags", "state"]
+
+# What the 80-column table shows; JSON and CSV carry every column above.
+TABLE_COLUMNS = {
+    "tree": ["kind", "name", "id", "online", "severity", "unit"],
+    "latest": ["metric", "value", "unit", "ts"],
+    "history": ["ts", "value", "min", "max", "count"],
+    "alarms": ["severity", "status", "device", "description", "opened_at", "id"],
+    "rules": ["name", "enabled", "kind", "thresholds", "id"],
+    "identities": ["identity", "status", "online", "lastseen", "group", "tags"],
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    common = sub.parent_options
+
+    def reader(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, parents=[common])
+        p.add_argument("--profile", required=True, metavar="NAME")
+        p.add_argument("--format", choices=FORMATS, default="table")
+        return p
+
+    p = reader("tree", "groups, devices, sensors and metrics of a profile")
+    p.add_argument("--depth", choices=("device", "metric"), default="metric", help="stop at devices (faster)")
+    p.set_defaults(run=tree)
+
+    p = reader("latest", "newest value of every metric (or of one device)")
+    p.add_argument("--device", metavar="ID", help="only this device (id or ref)")
+    p.set_defaults(run=latest)
+
+    p = reader("history", "readings of one metric over a window")
+    p.add_argument("metric", help="metric id as printed by `tuiot tree` (or its ref)")
+    p.add_argument("--since", default=None, help="window ending now, e.g. 1h, 24h, 7d (default 1h)")
+    p.add_argument("--from", dest="start", default=None, help="window start (ISO 8601, epoch, or 2h for 2 hours ago)")
+    p.add_argument("--to", dest="end", default=None, help="window end (default now)")
+    p.add_argument("--agg", choices=[a.value for a in Aggregate], default=None, help="aggregate per bucket")
+    p.add_argument("--every", default=None, help="bucket size with --agg, e.g. 5m (default: about 60 buckets)")
+    p.set_defaults(run=history)
+
+    p = reader("alarms", "open and recently closed alarms")
+    p.add_argument("--status", choices=("open", "closed", "all"), default="all")
+    p.add_argument("--since", default="7d", help="closed alarms opened within this window (default 7d)")
+    p.set_defaults(run=alarms)
+
+    p = sub.add_parser("alarm", help="act on one alarm", parents=[common])
+    ps = p.add_subparsers(dest="alarm_action", metavar="ACTION", required=True)
+    close = ps.add_parser("close", help="close an alarm where the vendor allows", parents=[common])
+    close.add_argument("--profile", required=True, metavar="NAME")
+    close.add_argument("id")
+    close.add_argument("--yes", action="store_true", help="do not ask")
+    p.set_defaults(run=alarm_close)
+
+    p = sub.add_parser("rules", help="list a profile's rules, or validate a condition", parents=[common])
+    p.add_argument("action", nargs="?", choices=("list", "validate"), default="list")
+    p.add_argument("expr", nargs="?", help="with validate: the condition, e.g. 'metric > 30 && metric < 90'")
+    p.add_argument("--profile", metavar="NAME")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(run=rules)
+
+    p = reader("identities", "identities with status, online, last seen, tags")
+    p.add_argument("--status", action="append", default=None, help="filter by status (repeatable)")
+    p.add_argument("--match", default=None, metavar="REGEX", help="identity matches this regex")
+    p.add_argument("--tag", action="append", default=None, metavar="NAME=VALUE", help="tag filter (repeatable)")
+    p.set_defaults(run=identities)
+
+
+def _columns(args: argparse.Namespace, command: str, full: list[str]) -> list[str]:
+    return TABLE_COLUMNS[command] if args.format == "table" else full
+
+
+def _short(ref: str | None, profile: str) -> str | None:
+    """In a table, `TeamViewer/metric/123:abc` reads better as `123:abc`."""
+    if ref is None:
+        return None
+    parts = ref.split("/", 2)
+    return parts[2] if len(parts) == 3 and parts[0] == profile else ref
+
+
+# ---- tree ---------------------------------------------------------------------------
+
+
+def node_row(n: Node) -> dict[str, Any]:
+    row = n.model_dump(mode="json")
+    row["ref"] = n.ref
+    return row
+
+
+async def tree(args: argparse.Namespace, ctx: CliContext) -> int:
+    adapter = await ctx.adapter(args.profile)
+    nodes = await adapter.tree(depth=args.depth)
+    rows = [node_row(n) for n in nodes]
+    if args.format == "table":
+        depth_of: dict[str, int] = {}
+        for n, row in zip(nodes, rows):
+            d = depth_of.get(n.parent, -1) + 1 if n.parent else 0
+            depth_of[n.ref] = d
+            row["name"] = "  " * d + n.name
+    ctx.emit(rows, args.format, _columns(args, "tree", TREE_COLUMNS))
+    return 0
+
+
+# ---- latest --------------------------------------------------------------------------
+
+
+def reading_row(r: Reading) -> dict[str, Any]:
+    return r.model_dump(mode="json")
+
+
+async def latest(args: argparse.Namespace, ctx: CliContext) -> int:
+    adapter = await ctx.adapter(args.profile)
+    refs = None
+    if args.device:
+        refs = [args.device if args.device.startswith(f"{adapter.name}/") else adapter.ref("device", args.device)]
+    readings = await adapter.latest(refs)
+    readings.sort(key=lambda r: r.metric)
+    rows = [reading_row(r) for r in readings]
+    if args.format == "table":
+        for row in rows:
+            row["metric"] = _short(row["metric"], adapter.name)
+    ctx.emit(rows, args.format, _columns(args, "latest", LATEST_COLUMNS))
+    return 0
+
+
+# ---- history -------------------------------------------------------------------------
+
+
+def _window(args: argparse.Namespace) -> tuple[datetime, datetime]:
+    now = now_utc()
+    if args.since and (args.start or args.end):
+        raise CliError("use either --since or --from/--to, not both")
+    end = parse_instant(args.end, now) if args.end else now
+    if args.start:
+        start = parse_instant(args.start, now)
+    else:
+        start = end - parse_duration(args.since or "1h")
+    if start >= end:
+        raise CliError("the window is empty: --from must be before --to")
+    return start, end
+
+
+def _nice_bucket(window: timedelta, buckets: int = 60) -> timedelta:
+    target = window.total_seconds() / buckets
+    for s in (60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400):
+        if s >= target:
+            return timedelta(seconds=s)
+    return timedelta(days=1)
+
+
+async def history(args: argparse.Namespace, ctx: CliContext) -> int:
+    start, end = _window(args)
+    aggregate = Aggregate(args.agg) if args.agg else None
+    if args.every and not aggregate:
+        raise CliError("--every needs --agg (avg, min, max, count, ...)")
+    bucket = parse_duration(args.every) if args.every else (_nice_bucket(end - start) if aggregate else None)
+    adapter = await ctx.adapter(args.profile)
+    series = await adapter.history(args.metric, start, end, aggregate=aggregate, bucket=bucket)
+    rows = [p.model_dump(mode="json") for p in series.points]
+    for row in rows:
+        row["metric"] = series.metric
+        row["unit"] = series.unit
+    columns = HISTORY_COLUMNS if aggregate else ["ts", "value"]
+    if args.format != "table":
+        columns = ["metric", *columns, "unit"]
+    ctx.emit(rows, args.format, columns)
+    return 0
+
+
+# ---- alarms --------------------------------------------------------------------------
+
+
+async def alarms(args: argparse.Namespace, ctx: CliContext) -> int:
+    adapter = await ctx.adapter(args.profile)
+    since = now_utc() - parse_duration(args.since)
+    status = None if args.status == "all" else AlarmStatus(args.status)
+    items = await adapter.alarms(status=status, since=since)
+    items.sort(key=lambda a: a.opened_at, reverse=True)
+    rows = [a.model_dump(mode="json") for a in items]
+    if args.format == "table":
+        for row in rows:
+            row["device"] = _short(row["device"], adapter.name)
+            row["metric"] = _short(row["metric"], adapter.name)
+    ctx.emit(rows, args.format, _columns(args, "alarms", ALARM_COLUMNS))
+    return 0
+
+
+async def alarm_close(args: argparse.Namespace, ctx: CliContext) -> int:
+    ctx.check_writable(args.profile)
+    adapter = await ctx.adapter(args.profile)
+    if not ctx.confirm(f"Close alarm {args.id} on '{args.profile}'?", args.yes):
+        ctx.say("not closed")
+        return 1
+    await adapter.close_alarm(args.id)
+    ctx.say(f"closed alarm {args.id} on '{args.profile}'")
+    return 0
+
+
+# ---- rules ---------------------------------------------------------------------------
+
+
+def rule_row(rule: Any) -> dict[str, Any]:
+    row = rule.model_dump(mode="json")
+    row["thresholds"] = [f"{t['condition']} → {t['severity']} ×{t['checks']}" for t in row["thresholds"]]
+    return row
+
+
+async def rules(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.action == "validate":
+        if args.expr is None:
+            raise CliError("rules validate needs a condition, e.g. tuiot rules validate 'metric > 30'")
+        from tuiot.fleet.condition import ConditionError, parse
+
+        try:
+            parse(args.expr)
+        except ConditionError as e:
+            raise CliError(f"invalid condition: {e}", code=1) from None
+        ctx.say("ok")
+        return 0
+    if not args.profile:
+        raise CliError("rules needs --profile NAME")
+    adapter = await ctx.adapter(args.profile)
+    items = await adapter.rules()
+    rows = [rule_row(r) for r in items]
+    if args.format == "table":
+        for row in rows:
+            row["thresholds"] = "; ".join(row["thresholds"])
+    ctx.emit(rows, args.format, _columns(args, "rules", RULE_COLUMNS))
+    return 0
+
+
+# ---- identities ----------------------------------------------------------------------
+
+
+async def identities(args: argparse.Namespace, ctx: CliContext) -> int:
+    tags: dict[str, str] = {}
+    for t in args.tag or []:
+        name, sep, value = t.partition("=")
+        if not sep or not name:
+            raise CliError(f"--tag takes NAME=VALUE, got '{t}'")
+        tags[name] = value
+    if args.match:
+        import re
+
+        try:
+            re.compile(args.match)
+        except re.error as e:
+            raise CliError(f"--match is not a valid regex: {e}") from None
+    adapter = await ctx.adapter(args.profile)
+    items = await adapter.identities(status=args.status, match=args.match, tags=tags or None)
+    rows = [i.model_dump(mode="json") for i in items]
+    ctx.emit(rows, args.format, _columns(args, "identities", IDENTITY_COLUMNS))
+    return 0
