@@ -51,3 +51,17 @@ class MemoryKeyring(KeyringBackend):
         if d.pop(f"{service}:{username}", None) is None:
             raise PasswordDeleteError("not found")
         self._save(d)
+
+
+class PlaintextKeyring(MemoryKeyring):
+    """Stands in for keyrings.alt's plaintext file backend: tuiot must refuse it."""
+
+
+class HangingKeyring(MemoryKeyring):
+    """A Secret Service waiting for an unlock prompt nobody can see (SSH)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        import time
+
+        time.sleep(30)
+        return None

@@ -1,0 +1,91 @@
+"""Config: profiles from TOML, clear errors with file and line, secrets refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tuiot.config import ConfigError, add_profile, env_secret_name, load_config, parse_config, remove_profile
+
+GOOD = """
+# my fleets
+[settings]
+poll_interval = 5
+
+[profiles.plant]
+vendor = "teamviewer"
+base_url = "https://api.teamviewer-iot.com"
+
+[profiles.site-b]
+vendor = "thingspro"
+username = "admin"
+gateways = ["https://10.0.0.5:8443", "https://10.0.0.6:8443"]
+verify = "/etc/ssl/gw-ca.pem"
+"""
+
+
+def test_profiles_parse_with_vendor_fields() -> None:
+    cfg = parse_config(GOOD)
+    assert cfg.settings.poll_interval == 5
+    assert cfg.profile("plant").vendor == "teamviewer"
+    site = cfg.profile("site-b")
+    assert site.urls == ["https://10.0.0.5:8443", "https://10.0.0.6:8443"]
+    assert site.verify == "/etc/ssl/gw-ca.pem"
+
+
+def test_unknown_profile_names_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown profile 'nope'.*plant, site-b"):
+        parse_config(GOOD).profile("nope")
+
+
+def test_secret_in_file_is_refused_with_line() -> None:
+    text = '[profiles.x]\nvendor = "teamviewer"\nbase_url = "https://a"\napi_key = "s3cret"\n'
+    with pytest.raises(ConfigError) as e:
+        parse_config(text, Path("c.toml"))
+    msg = str(e.value)
+    assert "c.toml:1" in msg and "keyring" in msg and "s3cret" not in msg
+
+
+def test_bad_toml_reports_line() -> None:
+    with pytest.raises(ConfigError, match=r"line 2"):
+        parse_config('[profiles.x]\nvendor = \n')
+
+
+def test_unknown_field_and_vendor_reported() -> None:
+    with pytest.raises(ConfigError, match=r"c.toml:3: profile 'y': unknown field 'colour'"):
+        parse_config('\n\n[profiles.y]\nvendor = "murano"\nbase_url = "https://b"\nsolution_id = "s"\ncolour = 1\n', Path("c.toml"))
+    with pytest.raises(ConfigError, match="vendor"):
+        parse_config('[profiles.y]\nvendor = "acme"\nbase_url = "https://b"\n')
+
+
+def test_missing_default_file_is_empty_but_explicit_missing_file_is_an_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("TUIOT_CONFIG")
+    monkeypatch.setattr("tuiot.config.config_dir", lambda: tmp_path / "nowhere")
+    assert load_config().profiles == {}
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_add_and_remove_profile_keep_comments(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD)
+    add_profile(path, "ts", {"vendor": "thingsee", "base_url": "https://x.execute-api.eu-west-1.amazonaws.com/prod/v1", "client_id": "abc"})
+    text = path.read_text()
+    assert "# my fleets" in text
+    assert load_config(path).profile("ts").client_id == "abc"
+    remove_profile(path, "ts")
+    assert "ts" not in load_config(path).profiles
+    assert "# my fleets" in path.read_text()
+
+
+def test_add_profile_validates_before_writing(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD)
+    with pytest.raises(ConfigError):
+        add_profile(path, "bad", {"vendor": "murano", "base_url": "https://b"})  # no solution_id
+    assert path.read_text() == GOOD
+
+
+def test_env_secret_name() -> None:
+    assert env_secret_name("site-b.1") == "TUIOT_SECRET_SITE_B_1"

@@ -1,0 +1,139 @@
+"""The shared HTTP client: retries, Retry-After, typed errors, tolerant parsing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from tuiot.adapters.base import (
+    AuthError,
+    HttpClient,
+    HttpSettings,
+    RateLimited,
+    Unavailable,
+    VendorError,
+    from_epoch,
+    from_epoch_guess,
+    number,
+    parse_time,
+    pick,
+)
+
+FAST = HttpSettings(backoff=0.001, retries=2, deadline=5)
+
+
+def client(handler, **kw) -> HttpClient:
+    return HttpClient("http://sim", settings=kw.pop("settings", FAST), transport=httpx.MockTransport(handler), **kw)
+
+
+async def test_429_with_retry_after_then_success() -> None:
+    calls = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(req)
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"Retry-After": "0"})
+        return httpx.Response(200, json={"data": [1]})
+
+    c = client(handler)
+    assert await c.get("/x") == {"data": [1]}
+    assert len(calls) == 2 and c.health.state == "ok" and c.health.retries == 1
+
+
+async def test_long_retry_after_is_surfaced_not_slept() -> None:
+    c = client(lambda r: httpx.Response(429, headers={"Retry-After": "3600"}))
+    with pytest.raises(RateLimited, match="retry after 3600 s") as e:
+        await c.get("/x")
+    assert e.value.retry_after == 3600
+
+
+async def test_5xx_retried_then_unavailable() -> None:
+    n = []
+    c = client(lambda r: n.append(1) or httpx.Response(503))
+    with pytest.raises(Unavailable, match="HTTP 503"):
+        await c.get("/x")
+    assert len(n) == 3
+
+
+async def test_post_not_retried_by_default() -> None:
+    n = []
+    c = client(lambda r: n.append(1) or httpx.Response(502))
+    with pytest.raises(Unavailable):
+        await c.post("/x", json_body={})
+    assert len(n) == 1
+
+
+async def test_401_is_auth_error_and_400_uses_vendor_parser() -> None:
+    def parser(resp, body):
+        if isinstance(body, dict) and "error" in body:
+            return VendorError(body["error"]["code"], body["error"]["desc"])
+        return None
+
+    c = client(lambda r: httpx.Response(401, json={"message": "Unauthorized"}), error_parser=parser)
+    with pytest.raises(AuthError, match="credential refused"):
+        await c.get("/x")
+    c = client(lambda r: httpx.Response(400, json={"error": {"code": "11", "desc": "Warn.could not detect any correct action."}}), error_parser=parser)
+    with pytest.raises(VendorError, match="vendor error 11: Warn.could not detect") as e:
+        await c.get("/x")
+    assert e.value.code == "11"
+    # a 200 that carries an error is an error too
+    c = client(lambda r: httpx.Response(200, json={"error": {"code": "3", "desc": "nope"}}), error_parser=parser)
+    with pytest.raises(VendorError, match="nope"):
+        await c.get("/x")
+
+
+async def test_malformed_json_is_a_clear_error() -> None:
+    c = client(lambda r: httpx.Response(200, content=b'{"data": [1,'))
+    with pytest.raises(VendorError, match="malformed JSON"):
+        await c.get("/x")
+
+
+async def test_connect_error_and_deadline() -> None:
+    def refuse(req):
+        raise httpx.ConnectError("Connection refused", request=req)
+
+    c = client(refuse)
+    with pytest.raises(Unavailable, match="cannot connect"):
+        await c.get("/x")
+    assert c.health.state == "offline"
+
+    async def slow(req):
+        await asyncio.sleep(5)
+        return httpx.Response(200, json={})
+
+    c = HttpClient("http://sim", settings=HttpSettings(deadline=0.2, retries=0), transport=httpx.MockTransport(slow))
+    with pytest.raises(Unavailable, match="no answer within 0.2 s"):
+        await c.get("/x")
+
+
+async def test_concurrency_is_bounded() -> None:
+    live, peak = 0, 0
+
+    async def handler(req):
+        nonlocal live, peak
+        live += 1
+        peak = max(peak, live)
+        await asyncio.sleep(0.01)
+        live -= 1
+        return httpx.Response(200, json={})
+
+    c = client(handler, settings=HttpSettings(max_concurrency=3))
+    await asyncio.gather(*(c.get("/x") for _ in range(12)))
+    assert peak <= 3
+
+
+def test_tolerant_parsing() -> None:
+    assert pick({"valueunit": "°C"}, "valueUnit") == "°C"
+    assert pick({"valueUnit": "°C"}, "valueunit", "valueUnit") == "°C"
+    assert number("23.5") == 23.5 and number("12") == 12 and number("abc") == "abc" and number("true") is True
+    t = datetime(2018, 12, 20, 7, 6, 57, 957000, tzinfo=timezone.utc)
+    assert from_epoch(1545289617957, "ms") == t
+    assert from_epoch("1545289617957", "ms") == t
+    assert from_epoch_guess(1545289617957000) == t
+    assert from_epoch_guess(1545289617.957) == t
+    assert parse_time("2019-12-03T07:22:19") == datetime(2019, 12, 3, 7, 22, 19, tzinfo=timezone.utc)
+    assert parse_time("2019-12-03T07:22:19Z").tzinfo is not None

@@ -1,0 +1,55 @@
+"""The headless core never imports Textual; layer contracts hold (import-linter)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True, env=os.environ.copy(),
+    ).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tree", "--help"],
+        ["--demo", "tree", "--profile", "TeamViewer", "--format", "json"],
+        ["--demo", "latest", "--profile", "TeamViewer", "--format", "csv"],
+        ["rules", "validate", "metric > 1"],
+    ],
+)
+def test_headless_commands_never_import_textual(argv: list[str]) -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from tuiot.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    try:\n        main({argv!r})\n    except SystemExit:\n        pass\n"
+    )
+    mods = _modules_after(code)
+    assert not {m for m in mods if m == "textual" or m.startswith(("textual.", "tuiot.ui"))}
+
+
+def test_adapters_and_fleet_do_not_import_textual() -> None:
+    mods = _modules_after("import tuiot.adapters.base, tuiot.config, tuiot.credentials, tuiot.simulators.fleet")
+    assert "textual" not in mods and "rich" not in mods
+
+
+def test_import_contracts() -> None:
+    exe = shutil.which("lint-imports")
+    if exe is None:
+        pytest.skip("import-linter not installed")
+    r = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
