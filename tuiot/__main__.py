@@ -1,0 +1,5 @@
+import sys
+
+from tuiot.cli import main
+
+sys.exit(main())
