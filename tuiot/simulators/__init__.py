@@ -14,6 +14,13 @@ from types import ModuleType
 SIMULATORS = ("teamviewer", "thingsee", "murano", "thingspro")
 
 
+def available() -> tuple[str, ...]:
+    """The vendors whose simulator module is installed."""
+    from importlib.util import find_spec
+
+    return tuple(v for v in SIMULATORS if find_spec(f"tuiot.simulators.{v}") is not None)
+
+
 def simulator_module(vendor: str) -> ModuleType:
     if vendor not in SIMULATORS:
         raise ValueError(f"no simulator for '{vendor}' (known: {', '.join(SIMULATORS)})")

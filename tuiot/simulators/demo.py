@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tuiot.config import Profile
-from tuiot.simulators import SIMULATORS, simulator_module
+from tuiot.simulators import available, simulator_module
 from tuiot.simulators.faults import Faults
 from tuiot.simulators.fleet import World, build_world
 
@@ -56,7 +56,7 @@ def build_demo(
     *,
     epoch: float | None = None,
     faults: dict[str, Faults] | None = None,
-    vendors: tuple[str, ...] = SIMULATORS,
+    vendors: tuple[str, ...] | None = None,
 ) -> Demo:
     """Build the demo fleet; `faults` maps a vendor (or demo profile name) to its faults."""
     world = build_world(devices=devices, seed=seed, epoch=epoch)
@@ -64,7 +64,7 @@ def build_demo(
     profiles: list[Profile] = []
     secrets: dict[str, str] = {}
     faults = faults or {}
-    for vendor in vendors:
+    for vendor in vendors or available():
         mod = simulator_module(vendor)
         name = DEMO_NAMES[vendor]
         vendor_faults = faults.get(vendor) or faults.get(name)
