@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
+from pydantic import SecretStr
 
 from tuiot.adapters.base import (
     Adapter,
@@ -234,6 +235,7 @@ class ThingsProAdapter(Adapter):
                 label = f"{profile.name} gateway {key}"
                 self._gws[key] = _Gateway(full, key, self._client(full, label, PER_GATEWAY_CONCURRENCY), label)
         self._buffer: dict[str, dict[int, Any]] = {}
+        self._secret: SecretStr | None = None
 
     # ---- set-up ----------------------------------------------------------------------------
 
@@ -325,8 +327,11 @@ class ThingsProAdapter(Adapter):
         return {"mx-api-token": gw.token} if gw.static_token else {"Authorization": f"Bearer {gw.token}"}
 
     async def _login(self, gw: _Gateway) -> None:
-        secret = await self.secrets.get(self.name)
-        raw = secret.get_secret_value()
+        # Fetched once and shared: every gateway logs in with the same credential, even
+        # after a refusal made the secret source forget it (so the next session asks again).
+        if self._secret is None:
+            self._secret = await self.secrets.get(self.name)
+        raw = self._secret.get_secret_value()
         if raw.startswith("eyJ") and raw.count(".") == 2:
             gw.token, gw.static_token = raw, True  # an on-device mx-api-token: no login
             return
