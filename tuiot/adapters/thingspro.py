@@ -18,6 +18,7 @@ that says how to trust it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -588,10 +589,12 @@ class ThingsProAdapter(Adapter):
                 names = set(known) if tags is None else {t for t in tags if t in known}
                 if names:
                     targets.setdefault((key, p, s), set()).update(names)
-        out = [
-            _Target(self._gws[k], p, s, tuple(sorted(names, key=list(self._gws[k].catalog[(p, s)]).index)))  # type: ignore[index]
-            for (k, p, s), names in targets.items()
-        ]
+        by_gw: dict[str, list[_Target]] = {}
+        for (k, p, s), names in targets.items():
+            order = list(catalogs[k][(p, s)])
+            by_gw.setdefault(k, []).append(_Target(self._gws[k], p, s, tuple(sorted(names, key=order.index))))
+        # round-robin over gateways, so a bounded gather keeps every gateway busy at once
+        out = [t for group in itertools.zip_longest(*by_gw.values()) for t in group if t is not None]
         return out, errors
 
     def _monitor_path(self, t: _Target) -> str:

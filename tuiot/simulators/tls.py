@@ -107,7 +107,9 @@ def serve_gateways(
     scheme = "https" if tls else "http"
     socks: list[socket.socket] = []
     for k in range(n):
-        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        # proto must be IPPROTO_TCP, or asyncio skips TCP_NODELAY on accepted connections
+        # and every small answer waits ~40 ms for a delayed ACK (Nagle)
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, port + k if port else 0))
         socks.append(s)
