@@ -481,3 +481,17 @@ async def test_stream_falls_back_to_polling(world) -> None:  # type: ignore[no-u
     got = await collect(g.adapter, [ref], 3)
     assert len(got) == 3 and not any("streamInterval" in p for _, _, p in g.transport.calls)
     await g.adapter.aclose()
+
+
+async def test_stream_ends_on_refused_credential(world) -> None:  # type: ignore[no-untyped-def]
+    f = Fleet(world, profile={"live": True})
+    ref = f"plant/group/{f.gateways[0].id}.thingspro.demo|system"
+    await f.adapter.latest([ref])  # catalogue loaded with a good password
+    f.adapter._secret = None  # noqa: SLF001  (the password changes on the gateway side)
+    f.secrets = SecretSource(fixed={"plant": "changed-password"}, use_keyring=False)
+    f.adapter.secrets = f.secrets
+    for gw in f.adapter._gws.values():  # noqa: SLF001
+        gw.token = None
+    with pytest.raises(AuthError):
+        await collect(f.adapter, [ref], 3, timeout=5)
+    await f.adapter.aclose()

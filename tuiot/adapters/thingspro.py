@@ -775,10 +775,15 @@ class ThingsProAdapter(Adapter):
     async def stream(self, refs: Sequence[str] | None = None) -> AsyncIterator[Reading]:
         """Readings as they change: the gateways' streaming monitor when the profile is `live`,
         else (and for sources beyond the per-gateway stream budget) polling every poll_interval.
+
+        Transient failures are retried quietly (the gateway node shows them); a refused
+        credential ends the stream with `AuthError` rather than retrying a bad password.
         """
         self._check_ready()
-        targets, _ = await self._targets(refs)
-        queue: asyncio.Queue[Reading] = asyncio.Queue(maxsize=10_000)
+        targets, errors = await self._targets(refs)
+        if not targets and errors:
+            raise errors[0]
+        queue: asyncio.Queue[Reading | Exception] = asyncio.Queue(maxsize=10_000)
         seen: dict[str, tuple[datetime, Any]] = {}
         streamed: list[_Target] = []
         polled: list[_Target] = []
@@ -790,27 +795,32 @@ class ThingsProAdapter(Adapter):
                 per_gw[t.gw.key] = n + 1
             else:
                 polled.append(t)
-        tasks = [asyncio.create_task(self._pump_stream(t, queue, seen)) for t in streamed]
+        tasks = [asyncio.create_task(_guard(self._pump_stream(t, queue, seen), queue)) for t in streamed]
         if polled:
-            tasks.append(asyncio.create_task(self._pump_poll(polled, queue, seen)))
+            tasks.append(asyncio.create_task(_guard(self._pump_poll(polled, queue, seen), queue)))
         try:
             while True:
-                yield await queue.get()
+                item = await queue.get()
+                if isinstance(item, Exception):
+                    raise item
+                yield item
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _offer(self, r: Reading, queue: asyncio.Queue[Reading], seen: dict[str, tuple[datetime, Any]]) -> None:
+    async def _offer(self, r: Reading, queue: asyncio.Queue[Any], seen: dict[str, tuple[datetime, Any]]) -> None:
         if seen.get(r.metric) == (r.ts, r.value):
             return  # a stream repeats unchanged values every interval
         seen[r.metric] = (r.ts, r.value)
         self._remember(r)
         await queue.put(r)
 
-    async def _pump_poll(self, targets: list[_Target], queue: asyncio.Queue[Reading], seen: dict[str, Any]) -> None:
+    async def _pump_poll(self, targets: list[_Target], queue: asyncio.Queue[Any], seen: dict[str, Any]) -> None:
         while True:
             results = await gather_limited((self._read_source(t) for t in targets), limit=PER_GATEWAY_CONCURRENCY * len(self._gws))
+            if results and all(isinstance(res, AuthError) for res in results):
+                raise results[0]
             for res in results:
                 if isinstance(res, AdapterError):
                     continue
@@ -818,7 +828,7 @@ class ThingsProAdapter(Adapter):
                     await self._offer(r, queue, seen)
             await asyncio.sleep(self.profile.poll_interval)
 
-    async def _pump_stream(self, t: _Target, queue: asyncio.Queue[Reading], seen: dict[str, Any]) -> None:
+    async def _pump_stream(self, t: _Target, queue: asyncio.Queue[Any], seen: dict[str, Any]) -> None:
         delay = self.reconnect_delay
         while True:
             try:
@@ -828,12 +838,14 @@ class ThingsProAdapter(Adapter):
                 # this gateway has no streaming monitor (or refuses the parameters): poll instead
                 await self._pump_poll([t], queue, seen)
                 return
+            except AuthError:
+                raise
             except AdapterError as e:
                 t.gw.failed(e)
                 delay = min(max(delay * 2, self.reconnect_delay), max(self.profile.poll_interval, 1.0) * 3)
             await asyncio.sleep(delay)
 
-    async def _stream_once(self, t: _Target, queue: asyncio.Queue[Reading], seen: dict[str, Any]) -> int:
+    async def _stream_once(self, t: _Target, queue: asyncio.Queue[Any], seen: dict[str, Any]) -> int:
         """One streaming request, read until the gateway ends it; returns how many readings arrived."""
         gw = t.gw
         if gw.streams is None:
@@ -875,6 +887,14 @@ class ThingsProAdapter(Adapter):
             except httpx.TransportError as e:
                 raise Unavailable(f"{gw.label}: live stream dropped ({type(e).__name__})") from None
         return got
+
+
+async def _guard(pump: Any, queue: asyncio.Queue[Any]) -> None:
+    """Run a pump; a failure it cannot handle is handed to the consumer instead of vanishing."""
+    try:
+        await pump
+    except Exception as e:  # noqa: BLE001  (raised again in the consumer)
+        await queue.put(e)
 
 
 # ---- vendor JSON helpers -------------------------------------------------------------------------
