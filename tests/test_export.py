@@ -38,21 +38,65 @@ ROWS = [
         "tags": ["x", 1, None],
         "count": 0,
     },
-    {"id": "a3", "name": "", "severity": AlarmStatus.open, "opened_at": None, "value": None, "online": None,
-     "tags": {}, "count": -7},
+    {
+        "id": "a3",
+        "name": "",
+        "severity": AlarmStatus.open,
+        "opened_at": None,
+        "value": None,
+        "online": None,
+        "tags": {},
+        "count": -7,
+    },
 ]
 # What each row must read back as: CSV gives strings, JSON gives JSON values.
 EXPECT_JSON = [
-    {"id": "a1", "name": 'Pump, "north"\nline 2', "severity": "critical", "opened_at": "2026-11-20T12:30:05.250000Z",
-     "value": 21.5, "online": True, "tags": {"site": ["a", "b"]}, "missing": None, "count": 3},
-    {"id": "a2", "name": "Ventilación °C ✓", "severity": None, "opened_at": "2026-01-02T01:04:05Z",
-     "value": "running", "online": False, "tags": ["x", 1, None], "missing": None, "count": 0},
-    {"id": "a3", "name": "", "severity": "open", "opened_at": None, "value": None, "online": None, "tags": {},
-     "missing": None, "count": -7},
+    {
+        "id": "a1",
+        "name": 'Pump, "north"\nline 2',
+        "severity": "critical",
+        "opened_at": "2026-11-20T12:30:05.250000Z",
+        "value": 21.5,
+        "online": True,
+        "tags": {"site": ["a", "b"]},
+        "missing": None,
+        "count": 3,
+    },
+    {
+        "id": "a2",
+        "name": "Ventilación °C ✓",
+        "severity": None,
+        "opened_at": "2026-01-02T01:04:05Z",
+        "value": "running",
+        "online": False,
+        "tags": ["x", 1, None],
+        "missing": None,
+        "count": 0,
+    },
+    {
+        "id": "a3",
+        "name": "",
+        "severity": "open",
+        "opened_at": None,
+        "value": None,
+        "online": None,
+        "tags": {},
+        "missing": None,
+        "count": -7,
+    },
 ]
 EXPECT_CSV = [
-    ["a1", 'Pump, "north"\nline 2', "critical", "2026-11-20T12:30:05.250000Z", "21.5", "true",
-     '{"site":["a","b"]}', "", "3"],
+    [
+        "a1",
+        'Pump, "north"\nline 2',
+        "critical",
+        "2026-11-20T12:30:05.250000Z",
+        "21.5",
+        "true",
+        '{"site":["a","b"]}',
+        "",
+        "3",
+    ],
     ["a2", "Ventilación °C ✓", "", "2026-01-02T01:04:05Z", "running", "false", '["x",1,null]', "", "0"],
     ["a3", "", "open", "", "", "", "{}", "", "-7"],
 ]
@@ -80,20 +124,27 @@ def test_column_order_is_the_callers():
 
 
 def test_odd_values():
-    rows = [{
-        "nan": float("nan"),
-        "inf": float("inf"),
-        "naive": datetime(2026, 1, 1, 0, 0),
-        "bucket": timedelta(minutes=5),
-        "half": timedelta(seconds=1.5),
-        "model": StateValue(set=1, reported=2.5, ts=T),
-        "big": 2**70,
-    }]
+    rows = [
+        {
+            "nan": float("nan"),
+            "inf": float("inf"),
+            "naive": datetime(2026, 1, 1, 0, 0),
+            "bucket": timedelta(minutes=5),
+            "half": timedelta(seconds=1.5),
+            "model": StateValue(set=1, reported=2.5, ts=T),
+            "big": 2**70,
+        }
+    ]
     cols = list(rows[0])
     [row] = json.loads(to_json(rows, cols))
     assert row == {
-        "nan": None, "inf": None, "naive": "2026-01-01T00:00:00Z", "bucket": 300, "half": 1.5,
-        "model": {"set": 1, "reported": 2.5, "ts": "2026-11-20T12:30:05.250000Z"}, "big": 2**70,
+        "nan": None,
+        "inf": None,
+        "naive": "2026-01-01T00:00:00Z",
+        "bucket": 300,
+        "half": 1.5,
+        "model": {"set": 1, "reported": 2.5, "ts": "2026-11-20T12:30:05.250000Z"},
+        "big": 2**70,
     }
     [_, cells] = list(csv.reader(io.StringIO(to_csv(rows, cols))))
     assert cells[:5] == ["nan", "inf", "2026-01-01T00:00:00Z", "300", "1.5"]
@@ -112,7 +163,9 @@ NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=timezone.utc)
 def test_export_file(tmp_path: Path, fmt: str):
     p = export_file(ROWS, COLUMNS, fmt, tmp_path / "out", "alarms", now=NOW)
     assert p == tmp_path / "out" / f"alarms-20261120T120000Z.{fmt}"
-    assert p.read_bytes().decode("utf-8") == (to_csv(ROWS, COLUMNS) if fmt == "csv" else to_json(ROWS, COLUMNS))
+    assert p.read_bytes().decode("utf-8") == (
+        to_csv(ROWS, COLUMNS) if fmt == "csv" else to_json(ROWS, COLUMNS)
+    )
     # a second export in the same second never replaces the first
     p2 = export_file(ROWS[:1], COLUMNS, fmt, tmp_path / "out", "alarms", now=NOW)
     assert p2.name == f"alarms-20261120T120000Z-2.{fmt}" and p.read_text(encoding="utf-8").count("a2") >= 1

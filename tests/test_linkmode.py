@@ -17,17 +17,33 @@ SSH = {"SSH_CONNECTION": "10.0.0.5 52000 10.0.0.9 22"}
 @pytest.mark.parametrize(
     "env, low, expect",
     [
-        ({}, False, dict(animations=True, smooth_scroll=True, fps=60, poll_factor=1.0, animation_level="full")),
-        (SSH, False, dict(animations=False, smooth_scroll=False, fps=60, poll_factor=1.0, animation_level="none")),
+        (
+            {},
+            False,
+            dict(animations=True, smooth_scroll=True, fps=60, poll_factor=1.0, animation_level="full"),
+        ),
+        (
+            SSH,
+            False,
+            dict(animations=False, smooth_scroll=False, fps=60, poll_factor=1.0, animation_level="none"),
+        ),
         ({"SSH_CLIENT": "10.0.0.5 52000 22"}, False, dict(animations=False, smooth_scroll=False, fps=60)),
         ({"SSH_CONNECTION": ""}, False, dict(animations=True, smooth_scroll=True)),  # empty is unset
         ({}, True, dict(animations=False, smooth_scroll=False, fps=10, poll_factor=3.0, low_bandwidth=True)),
         (SSH, True, dict(animations=False, smooth_scroll=False, fps=10, poll_factor=3.0, ssh=True)),
         ({"TUIOT_LOW_BANDWIDTH": "1"}, False, dict(fps=10, poll_factor=3.0, low_bandwidth=True)),
         # the user's explicit Textual settings win over our defaults
-        ({**SSH, "TEXTUAL_ANIMATIONS": "full"}, False, dict(animations=True, smooth_scroll=False, animation_level="full")),
+        (
+            {**SSH, "TEXTUAL_ANIMATIONS": "full"},
+            False,
+            dict(animations=True, smooth_scroll=False, animation_level="full"),
+        ),
         ({**SSH, "TEXTUAL_ANIMATIONS": "BASIC"}, False, dict(animations=True, animation_level="basic")),
-        ({"TEXTUAL_ANIMATIONS": "none"}, False, dict(animations=False, smooth_scroll=True, animation_level="none")),
+        (
+            {"TEXTUAL_ANIMATIONS": "none"},
+            False,
+            dict(animations=False, smooth_scroll=True, animation_level="none"),
+        ),
         ({**SSH, "TEXTUAL_SMOOTH_SCROLL": "1"}, True, dict(animations=False, smooth_scroll=True, fps=10)),
         ({"TEXTUAL_FPS": "30"}, True, dict(fps=30, poll_factor=3.0)),
         ({"TEXTUAL_FPS": "0"}, False, dict(fps=1)),  # Textual's minimum
@@ -58,7 +74,10 @@ def test_apply_env_sets_only_what_is_missing():
 
     env = {}
     assert apply_env(detect({}, low_bandwidth=True), env) == {
-        "TEXTUAL_ANIMATIONS": "none", "TEXTUAL_SMOOTH_SCROLL": "0", "TEXTUAL_FPS": "10"}
+        "TEXTUAL_ANIMATIONS": "none",
+        "TEXTUAL_SMOOTH_SCROLL": "0",
+        "TEXTUAL_FPS": "10",
+    }
     assert apply_env(detect({}), env := {}) == {} and env == {}
 
 

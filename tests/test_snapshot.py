@@ -135,7 +135,14 @@ def test_default_path_is_in_the_data_dir(tmp_path: Path):
 
 def test_round_trip_every_part(store: SnapshotStore, clock: Clock):
     t_fetch = T0 - timedelta(minutes=5)
-    store.save("tv", nodes=nodes(), readings=readings(), alarms=alarms(), identities=identities("tv"), fetched_at=t_fetch)
+    store.save(
+        "tv",
+        nodes=nodes(),
+        readings=readings(),
+        alarms=alarms(),
+        identities=identities("tv"),
+        fetched_at=t_fetch,
+    )
     clock.now = T0 + timedelta(minutes=1)
     snap = store.load("tv")
     assert snap is not None
@@ -169,8 +176,13 @@ def test_survives_restart(tmp_path: Path, clock: Clock):
 
 
 def test_non_finite_reading_values_round_trip(store: SnapshotStore):
-    store.save("tv", readings=[Reading(metric="tv/metric/x", value=float("nan"), ts=T0),
-                               Reading(metric="tv/metric/y", value=float("-inf"), ts=T0)])
+    store.save(
+        "tv",
+        readings=[
+            Reading(metric="tv/metric/x", value=float("nan"), ts=T0),
+            Reading(metric="tv/metric/y", value=float("-inf"), ts=T0),
+        ],
+    )
     snap = store.load("tv")
     assert snap is not None and snap.readings is not None
     assert math.isnan(snap.readings[0].value) and snap.readings[1].value == float("-inf")
@@ -191,7 +203,9 @@ def test_partial_save_keeps_other_parts(store: SnapshotStore, clock: Clock):
     # an empty list replaces the part; other profiles are untouched
     store.save("tv", alarms=[], readings=readings()[:2], fetched_at=T0)
     snap = store.load("tv")
-    assert snap is not None and snap.alarms == [] and snap.readings == readings()[:2] and snap.nodes == nodes()
+    assert (
+        snap is not None and snap.alarms == [] and snap.readings == readings()[:2] and snap.nodes == nodes()
+    )
     assert store.load("mur").identities == identities()  # type: ignore[union-attr]
     assert store.profiles() == ["mur", "tv"]
     store.forget("tv")
@@ -360,7 +374,11 @@ def test_size_bound(tmp_path: Path, clock: Clock):
     start = T0 - timedelta(days=1)
     for batch in range(20):
         rows = [
-            Reading(metric=f"p/metric/dev{i % 500}:value", value=batch * 1000.0 + i, ts=start + timedelta(seconds=batch * 1000 + i))
+            Reading(
+                metric=f"p/metric/dev{i % 500}:value",
+                value=batch * 1000.0 + i,
+                ts=start + timedelta(seconds=batch * 1000 + i),
+            )
             for i in range(1000)
         ]
         store.append_readings(rows)
@@ -401,12 +419,21 @@ def test_thread_safe(tmp_path: Path, clock: Clock):
 
 def test_save_and_load_big_fleet_fast(tmp_path: Path, clock: Clock):
     fleet = [
-        Node(kind="device", id=f"d{i}", name=f"Device {i}", profile="big", parent="big/group/g", online=i % 7 != 0,
-             attrs={"model": "X1", "serial": f"S{i}", "lastseen": "2026-11-20T11:59:00Z"})
+        Node(
+            kind="device",
+            id=f"d{i}",
+            name=f"Device {i}",
+            profile="big",
+            parent="big/group/g",
+            online=i % 7 != 0,
+            attrs={"model": "X1", "serial": f"S{i}", "lastseen": "2026-11-20T11:59:00Z"},
+        )
         for i in range(25_000)
     ]
     values = [
-        Reading(metric=f"big/metric/d{i // 4}:m{i % 4}", value=i * 0.5, ts=T0 - timedelta(seconds=i), unit="°C")
+        Reading(
+            metric=f"big/metric/d{i // 4}:m{i % 4}", value=i * 0.5, ts=T0 - timedelta(seconds=i), unit="°C"
+        )
         for i in range(100_000)
     ]
     store = SnapshotStore(tmp_path / "s.sqlite", clock=clock)
@@ -440,3 +467,24 @@ def test_unreachable_hint(store: SnapshotStore, clock: Clock):
     assert unreachable_hint(store, "tv") is None
     store.save("tv", nodes=nodes(), fetched_at=T0 - timedelta(hours=2, minutes=5))
     assert unreachable_hint(store, "tv") == "a snapshot from 2 h 5 min ago exists: add --offline to use it"
+
+
+def test_series_and_merge(store: SnapshotStore):
+    from tuiot.domain import Aggregate, Series
+    from tuiot.fleet.snapshot import merge_series
+
+    m = "tp/metric/gw|modbus/plc/temp"
+    store.append_readings(_series(m, T0, 12, step=timedelta(seconds=30)))  # 6 minutes
+    raw = store.series(m, T0, T0 + timedelta(hours=1))
+    assert raw.metric == m and len(raw.points) == 12 and raw.aggregate is None
+    agg = store.series(m, T0, T0 + timedelta(hours=1), aggregate=Aggregate.max, bucket=timedelta(minutes=2))
+    assert agg.aggregate is Aggregate.max and agg.bucket == timedelta(minutes=2)
+    assert sum(p.count or 0 for p in agg.points) == 12 and max(p.value for p in agg.points) == 11.0
+
+    # the vendor only looks back 2 minutes; the buffer supplies the rest, the vendor wins on overlaps
+    vendor = Series(
+        metric=m, points=[Point(ts=T0 + timedelta(seconds=30 * i), value=100.0 + i) for i in range(8, 12)]
+    )
+    merged = merge_series(vendor, raw.points)
+    assert [p.value for p in merged.points] == [float(i) for i in range(8)] + [108.0, 109.0, 110.0, 111.0]
+    assert merge_series(agg, raw.points) is agg

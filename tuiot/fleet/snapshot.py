@@ -22,11 +22,15 @@ Public API
       history points go first; the snapshot parts are never pruned).
     - `history(metric_ref, start=None, end=None, *, limit=None) -> list[Point]`: buffered
       points of one metric with start <= ts <= end, oldest first (`limit` keeps the newest).
+    - `series(metric_ref, start, end, *, aggregate=None, bucket=None) -> Series`: the same
+      points as a domain Series, bucketed client-side (adapters.series.bucketize) when asked.
     - `stats() -> dict`, `close()`; usable as a context manager.
     - `problems: list[str]`: one-line messages for the UI to show (a database moved
       aside, a failed write); `take_problems()` returns and clears them.
 `Snapshot`: profile, nodes, readings, alarms, identities (None = never saved),
     `fetched_at` (part name -> time), `updated_at`, `age`, `age_of(part)`.
+`merge_series(vendor_series, buffered_points) -> Series`: vendor history topped up with
+    buffered points it lacks (for a short vendor look-back window, e.g. ThingsPro).
 `describe_age(delta) -> str`: "40 s", "3 min", "2 h 5 min", "1 d 3 h", "4 d".
 `unreachable_hint(store, profile) -> str | None`: the sentence appended to a one-line
     network error when a snapshot exists.
@@ -58,7 +62,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from tuiot.domain import Alarm, Identity, Node, Point, Reading, Value, now_utc, utc
+from tuiot.domain import Aggregate, Alarm, Identity, Node, Point, Reading, Series, Value, now_utc, utc
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +186,7 @@ def _builder(cls: type[Any], names: tuple[str, ...]) -> Callable[..., Any]:
     """
     fields = cls.__pydantic_fields__
     order = list(fields)
-    rest = order[len(names):]
+    rest = order[len(names) :]
     simple = (
         order[: len(names)] == list(names)
         and not cls.__pydantic_post_init__
@@ -192,7 +196,7 @@ def _builder(cls: type[Any], names: tuple[str, ...]) -> Callable[..., Any]:
         and all(isinstance(fields[n].default, (type(None), bool, int, float, str)) for n in rest)
     )
     if not simple:
-        return lambda *values: cls.model_construct(**dict(zip(names, values)))
+        return lambda *values: cls.model_construct(**dict(zip(names, values, strict=True)))
     defaults = {n: fields[n].default for n in rest}
     fields_set = set(names)
     new = cls.__new__
@@ -200,7 +204,7 @@ def _builder(cls: type[Any], names: tuple[str, ...]) -> Callable[..., Any]:
 
     def make(*values: Any) -> Any:
         m = new(cls)
-        d = dict(zip(names, values))
+        d = dict(zip(names, values, strict=True))
         if defaults:
             d.update(defaults)
         setattr_(m, "__dict__", d)
@@ -388,7 +392,9 @@ class SnapshotStore:
         try:
             self.path.rename(target)
         except OSError as e:
-            self._problem(f"snapshot store {self.path} is {reason} and could not be moved aside: {e.strerror or e}")
+            self._problem(
+                f"snapshot store {self.path} is {reason} and could not be moved aside: {e.strerror or e}"
+            )
             return False
         # The journal files belong to the old database: they travel with it, renamed so
         # SQLite would still pair them if someone opens the copy.
@@ -399,7 +405,9 @@ class SnapshotStore:
                     side.rename(target.with_name(target.name + suffix))
                 except OSError:
                     pass
-        self._problem(f"snapshot store {self.path} was {reason}: moved aside to {target.name}, started a new one")
+        self._problem(
+            f"snapshot store {self.path} was {reason}: moved aside to {target.name}, started a new one"
+        )
         return True
 
     def _run(self, what: str, fn: Callable[[sqlite3.Connection], Any], default: Any) -> Any:
@@ -463,7 +471,8 @@ class SnapshotStore:
                 conn.execute("DELETE FROM readings WHERE profile = ?", (profile,))
                 conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
                 conn.execute(
-                    "INSERT INTO parts(profile, part, fetched_at, count, body) VALUES (?, 'readings', ?, ?, NULL) "
+                    "INSERT INTO parts(profile, part, fetched_at, count, body) "
+                    "VALUES (?, 'readings', ?, ?, NULL) "
                     "ON CONFLICT(profile, part) DO UPDATE SET fetched_at = excluded.fetched_at, "
                     "count = excluded.count, body = NULL",
                     (profile, at, len(rows)),
@@ -476,14 +485,17 @@ class SnapshotStore:
         """Every saved part of `profile`, or None when nothing was ever saved for it."""
         loaded_at = self.clock()
 
-        def read(conn: sqlite3.Connection) -> tuple[list[tuple[str, int, bytes | None]], list[tuple[Any, ...]]]:
+        def read(
+            conn: sqlite3.Connection,
+        ) -> tuple[list[tuple[str, int, bytes | None]], list[tuple[Any, ...]]]:
             conn.execute("BEGIN")  # one consistent view across both tables
             try:
                 parts = conn.execute(
                     "SELECT part, fetched_at, body FROM parts WHERE profile = ?", (profile,)
                 ).fetchall()
                 readings = conn.execute(
-                    "SELECT metric, value, kind, ts, unit FROM readings WHERE profile = ? ORDER BY seq", (profile,)
+                    "SELECT metric, value, kind, ts, unit FROM readings WHERE profile = ? ORDER BY seq",
+                    (profile,),
                 ).fetchall()
             finally:
                 conn.execute("COMMIT")
@@ -596,11 +608,35 @@ class SnapshotStore:
         rows = self._run(f"reading history of {metric_ref}", lambda c: c.execute(sql, args).fetchall(), [])
         return [_make_point(_dt(ts), _decode_value(v, k)) for ts, v, k in rows]
 
+    def series(
+        self,
+        metric_ref: str,
+        start: datetime,
+        end: datetime,
+        *,
+        aggregate: Aggregate | None = None,
+        bucket: timedelta | None = None,
+    ) -> Series:
+        """The buffered points as a domain Series, bucketed client-side when asked."""
+        points = self.history(metric_ref, start, end)
+        if aggregate is not None and bucket is not None:
+            from tuiot.adapters.series import bucketize
+
+            return Series(
+                metric=metric_ref,
+                points=bucketize(points, aggregate, bucket),
+                aggregate=aggregate,
+                bucket=bucket,
+            )
+        return Series(metric=metric_ref, points=points)
+
     def stats(self) -> dict[str, Any]:
         """Sizes for an about/debug view: points, metrics, used and file bytes."""
 
         def read(conn: sqlite3.Connection) -> dict[str, Any]:
-            points, metrics = conn.execute("SELECT coalesce(sum(n), 0), count(*) FROM series WHERE n > 0").fetchone()
+            points, metrics = conn.execute(
+                "SELECT coalesce(sum(n), 0), count(*) FROM series WHERE n > 0"
+            ).fetchone()
             profiles = conn.execute("SELECT count(DISTINCT profile) FROM parts").fetchone()[0]
             return {
                 "path": None if self.in_memory else str(self.path),
@@ -647,7 +683,8 @@ class SnapshotStore:
             excess = (used - 0.9 * self.max_bytes) / used
             k = max(256, int(total * excess))
             conn.execute(
-                "DELETE FROM history WHERE (metric, ts) IN (SELECT metric, ts FROM history ORDER BY ts LIMIT ?)",
+                "DELETE FROM history WHERE (metric, ts) IN "
+                "(SELECT metric, ts FROM history ORDER BY ts LIMIT ?)",
                 (k,),
             )
         conn.execute("DELETE FROM series WHERE n <= 0")
@@ -670,6 +707,23 @@ class SnapshotStore:
             conn.execute("ROLLBACK")
             raise
         self._vacuum(conn)
+
+
+def merge_series(vendor: Series, buffered: Iterable[Point]) -> Series:
+    """Vendor history topped up with buffered points it lacks (the vendor wins on equal times).
+
+    For vendors with a short look-back window (ThingsPro): the buffer fills the time
+    before the window and any gap. An aggregated vendor series is returned unchanged,
+    since raw points cannot be mixed into buckets.
+    """
+    if vendor.aggregate is not None:
+        return vendor
+    seen = {p.ts for p in vendor.points}
+    extra = [p for p in buffered if p.ts not in seen]
+    if not extra:
+        return vendor
+    points = sorted([*vendor.points, *extra], key=lambda p: p.ts)
+    return vendor.model_copy(update={"points": points})
 
 
 # ---- words for the UI and CLI -----------------------------------------------------
