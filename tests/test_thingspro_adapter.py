@@ -495,3 +495,24 @@ async def test_stream_ends_on_refused_credential(world) -> None:  # type: ignore
     with pytest.raises(AuthError):
         await collect(f.adapter, [ref], 3, timeout=5)
     await f.adapter.aclose()
+
+
+async def test_gateway_back_joins_the_stream(world) -> None:  # type: ignore[no-untyped-def]
+    gws = world.gateways_of("thingspro")
+    f = Fleet(world, down=(gws[0].id,))
+    f.adapter.rejoin_interval = 0.05
+    refs = [f"plant/group/{g.id}.thingspro.demo|system" for g in gws[:2]]
+    gen = f.adapter.stream(refs)
+    hosts: set[str] = set()
+    try:
+        async with asyncio.timeout(10):
+            async for r in gen:
+                hosts.add(r.metric.split("/", 2)[2].split("|")[0])
+                if hosts == {f"{gws[1].id}.thingspro.demo"}:
+                    f.router.add(f"{gws[0].id}.thingspro.demo", create_app(world, gateway=gws[0].id, now=NOW))
+                if len(hosts) == 2:
+                    break
+    finally:
+        await gen.aclose()
+    assert hosts == {f"{g.id}.thingspro.demo" for g in gws[:2]}
+    await f.adapter.aclose()

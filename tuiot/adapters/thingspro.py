@@ -226,6 +226,7 @@ class ThingsProAdapter(Adapter):
         super().__init__(profile, secrets, transport=transport)
         self.warnings: list[str] = []
         self.reconnect_delay = min(1.0, profile.poll_interval)
+        self.rejoin_interval = max(profile.poll_interval, 1.0) * 3  # retry a gateway that was away
         self._verify_problem: str | None = None
         self._verify = self._verify_setting()
         self._gws: dict[str, _Gateway] = {}
@@ -547,7 +548,7 @@ class ThingsProAdapter(Adapter):
 
     # ---- latest -----------------------------------------------------------------------------------
 
-    async def _targets(self, refs: Sequence[str] | None) -> tuple[list[_Target], list[AdapterError]]:
+    async def _targets(self, refs: Sequence[str] | None) -> tuple[list[_Target], dict[str, AdapterError]]:
         """Sources to read (with the tags wanted from each) for node refs; None = everything."""
         wanted: dict[tuple[str, str, str], set[str] | None] = {}
         if refs is None:
@@ -570,14 +571,14 @@ class ThingsProAdapter(Adapter):
                     wanted[(gkey, unquote(rest), "")] = None
                 else:
                     wanted[(gkey, "", "")] = None
-        errors: list[AdapterError] = []
+        errors: dict[str, AdapterError] = {}
         catalogs: dict[str, Catalog] = {}
         for key in {k for k, _, _ in wanted}:
             gw = self._gws[key]
             try:
                 catalogs[key] = await self._catalog(gw)
             except AdapterError as e:
-                errors.append(e)
+                errors[key] = e
         targets: dict[tuple[str, str, str], set[str]] = {}
         for (key, prov, src), tags in wanted.items():
             catalog = catalogs.get(key)
@@ -634,7 +635,7 @@ class ThingsProAdapter(Adapter):
         self._check_ready()
         targets, errors = await self._targets(refs)
         if not targets and errors:
-            raise errors[0]
+            raise next(iter(errors.values()))
         limit = PER_GATEWAY_CONCURRENCY * max(1, len(self._gws))
         results = await gather_limited((self._read_source(t) for t in targets), limit=limit)
         readings = [r for res in results if not isinstance(res, AdapterError) for r in res]
@@ -782,22 +783,13 @@ class ThingsProAdapter(Adapter):
         self._check_ready()
         targets, errors = await self._targets(refs)
         if not targets and errors:
-            raise errors[0]
+            raise next(iter(errors.values()))
         queue: asyncio.Queue[Reading | Exception] = asyncio.Queue(maxsize=10_000)
         seen: dict[str, tuple[datetime, Any]] = {}
-        streamed: list[_Target] = []
-        polled: list[_Target] = []
-        per_gw: dict[str, int] = {}
-        for t in targets:
-            n = per_gw.get(t.gw.key, 0)
-            if self.profile.live and n < STREAMS_PER_GATEWAY:
-                streamed.append(t)
-                per_gw[t.gw.key] = n + 1
-            else:
-                polled.append(t)
-        tasks = [asyncio.create_task(_guard(self._pump_stream(t, queue, seen), queue)) for t in streamed]
-        if polled:
-            tasks.append(asyncio.create_task(_guard(self._pump_poll(polled, queue, seen), queue)))
+        tasks: list[asyncio.Task[None]] = []
+        self._start_pumps(targets, queue, seen, tasks)
+        for key in errors:  # unreachable now: join the stream when the gateway is back
+            tasks.append(asyncio.create_task(_guard(self._join_later(key, refs, queue, seen, tasks), queue)))
         try:
             while True:
                 item = await queue.get()
@@ -808,6 +800,34 @@ class ThingsProAdapter(Adapter):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _start_pumps(self, targets: list[_Target], queue: asyncio.Queue[Any], seen: dict[str, Any], tasks: list[asyncio.Task[None]]) -> None:
+        streamed: list[_Target] = []
+        polled: list[_Target] = []
+        per_gw: dict[str, int] = {}
+        for t in targets:
+            n = per_gw.get(t.gw.key, 0)
+            if self.profile.live and n < STREAMS_PER_GATEWAY:
+                streamed.append(t)
+                per_gw[t.gw.key] = n + 1
+            else:
+                polled.append(t)
+        tasks.extend(asyncio.create_task(_guard(self._pump_stream(t, queue, seen), queue)) for t in streamed)
+        if polled:
+            tasks.append(asyncio.create_task(_guard(self._pump_poll(polled, queue, seen), queue)))
+
+    async def _join_later(
+        self, key: str, refs: Sequence[str] | None, queue: asyncio.Queue[Any], seen: dict[str, Any], tasks: list[asyncio.Task[None]]
+    ) -> None:
+        mine = [self.ref("group", key)] if refs is None else [r for r in refs if self._split(r)[1].partition("|")[0] == key]
+        while True:
+            await asyncio.sleep(self.rejoin_interval)
+            targets, errors = await self._targets(mine)
+            if targets:
+                self._start_pumps(targets, queue, seen, tasks)
+                return
+            if errors and all(isinstance(e, AuthError) for e in errors.values()):
+                raise next(iter(errors.values()))
 
     async def _offer(self, r: Reading, queue: asyncio.Queue[Any], seen: dict[str, tuple[datetime, Any]]) -> None:
         if seen.get(r.metric) == (r.ts, r.value):
