@@ -488,3 +488,31 @@ def test_series_and_merge(store: SnapshotStore):
     merged = merge_series(vendor, raw.points)
     assert [p.value for p in merged.points] == [float(i) for i in range(8)] + [108.0, 109.0, 110.0, 111.0]
     assert merge_series(agg, raw.points) is agg
+
+
+def test_store_that_cannot_be_written_is_still_read(tmp_path: Path, clock: Clock, monkeypatch):
+    """A read-only file or a lock held elsewhere skips the upkeep at open, keeps the data."""
+    path = tmp_path / "snapshot.sqlite"
+    with SnapshotStore(path, clock=clock) as s:
+        s.save("tv", nodes=nodes())
+
+    def refuse(self, conn):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(SnapshotStore, "_maintain", refuse)
+    store = SnapshotStore(path, clock=clock)
+    assert store.load("tv").nodes == nodes()  # type: ignore[union-attr]
+    assert not store.in_memory and store.problems == []
+    assert not any(".corrupt-" in p.name for p in tmp_path.iterdir())
+    store.close()
+
+
+def test_a_directory_in_the_way_is_left_alone(tmp_path: Path, clock: Clock):
+    path = tmp_path / "snapshot.sqlite"
+    path.mkdir()
+    (path / "keep.txt").write_text("mine")
+    store = SnapshotStore(path, clock=clock)
+    store.save("tv", nodes=nodes())
+    assert store.in_memory and store.load("tv").nodes == nodes()  # type: ignore[union-attr]
+    assert (path / "keep.txt").read_text() == "mine"
+    assert not any(".corrupt-" in p.name for p in tmp_path.iterdir())

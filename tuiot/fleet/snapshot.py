@@ -290,14 +290,25 @@ class SnapshotStore:
         except OSError as e:
             return self._memory(f"cannot create {self.path.parent}: {e.strerror or e}")
         for attempt in range(2):
-            reason = self._header_problem()
+            try:
+                reason = self._header_problem()
+            except OSError as e:
+                # unreadable (a directory, no permission) is not damage: leave it alone
+                return self._memory(f"cannot read {self.path}: {e.strerror or e}")
             if reason is None:
                 conn: sqlite3.Connection | None = None
                 try:
                     conn = self._connect(str(self.path))
                     self._prepare(conn)
                     self._conn = conn
-                    self._maintain(conn)
+                    try:
+                        self._maintain(conn)
+                    except sqlite3.Error as e:
+                        if _is_corrupt(e):
+                            raise
+                        # e.g. a read-only file or another process holding the lock:
+                        # still readable, so keep it; the bounds apply on the next write
+                        log.info("snapshot store maintenance skipped: %s", e)
                     return conn
                 except _Foreign as e:
                     reason = str(e)
@@ -337,8 +348,6 @@ class SnapshotStore:
                 head = f.read(len(SQLITE_MAGIC))
         except FileNotFoundError:
             return None
-        except OSError as e:
-            return f"unreadable ({e.strerror or e})"
         if head and head != SQLITE_MAGIC:
             return "not an SQLite database"
         return None
@@ -704,7 +713,8 @@ class SnapshotStore:
             self._prune(conn)
             conn.execute("COMMIT")
         except sqlite3.Error:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         self._vacuum(conn)
 
