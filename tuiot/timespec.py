@@ -39,16 +39,3 @@ def parse_instant(text: str, now: datetime | None = None) -> datetime:
     except ValueError:
         raise ValueError(f"'{text}' is not a time (use ISO 8601 like 2026-11-22T08:00, an epoch, or 2h for 2 hours ago)") from None
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-
-
-def describe_age(delta: timedelta) -> str:
-    """A short age: `12 s`, `5 min`, `2 h 5 min`, `3 d`."""
-    s = int(max(0, delta.total_seconds()))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        h, m = divmod(s // 60, 60)
-        return f"{h} h {m} min" if m else f"{h} h"
-    return f"{s // 86400} d"

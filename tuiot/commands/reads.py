@@ -11,6 +11,7 @@ import argparse
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from tuiot.adapters.base import Adapter, Unavailable
 from tuiot.cli_context import CliContext, CliError
 from tuiot.domain import Aggregate, AlarmStatus, Node, Reading, now_utc
 from tuiot.output import FORMATS
@@ -88,7 +89,67 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _columns(args: argparse.Namespace, command: str, full: list[str]) -> list[str]:
-    return TABLE_COLUMNS[command] if args.format == "table" else full
+    if args.format == "table":
+        return TABLE_COLUMNS[command]
+    return [*full, "fetched_at"] if getattr(args, "offline", False) else full
+
+
+# ---- snapshot: last known state for --offline, saved after each good answer ------------
+
+
+def _store() -> Any:
+    from tuiot.fleet.snapshot import SnapshotStore
+
+    return SnapshotStore()
+
+
+async def _online(ctx: CliContext, profile: str, fetch: Any) -> Any:
+    """Run `fetch(adapter)`; if the vendor is unreachable, say whether a snapshot can answer."""
+    adapter: Adapter = await ctx.adapter(profile)
+    try:
+        return adapter, await fetch(adapter)
+    except Unavailable as e:
+        if ctx.demo is None:
+            import asyncio
+
+            from tuiot.fleet.snapshot import unreachable_hint
+
+            hint = await asyncio.to_thread(lambda: unreachable_hint(_store(), profile))
+            if hint:
+                raise Unavailable(f"{e}; {hint}") from None
+        raise
+
+
+async def _save(ctx: CliContext, profile: str, **parts: Any) -> None:
+    """Keep what a command fetched as the profile's last known state (not for the demo)."""
+    if ctx.demo is not None:
+        return
+    import asyncio
+
+    def save() -> None:
+        with _store() as store:
+            store.save(profile, **parts)
+
+    await asyncio.to_thread(save)
+
+
+def _offline(ctx: CliContext, profile: str, part: str) -> tuple[list[Any], str]:
+    """A saved part of the profile's snapshot and when it was fetched (ISO), or a clear error."""
+    from tuiot.fleet.snapshot import SnapshotStore, describe_age
+
+    ctx.profile(profile)  # unknown profiles fail the same way offline
+    import sys
+
+    with SnapshotStore() as store:
+        snap = store.load(profile)
+        for problem in store.take_problems():  # e.g. a damaged file moved aside: never silent
+            print(f"tuiot: warning: {problem}", file=sys.stderr)
+    items = getattr(snap, part, None) if snap else None
+    if snap is None or items is None:
+        raise CliError(f"no snapshot of '{profile}' ({part}) yet: run the command once while online", code=5)
+    at = snap.fetched_at[part]
+    print(f"tuiot: offline: {part} of '{profile}' as fetched {describe_age(now_utc() - at)} ago", file=sys.stderr)
+    return items, at.isoformat().replace("+00:00", "Z")
 
 
 def _short(ref: str | None, profile: str) -> str | None:
@@ -109,9 +170,13 @@ def node_row(n: Node) -> dict[str, Any]:
 
 
 async def tree(args: argparse.Namespace, ctx: CliContext) -> int:
-    adapter = await ctx.adapter(args.profile)
-    nodes = await adapter.tree(depth=args.depth)
-    rows = [node_row(n) for n in nodes]
+    fetched = None
+    if args.offline:
+        nodes, fetched = _offline(ctx, args.profile, "nodes")
+    else:
+        _, nodes = await _online(ctx, args.profile, lambda a: a.tree(depth=args.depth))
+        await _save(ctx, args.profile, nodes=nodes)
+    rows = [{**node_row(n), "fetched_at": fetched} for n in nodes]
     if args.format == "table":
         depth_of: dict[str, int] = {}
         for n, row in zip(nodes, rows):
@@ -130,18 +195,42 @@ def reading_row(r: Reading) -> dict[str, Any]:
 
 
 async def latest(args: argparse.Namespace, ctx: CliContext) -> int:
-    adapter = await ctx.adapter(args.profile)
-    refs = None
+    name = args.profile
+    device_ref = None
     if args.device:
-        refs = [args.device if args.device.startswith(f"{adapter.name}/") else adapter.ref("device", args.device)]
-    readings = await adapter.latest(refs)
-    readings.sort(key=lambda r: r.metric)
-    rows = [reading_row(r) for r in readings]
+        device_ref = args.device if args.device.startswith(f"{name}/") else f"{name}/device/{args.device}"
+    fetched = None
+    if args.offline:
+        readings, fetched = _offline(ctx, name, "readings")
+        if device_ref:
+            nodes = _offline(ctx, name, "nodes")[0] if device_ref else []
+            below = _descendants(nodes, device_ref)
+            readings = [r for r in readings if r.metric in below]
+    else:
+        _, readings = await _online(ctx, name, lambda a: a.latest([device_ref] if device_ref else None))
+        if device_ref is None:
+            await _save(ctx, name, readings=readings)
+    readings = sorted(readings, key=lambda r: r.metric)
+    rows = [{**reading_row(r), "fetched_at": fetched} for r in readings]
     if args.format == "table":
         for row in rows:
-            row["metric"] = _short(row["metric"], adapter.name)
+            row["metric"] = _short(row["metric"], name)
     ctx.emit(rows, args.format, _columns(args, "latest", LATEST_COLUMNS))
     return 0
+
+
+def _descendants(nodes: list[Node], ref: str) -> set[str]:
+    children: dict[str, list[str]] = {}
+    for n in nodes:
+        if n.parent:
+            children.setdefault(n.parent, []).append(n.ref)
+    out: set[str] = set()
+    todo = [ref]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.add(c)
+            todo.append(c)
+    return out
 
 
 # ---- history -------------------------------------------------------------------------
@@ -192,16 +281,24 @@ async def history(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def alarms(args: argparse.Namespace, ctx: CliContext) -> int:
-    adapter = await ctx.adapter(args.profile)
     since = now_utc() - parse_duration(args.since)
     status = None if args.status == "all" else AlarmStatus(args.status)
-    items = await adapter.alarms(status=status, since=since)
-    items.sort(key=lambda a: a.opened_at, reverse=True)
-    rows = [a.model_dump(mode="json") for a in items]
+    fetched = None
+    if args.offline:
+        # the snapshot keeps open alarms: closed ones are history, not state
+        if status is AlarmStatus.closed:
+            raise CliError("the snapshot keeps open alarms only; closed ones need the vendor", code=5)
+        items, fetched = _offline(ctx, args.profile, "alarms")
+    else:
+        _, items = await _online(ctx, args.profile, lambda a: a.alarms(status=status, since=since))
+        if status is not AlarmStatus.closed:
+            await _save(ctx, args.profile, alarms=[a for a in items if a.status is AlarmStatus.open])
+    items = sorted(items, key=lambda a: a.opened_at, reverse=True)
+    rows = [{**a.model_dump(mode="json"), "fetched_at": fetched} for a in items]
     if args.format == "table":
         for row in rows:
-            row["device"] = _short(row["device"], adapter.name)
-            row["metric"] = _short(row["metric"], adapter.name)
+            row["device"] = _short(row["device"], args.profile)
+            row["metric"] = _short(row["metric"], args.profile)
     ctx.emit(rows, args.format, _columns(args, "alarms", ALARM_COLUMNS))
     return 0
 
@@ -267,8 +364,34 @@ async def identities(args: argparse.Namespace, ctx: CliContext) -> int:
             re.compile(args.match)
         except re.error as e:
             raise CliError(f"--match is not a valid regex: {e}") from None
-    adapter = await ctx.adapter(args.profile)
-    items = await adapter.identities(status=args.status, match=args.match, tags=tags or None)
-    rows = [i.model_dump(mode="json") for i in items]
+    fetched = None
+    if args.offline:
+        items, fetched = _offline(ctx, args.profile, "identities")
+        items = _filter_identities(items, args.status, args.match, tags)
+    else:
+        _, items = await _online(
+            ctx, args.profile, lambda a: a.identities(status=args.status, match=args.match, tags=tags or None)
+        )
+        if not (args.status or args.match or tags):
+            await _save(ctx, args.profile, identities=items)
+    rows = [{**i.model_dump(mode="json"), "fetched_at": fetched} for i in items]
     ctx.emit(rows, args.format, _columns(args, "identities", IDENTITY_COLUMNS))
     return 0
+
+
+def _filter_identities(items: list[Any], status: list[str] | None, match: str | None, tags: dict[str, str]) -> list[Any]:
+    """The vendor's filters, applied to a snapshot the same way."""
+    import re
+
+    pattern = re.compile(match) if match else None
+    out = []
+    for i in items:
+        st = getattr(i.status, "value", i.status)
+        if status and st not in status:
+            continue
+        if pattern and not pattern.search(i.identity):
+            continue
+        if any(v not in i.tags.get(k, []) for k, v in tags.items()):
+            continue
+        out.append(i)
+    return out
