@@ -152,10 +152,16 @@ def _console(args: argparse.Namespace) -> int:
     if not sys.stdout.isatty() and not os.environ.get("TUIOT_FORCE_CONSOLE"):
         print("tuiot: the console needs a terminal; for scripts use a sub-command (tuiot --help)", file=sys.stderr)
         return EXIT_USAGE
+    # Textual reads its frame rate and animation settings once, at import: decide first.
+    from tuiot.fleet.linkmode import apply_env, detect
+
+    low_bandwidth = args.low_bandwidth or config.settings.low_bandwidth
+    apply_env(detect(low_bandwidth=low_bandwidth))
+
     from tuiot.ui.app import run_console
 
     return run_console(
-        config=config, demo=demo, read_only=args.read_only, offline=args.offline, low_bandwidth=args.low_bandwidth
+        config=config, demo=demo, read_only=args.read_only, offline=args.offline, low_bandwidth=low_bandwidth
     )
 
 
