@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -129,11 +129,11 @@ async def test_latest_one_request_per_source(fleet: Fleet, world) -> None:  # ty
     # values are the world's at the gateway's clock
     dev = world.devices_of("thingspro")[0]
     gw = world.gateways[dev.gateway]
-    sensor, metric = next(iter(world.metrics(dev)))
+    _sensor, metric = next(iter(world.metrics(dev)))
     ref = f"plant/metric/{gw.id}.thingspro.demo|{MODBUS}/{dev.id}/{metric.key}"
     r = next(r for r in readings if r.metric == ref)
     t, v = world.latest(dev, metric, NOW)
-    assert r.ts == datetime.fromtimestamp(t, timezone.utc) and r.value == pytest.approx(v) and r.unit == metric.unit
+    assert r.ts == datetime.fromtimestamp(t, UTC) and r.value == pytest.approx(v) and r.unit == metric.unit
     # one device only: one request
     before = fleet.transport.count("GET", "/tags/monitor/")
     one = await fleet.adapter.latest([f"plant/device/{gw.id}.thingspro.demo|{MODBUS}/{dev.id}"])
@@ -152,7 +152,7 @@ async def test_history_lookback_and_buffer(fleet: Fleet, world) -> None:  # type
     host = f"{gw.id}.thingspro.demo"
     metric = next(m for _, m in world.metrics(dev))
     mid = f"{host}|{MODBUS}/{dev.id}/{metric.key}"
-    end = datetime.fromtimestamp(NOW, timezone.utc)
+    end = datetime.fromtimestamp(NOW, UTC)
     start = end - timedelta(hours=2)
     s = await fleet.adapter.history(mid, start, end)
     expected = world.samples(dev, metric, NOW - 7200, NOW)
@@ -353,7 +353,7 @@ async def test_documented_monitor_sample_parses() -> None:
     r = readings[0]
     assert r.metric == "doc/metric/127.0.0.1:8443|modbus_tcp_master/ioLogik-E1242/AI_0_scaledValue"
     assert r.value == 12.5 and r.unit == "mA"
-    assert r.ts == datetime(2020, 5, 20, 18, 40, 0, 123000, tzinfo=timezone.utc)
+    assert r.ts == datetime(2020, 5, 20, 18, 40, 0, 123000, tzinfo=UTC)
     nodes = await a.tree()
     assert nodes[0].online is True and nodes[-1].value_type == "float"  # info endpoints absent: still a tree
     await a.aclose()
@@ -446,8 +446,8 @@ async def test_streaming_session(world) -> None:  # type: ignore[no-untyped-def]
         await gen.aclose()
     assert got[-1].value == 6.5
     # streamed readings feed history: the written value is there, though the gateway's clock is fixed
-    t0 = datetime.fromtimestamp(NOW - 600, timezone.utc)
-    s = await f.adapter.history(got[-1].metric, t0, datetime.now(timezone.utc))
+    t0 = datetime.fromtimestamp(NOW - 600, UTC)
+    s = await f.adapter.history(got[-1].metric, t0, datetime.now(UTC))
     assert s.points[-1].value == 6.5
     await f.adapter.aclose()
 
@@ -487,10 +487,10 @@ async def test_stream_ends_on_refused_credential(world) -> None:  # type: ignore
     f = Fleet(world, profile={"live": True})
     ref = f"plant/group/{f.gateways[0].id}.thingspro.demo|system"
     await f.adapter.latest([ref])  # catalogue loaded with a good password
-    f.adapter._secret = None  # noqa: SLF001  (the password changes on the gateway side)
+    f.adapter._secret = None
     f.secrets = SecretSource(fixed={"plant": "changed-password"}, use_keyring=False)
     f.adapter.secrets = f.secrets
-    for gw in f.adapter._gws.values():  # noqa: SLF001
+    for gw in f.adapter._gws.values():
         gw.token = None
     with pytest.raises(AuthError):
         await collect(f.adapter, [ref], 3, timeout=5)

@@ -121,7 +121,7 @@ async def test_stream_json_lines(world) -> None:  # type: ignore[no-untyped-def]
 async def test_access_read_and_typed_writes(world) -> None:  # type: ignore[no-untyped-def]
     app = create_app(world, gateway=0, now=NOW)
     state = app.state.sim
-    (prov, src), tags = next((k, v) for k, v in state.tags.items() if "setpoint" in v)
+    (prov, src), _tags = next((k, v) for k, v in state.tags.items() if "setpoint" in v)
     base = f"/api/v1/tags/access/{prov}/{src}"
     async with client(app) as c:
         h = await login(c)

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from simproc import free_port, simulate
+
 from tuiot.adapters.base import Unavailable
 from tuiot.adapters.thingspro import ThingsProAdapter
 from tuiot.config import Profile
@@ -102,7 +102,9 @@ async def test_live_stream_over_https(gateways) -> None:  # type: ignore[no-unty
 
 
 def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tuiot", *args], capture_output=True, text=True, timeout=timeout, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "tuiot", *args], capture_output=True, text=True, timeout=timeout, env=os.environ.copy(), check=False
+    )
 
 
 @pytest.fixture(scope="module")

@@ -649,7 +649,7 @@ class ThingsProAdapter(Adapter):
     def _remember(self, r: Reading) -> None:
         mid = self.metric_id(r.metric)
         buf = self._buffer.setdefault(mid, {})
-        buf[int(round(r.ts.timestamp() * 1000))] = r.value
+        buf[round(r.ts.timestamp() * 1000)] = r.value
         if len(buf) > BUFFER_POINTS * 1.2:
             for ts in sorted(buf)[: len(buf) - BUFFER_POINTS]:
                 del buf[ts]
@@ -696,7 +696,7 @@ class ThingsProAdapter(Adapter):
                 r = self._reading(gw, {"tagName": tag, **item} if isinstance(item, dict) else item, prov, src)
                 if r is not None:
                     unit = unit or r.unit
-                    merged[int(round(r.ts.timestamp() * 1000))] = r.value
+                    merged[round(r.ts.timestamp() * 1000)] = r.value
         for ts, v in self._buffer.get(mid, {}).items():
             merged.setdefault(ts, v)
         info = (gw.catalog or {}).get((prov, src), {}).get(tag)

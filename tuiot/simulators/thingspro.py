@@ -243,7 +243,7 @@ class GatewayState:
             "dataType": tag.data_type,
             "dataValue": value,
             "dataUnit": tag.unit,
-            "ts": int(round(t * 1000)),
+            "ts": round(t * 1000),
         }
 
     # ---- device info and cloud connectivity --------------------------------------------------
@@ -360,7 +360,7 @@ def _typed(v: Any, data_type: str) -> Any:
     if data_type == "boolean":
         return bool(v)
     if data_type in INT_RANGES:
-        return int(round(float(v)))
+        return round(float(v))
     if data_type in ("float", "double"):
         return float(v)
     if data_type == "string":

@@ -15,7 +15,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 CA_FILE = "tuiot-sim-ca.pem"
 CERT_FILE = "tuiot-sim-gateway.pem"
@@ -46,8 +46,7 @@ def make_tls_files(directory: Path | str) -> TlsFiles:
     cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
     ca.cert_pem.write_to_path(str(files.ca_pem))
     with open(files.cert_pem, "wb") as f:
-        for blob in cert.cert_chain_pems:
-            f.write(blob.bytes())
+        f.writelines(blob.bytes() for blob in cert.cert_chain_pems)
     fd = os.open(files.key_pem, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(cert.private_key_pem.bytes())
@@ -72,7 +71,7 @@ class RunningGateways:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def __enter__(self) -> RunningGateways:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
