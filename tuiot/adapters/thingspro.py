@@ -193,7 +193,7 @@ class _Gateway:
     key: str
     http: HttpClient
     label: str
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # a JWT: never in a repr or log
     static_token: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     catalog: Catalog | None = None
