@@ -368,7 +368,7 @@ def test_age_bound_on_append_and_at_open(tmp_path: Path, clock: Clock):
 
 
 def test_size_bound(tmp_path: Path, clock: Clock):
-    limit = 1024 * 1024
+    limit = 512 * 1024
     store = SnapshotStore(tmp_path / "s.sqlite", clock=clock, max_bytes=limit, max_points=100_000)
     store.save("p", nodes=nodes("p"))
     start = T0 - timedelta(days=1)

@@ -44,7 +44,9 @@ in memory for this run and says so in `problems`. No method raises sqlite3 error
 Storage: tree, alarms and identities are JSON (pydantic `dump_json` / `validate_json`,
 zlib-compressed) in one row per part; readings are rows with typed columns (the largest
 and most frequently saved part), rebuilt without re-validation since their types are
-fixed by the columns. Times are integer microseconds since the Unix epoch (exact).
+fixed by the columns. History points name their metric by a small integer (table
+`series`, which also counts points per metric, kept by triggers), about 50 bytes a point.
+Times are integer microseconds since the Unix epoch (exact).
 """
 
 from __future__ import annotations
@@ -96,18 +98,17 @@ CREATE TABLE readings(
     profile TEXT NOT NULL, seq INTEGER NOT NULL, metric TEXT NOT NULL, value,
     kind INTEGER NOT NULL, ts INTEGER NOT NULL, unit TEXT,
     PRIMARY KEY (profile, seq)) WITHOUT ROWID;
+CREATE TABLE series(
+    id INTEGER PRIMARY KEY, metric TEXT NOT NULL UNIQUE, n INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE history(
-    metric TEXT NOT NULL, ts INTEGER NOT NULL, value, kind INTEGER NOT NULL,
-    PRIMARY KEY (metric, ts)) WITHOUT ROWID;
+    sid INTEGER NOT NULL, ts INTEGER NOT NULL, value, kind INTEGER NOT NULL,
+    PRIMARY KEY (sid, ts)) WITHOUT ROWID;
 CREATE INDEX history_ts ON history(ts);
-CREATE TABLE series(metric TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX series_n ON series(n);
 CREATE TRIGGER history_ins AFTER INSERT ON history BEGIN
-    INSERT INTO series(metric, n) VALUES (new.metric, 1)
-        ON CONFLICT(metric) DO UPDATE SET n = n + 1;
+    UPDATE series SET n = n + 1 WHERE id = new.sid;
 END;
 CREATE TRIGGER history_del AFTER DELETE ON history BEGIN
-    UPDATE series SET n = n - 1 WHERE metric = old.metric;
+    UPDATE series SET n = n - 1 WHERE id = old.sid;
 END;
 """
 _TABLES = {"meta", "parts", "readings", "history", "series"}
@@ -575,19 +576,36 @@ class SnapshotStore:
         rows = []
         for r in readings:
             v, kind = _encode_value(r.value)
-            rows.append((r.metric, _us(r.ts), v, kind))
+            rows.append((_us(r.ts), v, kind, r.metric))
         if not rows:
             return 0
 
         def write(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
+            metrics = list(dict.fromkeys(r[3] for r in rows))
+            conn.executemany(
+                "INSERT INTO series(metric) VALUES (?) ON CONFLICT(metric) DO NOTHING",
+                [(m,) for m in metrics],
+            )
+            # Ids are looked up inside this transaction, never cached across calls:
+            # another process may prune a series and its id be reused.
+            ids: dict[str, int] = {}
+            for i in range(0, len(metrics), 10_000):
+                chunk = metrics[i : i + 10_000]
+                marks = ",".join("?" * len(chunk))
+                ids.update(
+                    (m, sid)
+                    for sid, m in conn.execute(
+                        f"SELECT id, metric FROM series WHERE metric IN ({marks})", chunk
+                    )
+                )
             cur = conn.executemany(
-                "INSERT INTO history(metric, ts, value, kind) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(metric, ts) DO NOTHING",
-                rows,
+                "INSERT INTO history(sid, ts, value, kind) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(sid, ts) DO NOTHING",
+                [(ids[m], ts, v, k) for ts, v, k, m in rows],
             )
             added = max(0, cur.rowcount)  # direct inserts only, not the trigger's writes
-            self._prune(conn)
+            self._prune(conn, list(ids.values()))
             conn.execute("COMMIT")
             self._vacuum(conn)
             return added
@@ -607,12 +625,16 @@ class SnapshotStore:
         hi = _us(end) if end is not None else 2**62
         if limit is not None:
             sql = (
-                "SELECT ts, value, kind FROM (SELECT ts, value, kind FROM history WHERE metric = ? "
+                "SELECT ts, value, kind FROM (SELECT ts, value, kind FROM history WHERE sid = "
+                "(SELECT id FROM series WHERE metric = ?) "
                 "AND ts BETWEEN ? AND ? ORDER BY ts DESC LIMIT ?) ORDER BY ts"
             )
             args: tuple[Any, ...] = (metric_ref, lo, hi, max(0, limit))
         else:
-            sql = "SELECT ts, value, kind FROM history WHERE metric = ? AND ts BETWEEN ? AND ? ORDER BY ts"
+            sql = (
+                "SELECT ts, value, kind FROM history WHERE sid = (SELECT id FROM series WHERE metric = ?) "
+                "AND ts BETWEEN ? AND ? ORDER BY ts"
+            )
             args = (metric_ref, lo, hi)
         rows = self._run(f"reading history of {metric_ref}", lambda c: c.execute(sql, args).fetchall(), [])
         return [_make_point(_dt(ts), _decode_value(v, k)) for ts, v, k in rows]
@@ -667,19 +689,30 @@ class SnapshotStore:
         size = conn.execute("PRAGMA page_size").fetchone()[0]
         return (pages - free) * size
 
-    def _prune(self, conn: sqlite3.Connection) -> None:
-        # Per metric: drop the oldest points beyond the cap. Only metrics over the cap are
-        # visited (index on series.n), and each delete walks just the excess.
-        over = conn.execute(
-            "SELECT metric, n - ? FROM series WHERE n > ?", (self.max_points, self.max_points)
-        ).fetchall()
+    def _prune(self, conn: sqlite3.Connection, touched: list[int] | None = None) -> None:
+        """Apply the bounds; `touched`: the series just appended to (None: check all)."""
+        # Per metric: drop the oldest points beyond the cap. Only the series just written
+        # can have grown past it, and each delete walks just the excess.
+        cap = self.max_points
+        if touched is None:
+            over = conn.execute("SELECT id, n - ? FROM series WHERE n > ?", (cap, cap)).fetchall()
+        else:
+            over = []
+            for i in range(0, len(touched), 10_000):
+                chunk = touched[i : i + 10_000]
+                marks = ",".join("?" * len(chunk))
+                over += conn.execute(
+                    f"SELECT id, n - ? FROM series WHERE id IN ({marks}) AND n > ?", (cap, *chunk, cap)
+                ).fetchall()
         if over:
             conn.executemany(
-                "DELETE FROM history WHERE metric = ? AND ts IN "
-                "(SELECT ts FROM history WHERE metric = ? ORDER BY ts LIMIT ?)",
+                "DELETE FROM history WHERE sid = ? AND ts IN "
+                "(SELECT ts FROM history WHERE sid = ? ORDER BY ts LIMIT ?)",
                 [(m, m, k) for m, k in over],
             )
-        conn.execute("DELETE FROM history WHERE ts < ?", (_us(self.clock() - self.max_age),))
+        dropped = conn.execute(
+            "DELETE FROM history WHERE ts < ?", (_us(self.clock() - self.max_age),)
+        ).rowcount
         # Global size: drop the oldest points until the used size fits, with 10% headroom
         # so the next appends do not prune again at once.
         for _ in range(32):
@@ -691,12 +724,12 @@ class SnapshotStore:
                 break  # only the snapshot itself is left: it is never pruned
             excess = (used - 0.9 * self.max_bytes) / used
             k = max(256, int(total * excess))
-            conn.execute(
-                "DELETE FROM history WHERE (metric, ts) IN "
-                "(SELECT metric, ts FROM history ORDER BY ts LIMIT ?)",
+            dropped += conn.execute(
+                "DELETE FROM history WHERE (sid, ts) IN (SELECT sid, ts FROM history ORDER BY ts LIMIT ?)",
                 (k,),
-            )
-        conn.execute("DELETE FROM series WHERE n <= 0")
+            ).rowcount
+        if dropped > 0:  # only whole-store deletes can empty a series (the cap keeps points)
+            conn.execute("DELETE FROM series WHERE n <= 0")
 
     @staticmethod
     def _vacuum(conn: sqlite3.Connection) -> None:
