@@ -440,7 +440,7 @@ class ThingseeAdapter(Adapter):
 
     # ---- ids ---------------------------------------------------------------------------
 
-    def _tuid(self, ref_or_id: str) -> str:
+    def tuid_of(self, ref_or_id: str) -> str:
         return ref_or_id.removeprefix(f"{self.name}/device/")
 
     def split_metric(self, metric: str) -> tuple[str, str]:
@@ -575,7 +575,7 @@ class ThingseeAdapter(Adapter):
 
     async def thing(self, tuid: str) -> dict[str, Any]:
         """General information of one thing (battery, last event, location, gateway, version)."""
-        data = await self._data("GET", f"/things/{quote(self._tuid(tuid), safe='')}")
+        data = await self._data("GET", f"/things/{quote(self.tuid_of(tuid), safe='')}")
         return data if isinstance(data, dict) else {}
 
     # ---- latest -----------------------------------------------------------------------------
@@ -741,7 +741,7 @@ class ThingseeAdapter(Adapter):
                         severity=_severity(kind),
                         status=AlarmStatus.closed if closed is not None else AlarmStatus.open,
                         device=self.ref("device", owner),
-                        description=f"{owner}: {kind}",
+                        description=kind[:1].upper() + kind[1:],
                         opened_at=opened,
                         closed_at=closed,
                         closable=False,
@@ -799,7 +799,7 @@ class ThingseeAdapter(Adapter):
 
     async def installation_status(self, tuid: str) -> str:
         """The thing's current installation status (the newest entry of its history)."""
-        data = await self._data("GET", f"/things/{quote(self._tuid(tuid), safe='')}/installations", params={"limit": 10})
+        data = await self._data("GET", f"/things/{quote(self.tuid_of(tuid), safe='')}/installations", params={"limit": 10})
         entries = [e for e in as_list(data) if isinstance(e, dict) and pick(e, "installation_status")]
         if not entries:
             return "unknown"
@@ -807,16 +807,16 @@ class ThingseeAdapter(Adapter):
         return str(pick(newest, "installation_status"))
 
     async def installation_history(self, tuid: str, limit: int = 20) -> list[dict[str, Any]]:
-        data = await self._data("GET", f"/things/{quote(self._tuid(tuid), safe='')}/installations", params={"limit": limit})
+        data = await self._data("GET", f"/things/{quote(self.tuid_of(tuid), safe='')}/installations", params={"limit": limit})
         entries = [e for e in as_list(data) if isinstance(e, dict)]
         return sorted(entries, key=lambda e: number(pick(e, "timestamp", default=0)) or 0, reverse=True)
 
     async def group_of(self, tuid: str) -> str:
-        data = await self._data("GET", f"/things/{quote(self._tuid(tuid), safe='')}/group")
+        data = await self._data("GET", f"/things/{quote(self.tuid_of(tuid), safe='')}/group")
         return str(pick(data, "group_id", default=UNASSIGNED) if isinstance(data, dict) else UNASSIGNED)
 
     async def commands(self, tuid: str, limit: int = 50) -> list[dict[str, Any]]:
-        data = await self._data("GET", f"/things/{quote(self._tuid(tuid), safe='')}/commands", params={"limit": limit})
+        data = await self._data("GET", f"/things/{quote(self.tuid_of(tuid), safe='')}/commands", params={"limit": limit})
         return [c for c in as_list(data) if isinstance(c, dict)]
 
     # ---- writes ------------------------------------------------------------------------------
@@ -825,13 +825,13 @@ class ThingseeAdapter(Adapter):
         s = status.strip().lower() if isinstance(status, str) else ""
         if s not in INSTALLATION_STATUSES:
             raise InvalidRequest(f"installation status must be one of {', '.join(INSTALLATION_STATUSES)}; got {status!r}")
-        t = self._tuid(tuid)
+        t = self.tuid_of(tuid)
         data = await self._data("POST", f"/things/{quote(t, safe='')}/installations", json_body={"installation_status": s})
         return str(pick(data, "installation_status", default=s)) if isinstance(data, dict) else s
 
     async def set_group(self, tuid: str, group_id: str) -> str:
         gid = check_group_id(group_id)
-        t = self._tuid(tuid)
+        t = self.tuid_of(tuid)
         data = await self._data("POST", f"/things/{quote(t, safe='')}/group", json_body={"group_id": gid})
         got = str(pick(data, "group_id", default=gid)) if isinstance(data, dict) else gid
         self._group_of[t] = got
@@ -860,7 +860,7 @@ class ThingseeAdapter(Adapter):
         if not items:
             raise InvalidRequest("no command to send")
         body = [check_command(c) for c in items]
-        t = self._tuid(tuid)
+        t = self.tuid_of(tuid)
         data = await self._data("POST", f"/things/{quote(t, safe='')}/commands", json_body=body)
         sent = pick(data, "commands", default=[]) if isinstance(data, dict) else []
         return [c for c in as_list(sent) if isinstance(c, dict)]
