@@ -458,7 +458,8 @@ class SnapshotStore:
         blobs: list[tuple[str, str, int, int, bytes]] = []
         for part, items in (("nodes", nodes), ("alarms", alarms), ("identities", identities)):
             if items is not None:
-                body = zlib.compress(_BLOB_PARTS[part].dump_json(list(items)), 1)
+                # fallback: an odd object a vendor put into `attrs` is kept as its text
+                body = zlib.compress(_BLOB_PARTS[part].dump_json(list(items), fallback=str), 1)
                 blobs.append((profile, part, at, len(items), body))
         rows: list[tuple[Any, ...]] | None = None
         if readings is not None:
