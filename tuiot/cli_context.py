@@ -91,6 +91,8 @@ class CliContext:
         transport = self.demo.transport if self.demo is not None else None
         adapter = cls(profile, self.secrets, transport=transport)
         self._adapters.append(adapter)
+        for warning in getattr(adapter, "warnings", []):  # e.g. TLS verification switched off
+            print(f"tuiot: warning: {warning}", file=sys.stderr)
         return adapter
 
     async def aclose(self) -> None:

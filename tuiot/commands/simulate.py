@@ -60,7 +60,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 scheme = "https"
                 lines.append(f"thingspro CA bundle: {files.ca_pem}  (profile: verify = \"{files.ca_pem}\")")
             for gw in gateways:
-                app = mod.create_app(world, gateway=gw.id, faults=faults)
+                app = mod.create_app(world, gateway=gw.id, faults=faults, down=not gw.online)
                 servers.append(_server(app, args.host, port, ssl))
                 lines.append(f"thingspro   {scheme}://{args.host}:{port}  gateway {gw.id}  user admin  secret {mod.DEMO_SECRET}")
                 port += 1
