@@ -516,3 +516,13 @@ def test_a_directory_in_the_way_is_left_alone(tmp_path: Path, clock: Clock):
     assert store.in_memory and store.load("tv").nodes == nodes()  # type: ignore[union-attr]
     assert (path / "keep.txt").read_text() == "mine"
     assert not any(".corrupt-" in p.name for p in tmp_path.iterdir())
+
+
+def test_load_only_some_parts(store: SnapshotStore):
+    store.save("tv", nodes=nodes(), readings=readings(), alarms=alarms(), fetched_at=T0)
+    snap = store.load("tv", parts=("nodes", "alarms"))
+    assert snap is not None and snap.nodes == nodes() and snap.alarms == alarms()
+    assert snap.readings is None and set(snap.fetched_at) == {"nodes", "alarms"}
+    assert store.load("tv", parts=["identities"]) is None  # none of those saved
+    with pytest.raises(ValueError, match="unknown snapshot part"):
+        store.load("tv", parts=["tree"])

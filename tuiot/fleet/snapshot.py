@@ -13,7 +13,8 @@ Public API
     - `save(profile, *, nodes=None, readings=None, alarms=None, identities=None,
       fetched_at=None)`: replace only the parts given (an empty list is a part too),
       all in one transaction; `fetched_at` defaults to now.
-    - `load(profile) -> Snapshot | None`: every saved part, or None if nothing is saved.
+    - `load(profile, parts=None) -> Snapshot | None`: every saved part (or only those
+      named, e.g. `parts=("nodes",)`), or None if none of them is saved.
     - `profiles() -> list[str]`, `age(profile) -> timedelta | None` (since the newest
       part was fetched), `forget(profile)`.
     - `append_readings(readings) -> int`: keep live values (duplicates of the same
@@ -492,8 +493,18 @@ class SnapshotStore:
 
         self._run(f"saving the snapshot of '{profile}'", write, None)
 
-    def load(self, profile: str) -> Snapshot | None:
-        """Every saved part of `profile`, or None when nothing was ever saved for it."""
+    def load(self, profile: str, parts: Iterable[str] | None = None) -> Snapshot | None:
+        """The saved parts of `profile` (all, or those named in `parts`); None if none is saved.
+
+        Naming parts saves time: `tuiot tree --offline` needs no readings, and the console
+        can paint the tree before decoding 100,000 values.
+        """
+        wanted = set(PARTS if parts is None else parts)
+        unknown = wanted - set(PARTS)
+        if unknown:
+            raise ValueError(
+                f"unknown snapshot part(s): {', '.join(sorted(unknown))} (known: {', '.join(PARTS)})"
+            )
         loaded_at = self.clock()
 
         def read(
@@ -501,24 +512,30 @@ class SnapshotStore:
         ) -> tuple[list[tuple[str, int, bytes | None]], list[tuple[Any, ...]]]:
             conn.execute("BEGIN")  # one consistent view across both tables
             try:
-                parts = conn.execute(
-                    "SELECT part, fetched_at, body FROM parts WHERE profile = ?", (profile,)
-                ).fetchall()
-                readings = conn.execute(
-                    "SELECT metric, value, kind, ts, unit FROM readings WHERE profile = ? ORDER BY seq",
-                    (profile,),
-                ).fetchall()
+                found = [
+                    row
+                    for row in conn.execute(
+                        "SELECT part, fetched_at, body FROM parts WHERE profile = ?", (profile,)
+                    ).fetchall()
+                    if row[0] in wanted
+                ]
+                readings = []
+                if "readings" in wanted:
+                    readings = conn.execute(
+                        "SELECT metric, value, kind, ts, unit FROM readings WHERE profile = ? ORDER BY seq",
+                        (profile,),
+                    ).fetchall()
             finally:
                 conn.execute("COMMIT")
-            return parts, readings
+            return found, readings
 
         got = self._run(f"loading the snapshot of '{profile}'", read, None)
         if not got or not got[0]:
             return None
-        parts, reading_rows = got
+        rows, reading_rows = got
         values: dict[str, Any] = {}
         fetched: dict[str, datetime] = {}
-        for part, at, body in parts:
+        for part, at, body in rows:
             if part == "readings":
                 values["readings"] = [
                     # Typed columns give exactly the validated types back, so the
