@@ -6,9 +6,6 @@ listed column, the table drops or narrows the widest text columns to fit.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -16,51 +13,16 @@ from typing import Any
 FORMATS = ("table", "json", "csv")
 
 
-def plain(v: Any) -> Any:
-    """A JSON-ready value: enums by value, datetimes as ISO 8601 UTC."""
-    if isinstance(v, Enum):
-        return v.value
-    if isinstance(v, datetime):
-        return iso(v)
-    if isinstance(v, dict):
-        return {str(k): plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [plain(x) for x in v]
-    if hasattr(v, "total_seconds"):
-        return v.total_seconds()
-    return v
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def render(rows: list[dict[str, Any]], fmt: str, columns: list[str], *, width: int = 80) -> str:
+    # CSV and JSON share the console's export encoder, so a file exported from a screen
+    # and the same rows from the shell are byte-for-byte alike.
+    from tuiot.fleet.export import to_csv, to_json
+
     if fmt == "json":
-        return json.dumps([{c: plain(r.get(c)) for c in columns} for r in rows], indent=2, ensure_ascii=False)
+        return to_json(rows, columns).rstrip("\n")
     if fmt == "csv":
-        return to_csv(rows, columns)
+        return to_csv(rows, columns).rstrip("\n")
     return to_table(rows, columns, width=width)
-
-
-def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([_cell_csv(r.get(c)) for c in columns])
-    return buf.getvalue().rstrip("\n")
-
-
-def _cell_csv(v: Any) -> str:
-    v = plain(v)
-    if v is None:
-        return ""
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
 
 
 def cell_text(v: Any) -> str:
