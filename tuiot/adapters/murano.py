@@ -99,7 +99,6 @@ class TokenAuth(httpx.Auth):
         request.headers["Authorization"] = f"token {token}"
         response = yield request
         if response.status_code == 401:
-            await response.aclose()
             request.headers["Authorization"] = f"token {await self._renew(token)}"
             yield request
 
@@ -187,13 +186,18 @@ def coerce(fmt: str | None, text: Any, resource: str = "value") -> Any:
     return text if isinstance(text, str) else json.dumps(text)
 
 
-def _us(v: Any) -> datetime | None:
+def _epoch(v: Any, unit: str) -> datetime | None:
     if v in (None, "", 0):
         return None
     try:
-        return from_epoch(v, "us")
+        return from_epoch(v, unit)
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _us(v: Any) -> datetime | None:
+    """Device2 identity times (lastseen, state timestamps) are epoch microseconds."""
+    return _epoch(v, "us")
 
 
 def split_metric(mid: str) -> tuple[str, str]:
@@ -572,25 +576,30 @@ class MuranoAdapter(Adapter):
         if aggregate is Aggregate.stdev or server is None:
             raw = await self._raw(window, fmt)  # no server figure for this: aggregate here
             return Series(metric=ref, points=bucketize(raw, aggregate, size), aggregate=aggregate, bucket=size, unit=unit)
-        rows = await self._pages("aggrquerySignal", {**window, "bucket": server, "fields": ["count", "max", "min", "sum"]})
-        return Series(metric=ref, points=_merge(rows, aggregate, seconds), aggregate=aggregate, bucket=size, unit=unit)
+        rows, unit = await self._pages("aggrquerySignal", {**window, "bucket": server, "fields": ["count", "max", "min", "sum"]})
+        return Series(metric=ref, points=_merge(rows, unit, aggregate, seconds), aggregate=aggregate, bucket=size, unit=unit)
 
-    async def _pages(self, operation: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    async def _pages(self, operation: str, params: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+        """Every row of a signal query, and the epoch unit its timestamps are in."""
         rows: list[dict[str, Any]] = []
+        unit = str(params.get("epoch", "us"))
         for page in range(1, 1_000_000):
             answer = await self.call(operation, {**params, "limit": self.signal_page, "page": page, "order": "asc"})
             data = [d for d in as_list(pick(answer, "data")) if isinstance(d, dict)] if isinstance(answer, dict) else []
+            q = pick(answer, "q") if isinstance(answer, dict) else None
+            if isinstance(q, dict) and pick(q, "epoch") in ("s", "ms", "us"):
+                unit = pick(q, "epoch")  # the answer says which unit it used; trust it over what was asked
             rows.extend(data)
             total = number(pick(answer, "total")) if isinstance(answer, dict) else None
             if len(data) < self.signal_page or (isinstance(total, int) and len(rows) >= total):
                 break
-        return rows
+        return rows, unit
 
     async def _raw(self, window: Mapping[str, Any], fmt: str | None) -> list[Point]:
-        rows = await self._pages("querySignal", window)
+        rows, unit = await self._pages("querySignal", window)
         points = {}
         for row in rows:
-            ts = _us(pick(row, "timestamp"))
+            ts = _epoch(pick(row, "timestamp"), unit)
             if ts is not None:
                 points[ts] = Point(ts=ts, value=typed(pick(row, "value"), fmt))
         return [points[k] for k in sorted(points)]
@@ -675,11 +684,11 @@ def _seconds(t: float) -> float:
     return round(min(MAX_TIME, max(MIN_TIME, t)), 6)
 
 
-def _merge(rows: Iterable[Mapping[str, Any]], aggregate: Aggregate, size: float) -> list[Point]:
+def _merge(rows: Iterable[Mapping[str, Any]], unit: str, aggregate: Aggregate, size: float) -> list[Point]:
     """Server buckets (1m/5m/1h) → buckets of `size` seconds (a multiple), with the asked figure."""
     acc: dict[int, list[float]] = {}  # key → [count, min, max, sum]
     for row in rows:
-        ts = _us(pick(row, "timestamp"))
+        ts = _epoch(pick(row, "timestamp"), unit)
         count = number(pick(row, "count"))
         if ts is None or not isinstance(count, (int, float)) or not count:
             continue
