@@ -322,6 +322,8 @@ def _error_parser(resp: httpx.Response, body: Any) -> AdapterError | None:
         text = err if isinstance(err, str) and err else pick(body, "message", default="")
         code = status
     text = " ".join(str(text).split()) or resp.reason_phrase
+    if status in (401, 403):
+        return AuthError(text)  # the client words it as "credential refused (HTTP 401: …)"
     if status == 404:
         return NotFound(f"thingsee: {text}")
     if status < 400 and not text:
