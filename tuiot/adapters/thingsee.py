@@ -484,7 +484,9 @@ class ThingseeAdapter(Adapter):
 
     async def _fleet(self) -> tuple[list[dict[str, Any]], list[tuple[str, list[dict[str, Any]]]], set[str]]:
         """Groups, the things of each (the unassigned ones last), and the alerting TUIDs."""
-        groups, alerting = await asyncio.gather(self._groups(), self._alerting())
+        # One after the other: a refused credential then fails once, with no sibling left mid-request.
+        groups = await self._groups()
+        alerting = await self._alerting()
         ids = [str(pick(g, "group_id", "groupId")) for g in groups]
         if UNASSIGNED not in ids:
             ids.append(UNASSIGNED)
