@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from tuiot.simulators.faults import Faults, with_faults
 from tuiot.simulators.thingsee import DEMO_CLIENT_ID, DEMO_SECRET, create_app
 
 NOW = 1_780_000_000.0 - (1_780_000_000.0 % 3600)
-NOW_DT = datetime.fromtimestamp(NOW, tz=timezone.utc)
+NOW_DT = datetime.fromtimestamp(NOW, tz=UTC)
 FIXTURES = Path(__file__).parent / "fixtures" / "thingsee"
 
 
@@ -261,7 +261,7 @@ def test_alarms_are_alert_windows_of_alerting_things(world: Any, monkeypatch: py
     offline = {t for t, d in cloud.state.things.items() if d.offline_since is not None}
     while not set(cloud.state.alerting()) - offline:  # a moment when a flaky thing misses its heartbeat
         clock.t += 300
-    now = datetime.fromtimestamp(clock.t, tz=timezone.utc)
+    now = datetime.fromtimestamp(clock.t, tz=UTC)
     monkeypatch.setattr(ts, "now_utc", lambda: now)
     alerting = set(cloud.state.alerting())
     since = now - timedelta(days=2)
@@ -525,13 +525,13 @@ def test_documented_samples_parse() -> None:
         assert (batl.id, batl.name, batl.unit) == ("XXXXTUID:batl", "Battery level", "%")
         assert nodes[1].attrs["gateway"] == "XXXXGATEWAYTUID" and nodes[1].online is True
         reading = (await adapter.latest())[0]
-        assert reading.value == 74 and reading.ts == datetime(2019, 6, 4, 8, 50, 41, tzinfo=timezone.utc)
+        assert reading.value == 74 and reading.ts == datetime(2019, 6, 4, 8, 50, 41, tzinfo=UTC)
         alarms = await adapter.alarms()
         assert len(alarms) == 4  # two alerting things, each with the sample's two windows
         lost = next(a for a in alarms if "gateway" in a.description.lower())
         assert lost.status is AlarmStatus.closed
-        assert lost.opened_at == datetime(2019, 12, 3, 7, 22, 19, tzinfo=timezone.utc)
-        assert lost.closed_at == datetime(2019, 12, 3, 7, 32, 19, tzinfo=timezone.utc)
+        assert lost.opened_at == datetime(2019, 12, 3, 7, 22, 19, tzinfo=UTC)
+        assert lost.closed_at == datetime(2019, 12, 3, 7, 32, 19, tzinfo=UTC)
         missed = next(a for a in alarms if "heartbeat" in a.description.lower())
         assert missed.opened_at.year == 1970
         assert await adapter.installation_status("XXXXTUID") == "retired"

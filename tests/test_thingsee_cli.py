@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from simproc import simulate
+
 from tuiot.cli import main
 from tuiot.simulators.thingsee import DEMO_CLIENT_ID, DEMO_SECRET
 

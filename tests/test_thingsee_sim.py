@@ -192,7 +192,7 @@ def test_messages_limit_required_window_and_disorder(sim: Sim) -> None:
     dev = sim.state.things[tuid]
     newest = sim.state.world.last_time(dev, NOW)
     assert max(ts) == newest  # the newest `limit` messages of the window
-    env = [m for m in msgs if m["tsmId"] == 12100 and m["tsmTs"] == newest][0]
+    env = next(m for m in msgs if m["tsmId"] == 12100 and m["tsmTs"] == newest)
     spec = {m.key: m for _, m in sim.state.world.metrics(dev)}
     assert env["temp"] == sim.state.world.value(dev, spec["temp"], newest)
     only = sim.get(f"/things/{tuid}/messages", tok, limit=50, messageid="1110").json()["data"]

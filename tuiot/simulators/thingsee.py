@@ -43,7 +43,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -95,7 +95,7 @@ def group_id_for(site_id: str) -> str:
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(t, tz=UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def group_id_problem(group_id: Any) -> str | None:
