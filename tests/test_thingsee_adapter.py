@@ -584,3 +584,34 @@ def test_error_envelopes() -> None:
         run(adapter.tree(depth="device"))
     with pytest.raises(AuthError, match="Forbidden"):
         run(adapter.thing("X"))
+
+
+class FailFirstToken(httpx.AsyncBaseTransport):
+    """The first token request fails as the network or the token service would; then all is well."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, how: str) -> None:
+        self.inner, self.how, self.failed = inner, how, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth/client-token") and not self.failed:
+            self.failed = True
+            if self.how == "drop":
+                raise httpx.ConnectError("connection refused", request=request)
+            return httpx.Response(503, json={"message": "Service Unavailable"})
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("how", ["drop", "503"])
+def test_a_failed_token_request_is_retried_and_releases_the_lock(world: Any, how: str) -> None:
+    cloud = Cloud(world)
+    flaky = FailFirstToken(cloud.transport, how)
+    adapter = ThingseeAdapter(cloud.profile, cloud.secrets, transport=flaky)
+    adapter.http.settings.backoff = 0.01
+
+    async def go() -> None:
+        async with asyncio.timeout(10):  # a lock left held would hang here
+            nodes = await adapter.tree(depth="device")
+            assert nodes and flaky.failed and adapter.auth.renewals == 1
+            assert adapter.health.retries == 1
+
+    run(go())
