@@ -460,15 +460,16 @@ class ThingseeAdapter(Adapter):
         return Node(kind="group", id=gid, name=gid, profile=self.name, attrs={"description": desc} if desc else {}, has_children=None)
 
     def _thing_node(self, t: Mapping[str, Any], group_id: str, alerting: set[str]) -> Node:
-        tuid = str(pick(t, "tuid"))
+        lowered = {k.lower(): v for k, v in t.items() if isinstance(k, str)}  # once: 10^4 things per tree
+        tuid = str(lowered.get("tuid"))
         attrs: dict[str, Any] = {"group": group_id}
         fam = family(tuid)
         if fam:
             attrs["family"] = fam
-        for key in ("installation_status", "gateway_tuid", "version", "battery_level"):
-            v = pick(t, key)
+        for key, name in _THING_ATTRS:
+            v = lowered.get(key)
             if v is not None:
-                attrs["gateway" if key == "gateway_tuid" else key] = v
+                attrs[name] = v
         bad = tuid in alerting
         return Node(
             kind="device",
@@ -868,6 +869,14 @@ class ThingseeAdapter(Adapter):
         data = await self._data("POST", f"/things/{quote(t, safe='')}/commands", json_body=body)
         sent = pick(data, "commands", default=[]) if isinstance(data, dict) else []
         return [c for c in as_list(sent) if isinstance(c, dict)]
+
+
+_THING_ATTRS = (
+    ("installation_status", "installation_status"),
+    ("gateway_tuid", "gateway"),
+    ("version", "version"),
+    ("battery_level", "battery_level"),
+)
 
 
 def _severity(alert_type: str) -> Severity:
