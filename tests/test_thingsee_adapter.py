@@ -161,6 +161,21 @@ def test_tree_metric_depth_names_units_from_catalogue(cloud: Cloud) -> None:
     assert env in {m.id for m in members}
 
 
+def test_tree_device_at_thirty_thousand_things_costs_one_request_per_group() -> None:
+    import time
+
+    from tuiot.simulators.fleet import build_world
+
+    big = Cloud(build_world(devices=100_000, seed=7, epoch=NOW))
+    t0 = time.perf_counter()
+    nodes = run(big.adapter.tree(depth="device"))
+    took = time.perf_counter() - t0
+    assert sum(n.kind == "device" for n in nodes) == len(big.state.things) > 28_000
+    # token + groups + alerts + one listing per group (and the unassigned one): nothing per thing
+    assert len(big.transport.calls) == 3 + len(big.state.groups) + 1
+    assert took < 10.0, f"tree(depth='device') took {took:.1f} s"
+
+
 # ---- latest ---------------------------------------------------------------------------------
 
 
@@ -461,6 +476,7 @@ def test_secret_never_in_reprs(cloud: Cloud) -> None:
 
 def test_rate_limits_and_server_errors_are_retried(world: Any) -> None:
     cloud = Cloud(world, faults=Faults(first429=2, retry_after=0.01))
+    cloud.adapter.http.settings.backoff = 0.01
     nodes = run(cloud.adapter.tree(depth="device"))
     assert nodes and cloud.adapter.health.retries >= 1
 
