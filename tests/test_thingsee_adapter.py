@@ -586,6 +586,26 @@ def test_documented_write_answers_parse() -> None:
     run(go())
 
 
+@pytest.mark.parametrize("status", [400, 404])
+def test_a_deployment_without_an_unassigned_listing(status: int) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/auth/client-token"):
+            return httpx.Response(200, json=fixture("client_token.json"))
+        if path.endswith("/groups/unassigned/things"):
+            return httpx.Response(status, json={"message": "no such group"})
+        if path.endswith("/groups/testgroup1/things"):
+            return httpx.Response(200, json=fixture("group_things.json"))
+        if path.endswith("/groups/"):
+            return httpx.Response(200, json=fixture("groups.json"))
+        return httpx.Response(200, json={"data": {"alerting_tuids": []}})
+
+    profile = Profile(name="m", vendor="thingsee", base_url="https://x/prod/v1", client_id="c")
+    adapter = ThingseeAdapter(profile, SecretSource(fixed={"m": "s"}, use_keyring=False), transport=httpx.MockTransport(handler))
+    nodes = run(adapter.tree(depth="device"))
+    assert [n.id for n in nodes] == ["testgroup1", "XXXXTUID"]
+
+
 def test_error_envelopes() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/auth/client-token"):

@@ -31,6 +31,7 @@ def profile(sim: str, monkeypatch: pytest.MonkeyPatch) -> str:
     Path(os.environ["TUIOT_CONFIG"]).write_text(
         f'[profiles.ts]\nvendor = "thingsee"\nbase_url = "{sim}"\nclient_id = "{DEMO_CLIENT_ID}"\ntimeout = 5\n'
         f'[profiles.bad]\nvendor = "thingsee"\nbase_url = "{sim}"\nclient_id = "{DEMO_CLIENT_ID}"\ntimeout = 5\n'
+        f'[profiles.tv]\nvendor = "teamviewer"\nbase_url = "{sim}"\n'
         f'[profiles.locked]\nvendor = "thingsee"\nbase_url = "{sim}"\nclient_id = "{DEMO_CLIENT_ID}"\nread_only = true\n'
     )
     monkeypatch.setenv("TUIOT_SECRET_TS", DEMO_SECRET)
@@ -142,6 +143,7 @@ def test_thing_writes_round_trip(tuiot: Any, profile: str) -> None:
         (("--read-only", "thing", "status", "--profile", "ts", "TSPD1", "retired"), "--read-only"),
         (("thing", "group", "--profile", "ts", "TSPD1", "prfi00nowhere"), "not found"),
         (("thing", "status", "--profile", "nobody", "TSPD1", "retired"), "unknown profile"),
+        (("thing", "status", "--profile", "tv", "TSPD1", "retired"), "for thingsee profiles"),
         (("tree", "--profile", "bad"), "client id or secret refused"),
         (("history", "--profile", "ts", "nofield"), "<tuid>:<field>"),
     ],

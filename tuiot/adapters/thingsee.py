@@ -494,7 +494,7 @@ class ThingseeAdapter(Adapter):
         results = await gather_limited((self._group_things(g) for g in ids), self._concurrency)
         members: list[tuple[str, list[dict[str, Any]]]] = []
         for gid, res in zip(ids, results):
-            if isinstance(res, NotFound) and gid == UNASSIGNED:
+            if gid == UNASSIGNED and isinstance(res, (NotFound, VendorError)):
                 continue  # not every deployment lists the unassigned things
             if isinstance(res, AdapterError):
                 raise res
