@@ -219,7 +219,7 @@ class ThingseeAuth(httpx.Auth):
         self._token: str | None = None
         self._issued = 0.0
         self._lock = asyncio.Lock()
-        self.renewals = 0  # token requests made (tests and the status bar)
+        self.renewals = 0  # tokens obtained (tests, diagnostics)
 
     def __repr__(self) -> str:  # never show the token
         return f"ThingseeAuth(client_id={self.client_id!r})"
@@ -272,33 +272,25 @@ class ThingseeAuth(httpx.Auth):
             self._accept(resp, issued)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if not self._fresh():
-            renew = self._renew(self._token)
-            try:  # drive the renewal; closing it in every case releases the lock it may hold
-                sent = await renew.__anext__()
-                while True:
-                    sent = await renew.asend((yield sent))
-            except StopAsyncIteration:
-                pass
-            finally:
-                await renew.aclose()
         token = self._token
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        # Expired early (or revoked): renew once, replay once; a second 401 is the answer.
-        renew = self._renew(token)
-        try:
-            sent = await renew.__anext__()
-            while True:
-                sent = await renew.asend((yield sent))
-        except StopAsyncIteration:
-            pass
-        finally:
-            await renew.aclose()
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
+        for replay in (False, True):
+            if replay or not self._fresh():
+                # Before the first send when the token is old; after a 401 (expired early or
+                # revoked) once, then replay once: a second 401 is the answer, never a loop.
+                renew = self._renew(token)
+                try:  # drive the renewal; closing it in every case releases the lock it may hold
+                    sent = await renew.__anext__()
+                    while True:
+                        sent = await renew.asend((yield sent))
+                except StopAsyncIteration:
+                    pass
+                finally:
+                    await renew.aclose()
+            token = self._token
+            request.headers["Authorization"] = f"Bearer {token}"
+            response = yield request
+            if response.status_code != 401:
+                return
 
     def sync_auth_flow(self, request: httpx.Request) -> Any:
         raise RuntimeError("ThingseeAuth works with httpx.AsyncClient only")
