@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def run(args: argparse.Namespace, ctx: CliContext) -> int:
     import uvicorn
 
-    from tuiot.simulators import simulator_module
+    from tuiot.simulators import available, simulator_module
     from tuiot.simulators.faults import Faults
     from tuiot.simulators.fleet import build_world
 
@@ -39,12 +39,16 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
     except ValueError as e:
         raise CliError(str(e)) from None
     world = build_world(devices=args.devices, seed=args.seed)
-    vendors = args.vendor or list(VENDORS)
+    vendors = args.vendor or list(available())
     servers: list[uvicorn.Server] = []
     port = args.port
     lines = []
     for vendor in vendors:
         mod = simulator_module(vendor)
+        # the non-secret login fields a profile needs (client id, user, solution)
+        login = "".join(
+            f"  {k} {v}" for k, v in mod.demo_profile(vendor, world).items() if k in ("client_id", "username", "solution_id")
+        )
         if vendor == "thingspro":
             gateways = world.gateways_of("thingspro")[: args.gateways]
             if len(gateways) < args.gateways:
@@ -62,12 +66,12 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
             for gw in gateways:
                 app = mod.create_app(world, gateway=gw.id, faults=faults, down=not gw.online)
                 servers.append(_server(app, args.host, port, ssl))
-                lines.append(f"thingspro   {scheme}://{args.host}:{port}  gateway {gw.id}  user admin  secret {mod.DEMO_SECRET}")
+                lines.append(f"thingspro   {scheme}://{args.host}:{port}  gateway {gw.id}{login}  secret {mod.DEMO_SECRET}")
                 port += 1
         else:
             app = mod.create_app(world, faults=faults)
             servers.append(_server(app, args.host, port, {}))
-            lines.append(f"{vendor:<11} http://{args.host}:{port}  secret {mod.DEMO_SECRET}")
+            lines.append(f"{vendor:<11} http://{args.host}:{port}{login}  secret {mod.DEMO_SECRET}")
             port += 1
     for line in lines:
         ctx.say(line)
