@@ -181,6 +181,7 @@ async def test_identities_have_status_tags_state_and_utc_lastseen(setup: Setup, 
         else:
             assert ident.group is None
     locked = [i for i in items if i.locked]
+    assert locked and any(i.lastseen is None for i in items)
     assert all(i.status == IdentityStatus.locked and i.online is False for i in locked)
     assert by_id  # every identity parsed
 
@@ -228,8 +229,10 @@ async def test_ties_larger_than_a_page_use_offset(world: Any) -> None:
 async def test_filters_status_match_and_tags(setup: Setup, world: Any) -> None:
     sim = setup.sim
     locked = await setup.adapter.identities(status=["locked"])
+    assert locked
     assert {i.identity for i in locked} == {k for k, v in sim.idents.items() if v.locked}
     several = await setup.adapter.identities(status=["whitelisted,expired"])
+    assert len({str(i.status.value) for i in several}) == 2
     assert {i.identity for i in several} == {k for k, v in sim.idents.items() if v.status in ("whitelisted", "expired")}
     pumps = await setup.adapter.identities(match="^pump-")
     assert pumps and {i.identity for i in pumps} == {x for x in murano_ids(world) if x.startswith("pump-")}

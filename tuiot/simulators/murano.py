@@ -14,7 +14,7 @@ Routes (VENDORS.md §3 and §6):
 Identities are the world's murano devices (identity = device id), tagged `site`,
 `city`, `model` and `name` from the world (about 5% carry no site/city tags); status
 mostly provisioned, some locked, whitelisted or expired (the last two never connected:
-no lastseen, no data). `lastseen` and state timestamps are epoch microseconds.
+no lastseen, no state, no signals; a locked one keeps its data but is offline). `lastseen` and state timestamps are epoch microseconds.
 Resources are the metrics of the murano models (`format` float/integer/boolean/string,
 `unit`, `settable` = the metric is writable). Signal values come from the world, so the
 same seed gives the same answers; writes (identities, locks, tags, set state) live in
@@ -179,19 +179,21 @@ class Ident:
         return "locked" if self.locked else self.base
 
 
-def _seed_ident(world: World, dev: Device) -> Ident:
+def _seed_ident(world: World, dev: Device, k: int) -> Ident:
+    """The k-th murano device as an identity. Statuses and missing site tags go by position,
+    so even a small test world has some of each (about 3% locked, 2.5% whitelisted, 1.5%
+    expired, 5% without a site tag)."""
     h = mix(world.seed, 97, dev.index)
-    u = unit(h)
     base, locked = "provisioned", False
-    if u < 0.015:
+    if k % 41 == 5:
         base = "whitelisted"
-    elif u < 0.025:
+    elif k % 67 == 8:
         base = "expired"
-    elif u < 0.05:
+    elif k % 29 == 3:
         locked = True
     site = world.sites[dev.site]
     tags: list[tuple[str, str]] = []
-    if unit(mix(h, 1)) >= 0.05:  # a few devices were never tagged with their site
+    if k % 19 != 11:  # a few devices were never tagged with their site
         tags += [("site", site.id), ("city", site.city)]
     tags += [("model", dev.model), ("name", dev.name)]
     return Ident(dev.id, dev, base, locked, tags, auth_type="certificate" if unit(mix(h, 2)) < 0.3 else "token")
@@ -204,8 +206,8 @@ class MuranoSim:
         self.world = world
         self.clock = clock
         self.idents: dict[str, Ident] = {}
-        for dev in world.devices_of("murano"):
-            self.idents[dev.id] = _seed_ident(world, dev)
+        for k, dev in enumerate(world.devices_of("murano")):
+            self.idents[dev.id] = _seed_ident(world, dev, k)
         self.tag_names: Counter[str] = Counter(n for i in self.idents.values() for n, _ in i.tags)
         self._order: list[Ident] = []
         self._keys: list[int] = []  # -lastseen (µs) per entry of _order, ascending
