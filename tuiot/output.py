@@ -43,18 +43,37 @@ def cell_text(v: Any) -> str:
     return " ".join(str(v).split())
 
 
+# Identifiers are never cut: a user copies them into the next command.
+KEY_COLUMNS = frozenset({"id", "ref", "metric", "identity"})
+
+
 def to_table(rows: list[dict[str, Any]], columns: list[str], *, width: int = 80) -> str:
     if not rows:
         return "(no rows)"
+    columns = list(columns)
     cells = [[cell_text(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    # Shrink the widest columns until the table fits; never below 6 characters.
     gap = 2
-    while sum(widths) + gap * (len(widths) - 1) > width:
-        i = max(range(len(widths)), key=lambda k: widths[k])
-        if widths[i] <= 6:
+
+    def total() -> int:
+        return sum(widths) + gap * (len(widths) - 1)
+
+    # Narrow the widest other column until the table fits; never below 6 characters.
+    while total() > width:
+        free = [k for k, c in enumerate(columns) if c not in KEY_COLUMNS and widths[k] > 6]
+        if not free:
             break
+        i = max(free, key=lambda k: widths[k])
         widths[i] -= 1
+    # Still too wide (long ids): drop the rightmost other columns.
+    while total() > width:
+        droppable = [k for k, c in enumerate(columns) if c not in KEY_COLUMNS]
+        if len(columns) <= 2 or not droppable:
+            break
+        k = droppable[-1]
+        del columns[k], widths[k]
+        for row in cells:
+            del row[k]
     lines = ["  ".join(_fit(c.upper(), w) for c, w in zip(columns, widths)).rstrip()]
     for row in cells:
         lines.append("  ".join(_fit(v, w) for v, w in zip(row, widths)).rstrip())
