@@ -17,7 +17,7 @@ from tuiot.domain import Aggregate, AlarmStatus, Node, Reading, now_utc
 from tuiot.output import FORMATS
 from tuiot.timespec import parse_duration, parse_instant
 
-TREE_COLUMNS = ["ref", "kind", "name", "id", "parent", "online", "severity", "unit"]
+TREE_COLUMNS = ["ref", "kind", "id", "name", "profile", "parent", "online", "severity", "unit", "value_type", "attrs"]
 LATEST_COLUMNS = ["metric", "value", "unit", "ts"]
 HISTORY_COLUMNS = ["ts", "value", "min", "max", "avg", "count"]
 ALARM_COLUMNS = ["id", "severity", "status", "device", "metric", "description", "opened_at", "closed_at", "origin"]
