@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from tuiot.simulators.murano import DEMO_EMAIL, DEMO_SECRET, DEMO_SOLUTION, SERV
 
 NOW = 1_780_000_000.0 - (1_780_000_000.0 % 3600)
 FIXTURES = Path(__file__).parent / "fixtures" / "murano"
-UTC = timezone.utc
 
 
 class Recording(httpx.AsyncBaseTransport):

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from simproc import simulate
-from tuiot.simulators.murano import DEMO_EMAIL, DEMO_SECRET, DEMO_SOLUTION
 
+from tuiot.simulators.murano import DEMO_EMAIL, DEMO_SECRET, DEMO_SOLUTION
 
 _capsys: pytest.CaptureFixture[str] | None = None
 
@@ -37,7 +36,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def run_process(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tuiot", *args],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=os.environ.copy(),
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=os.environ.copy(), check=False,
     )
 
 

@@ -9,7 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tuiot.simulators.murano import DEMO_EMAIL, DEMO_SECRET, DEMO_SOLUTION, SERVICE_ID, create_app, demo_profile
+from tuiot.simulators.murano import (
+    DEMO_EMAIL,
+    DEMO_SECRET,
+    DEMO_SOLUTION,
+    SERVICE_ID,
+    create_app,
+    demo_profile,
+)
 
 NOW = 1_780_000_000.0 - (1_780_000_000.0 % 3600)
 FIXTURES = Path(__file__).parent / "fixtures" / "murano"
@@ -153,7 +160,9 @@ async def test_tag_criteria_json(client: Client) -> None:
     def crit(*c: tuple[str, str, str]) -> dict[str, Any]:
         return {"limit": 2000, "tags": json.dumps([{"name": n, "operator": o, "value": v} for n, o, v in c])}
 
-    models = lambda ds: {t["value"] for d in ds for t in d["tags"] if t["name"] == "model"}  # noqa: E731
+    def models(ds: list[dict[str, Any]]) -> set[str]:
+        return {t["value"] for d in ds for t in d["tags"] if t["name"] == "model"}
+
     assert models((await client.ok("listIdentities", crit(("model", "eq", "pump"))))["devices"]) == {"pump"}
     assert models((await client.ok("listIdentities", crit(("model", "gt", "env"))))["devices"]) == {"meter", "pump"}
     assert models((await client.ok("listIdentities", crit(("model", "gte", "env"), ("model", "lte", "meter"))))["devices"]) == {"env", "meter"}
@@ -209,7 +218,10 @@ async def test_state_settable_only(client: Client) -> None:
 
 async def test_tags_add_replace_remove_and_names(client: Client) -> None:
     ident = (await client.ok("listIdentities", {"limit": 1}))["devices"][0]["identity"]
-    tag = lambda n, v: {"name": n, "value": v}  # noqa: E731
+
+    def tag(n: str, v: str) -> dict[str, str]:
+        return {"name": n, "value": v}
+
     assert (await client.call("addIdentityTag", {"identity": ident, "tags": [tag("zone", "a"), tag("zone", "b")]})).status_code == 204
     assert await client.ok("getIdentityTag", {"identity": ident, "name": "zone"}) == ["a", "b"]
     await client.call("addIdentityTag", {"identity": ident, "tags": [tag("zone", "c")], "replace": True})

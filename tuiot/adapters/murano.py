@@ -226,8 +226,7 @@ class MuranoAdapter(Adapter):
     def __init__(self, profile: Profile, secrets: SecretSource, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(profile, secrets, transport=transport)
         base = (profile.base_url or DEFAULT_HOST).rstrip("/")
-        if base.endswith(API):
-            base = base[: -len(API)]
+        base = base.removesuffix(API)
         self.base = base
         self.page_size = LIST_PAGE
         self.latest_page = LATEST_PAGE

@@ -37,9 +37,9 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -109,7 +109,7 @@ class _Metric:
     """A MetricSpec with its hash computed once: `World.value` reads only attributes, and
     `MetricSpec.hash` re-hashes the key on every call, which dominated a page of 2,000 states."""
 
-    __slots__ = ("key", "name", "unit", "type", "base", "spread", "amplitude", "noise", "drift", "lo", "hi", "digits", "writable", "data_type", "hash")
+    __slots__ = ("amplitude", "base", "data_type", "digits", "drift", "hash", "hi", "key", "lo", "name", "noise", "spread", "type", "unit", "writable")
 
     def __init__(self, m: MetricSpec) -> None:
         for name in self.__slots__[:-1]:
@@ -508,9 +508,8 @@ def op_remove_identities(sim: MuranoSim, p: dict[str, Any]) -> None:
 
 def op_update_identity(sim: MuranoSim, p: dict[str, Any]) -> None:
     ident = sim.get(p.get("identity"))
-    if "locked" in p:
-        if not isinstance(p["locked"], bool):
-            raise ApiError(400, "locked must be a boolean")
+    if "locked" in p and not isinstance(p["locked"], bool):
+        raise ApiError(400, "locked must be a boolean")
     auth = p.get("auth")
     if auth is not None and not isinstance(auth, dict):
         raise ApiError(400, "auth must be an object")
@@ -827,7 +826,7 @@ def op_aggrquery_signal(sim: MuranoSim, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def op_latest_signals(sim: MuranoSim, p: dict[str, Any]) -> dict[str, Any]:
@@ -1125,10 +1124,4 @@ def demo_profile(name: str, world: World) -> dict[str, Any]:
     }
 
 
-def iter_identities(sim: MuranoSim) -> Iterator[Ident]:
-    """Every identity, newest lastseen first (for tests and tools)."""
-    order, _, _ = sim.order()
-    return iter(list(order))
-
-
-__all__: Iterable[str] = ("DEMO_SECRET", "DEMO_EMAIL", "DEMO_SOLUTION", "SERVICE_ID", "create_app", "demo_profile")
+__all__ = ("DEMO_EMAIL", "DEMO_SECRET", "DEMO_SOLUTION", "SERVICE_ID", "create_app", "demo_profile")
