@@ -112,9 +112,9 @@ class _Metric:
     __slots__ = ("amplitude", "base", "data_type", "digits", "drift", "hash", "hi", "key", "lo", "name", "noise", "spread", "type", "unit", "writable")
 
     def __init__(self, m: MetricSpec) -> None:
-        for name in self.__slots__[:-1]:
+        for name in self.__slots__:
+            # `hash` is a property on MetricSpec: read once here, a plain attribute from now on
             setattr(self, name, getattr(m, name))
-        self.hash = m.hash
 
 
 _FAST = {k: _Metric(m) for k, m in RESOURCES.items()}
