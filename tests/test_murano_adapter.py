@@ -285,6 +285,9 @@ async def test_tree_grouped_by_site_with_untagged_group(setup: Setup, world: Any
     kids = await setup.adapter.children(dev.ref)
     assert {k.id for k in kids} == {m.id for m in metrics if m.parent == dev.ref}
     assert dev.attrs["lastseen"].endswith("+00:00") and dev.name != dev.id
+    for group in (groups[0], groups[-1]):
+        members = await setup.adapter.children(group.ref)
+        assert [m.id for m in members] == sorted(d.id for d in devices if d.parent == group.ref)
 
 
 async def test_tree_grouped_by_another_tag(world: Any) -> None:

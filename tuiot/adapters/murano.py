@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from pydantic import SecretStr
 
 from tuiot.adapters.base import (
     Adapter,
@@ -73,35 +74,37 @@ _STATUSES = {s.value for s in IdentityStatus}
 
 
 class TokenAuth(httpx.Auth):
-    """`Authorization: token <t>`; logs in on first use and once more after a 401."""
+    """`Authorization: token <t>`; logs in on first use and once more after a 401.
+
+    The token is a credential: kept as a SecretStr until the header is built."""
 
     def __init__(self, adapter: MuranoAdapter) -> None:
         self._adapter = adapter
         self._lock = asyncio.Lock()
-        self._token: str | None = None
+        self._token: SecretStr | None = None
 
     def forget(self) -> None:
         self._token = None
 
-    async def _current(self) -> str:
+    async def _current(self) -> SecretStr:
         async with self._lock:
             if self._token is None:
-                self._token = await self._adapter._login()
+                self._token = SecretStr(await self._adapter._login())
             return self._token
 
-    async def _renew(self, refused: str) -> str:
+    async def _renew(self, refused: SecretStr) -> SecretStr:
         async with self._lock:
-            if self._token in (None, refused):  # another request may have renewed it already
-                self._token = await self._adapter._login()
-            assert self._token is not None
+            if self._token is None or self._token is refused:  # another request may have renewed it already
+                self._token = SecretStr(await self._adapter._login())
             return self._token
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         token = await self._current()
-        request.headers["Authorization"] = f"token {token}"
+        request.headers["Authorization"] = f"token {token.get_secret_value()}"
         response = yield request
         if response.status_code == 401:
-            request.headers["Authorization"] = f"token {await self._renew(token)}"
+            renewed = await self._renew(token)
+            request.headers["Authorization"] = f"token {renewed.get_secret_value()}"
             yield request
 
     def sync_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
@@ -473,8 +476,11 @@ class MuranoAdapter(Adapter):
             state, defs = await asyncio.gather(self.call("getIdentityState", {"identity": id}), self.resources())
             return self._metric_nodes(id, list(state) if isinstance(state, dict) else [], defs)
         if kind == "group":
-            members = set(await self._members(id))
-            return [self._device_node(i, ref) for i in await self.identities() if i.identity in members]
+            if id == self._no_group():
+                found = [i for i in await self.identities() if i.group is None]
+            else:
+                found = await self.identities(tags={self.profile.group_by_tag: id})
+            return [self._device_node(i, ref) for i in sorted(found, key=lambda i: i.identity)]
         return []
 
     async def _members(self, group: str) -> list[str]:
