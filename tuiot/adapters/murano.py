@@ -426,10 +426,17 @@ class MuranoAdapter(Adapter):
             groups.setdefault(i.group if i.group is not None else self._no_group(), []).append(i)
         order = sorted(groups, key=lambda g: (g == self._no_group(), g.lower()))
         nodes: list[Node] = []
-        self._groups = {}
+        with _gc_paused():
+            self._build(order, groups, nodes, depth, defs)
+        return nodes
+
+    def _build(self, order: list[str], groups: Mapping[str, list[Identity]], nodes: list[Node], depth: str,
+               defs: Mapping[str, Mapping[str, Any]]) -> None:
+        """Groups, then each group's devices (and their metrics): one synchronous stretch."""
+        groups_seen: dict[str, list[str]] = {}
         for g in order:
             members = sorted(groups[g], key=lambda i: i.identity)
-            self._groups[g] = [i.identity for i in members]
+            groups_seen[g] = [i.identity for i in members]
             gref = self.ref("group", g)
             nodes.append(
                 Node(kind="group", id=g, name=g, profile=self.name, has_children=True,
@@ -439,7 +446,7 @@ class MuranoAdapter(Adapter):
                 nodes.append(self._device_node(i, gref))
                 if depth != "device":
                     nodes.extend(self._metric_nodes(i.identity, list(i.state), defs))
-        return nodes
+        self._groups = groups_seen
 
     def _device_node(self, i: Identity, parent: str | None) -> Node:
         names = i.tags.get("name")
