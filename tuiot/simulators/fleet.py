@@ -63,10 +63,11 @@ class MetricSpec:
     digits: int = 2
     writable: bool = False
     data_type: str = "float"  # ThingsPro dataType
+    hash: int = field(init=False, repr=False, compare=False, default=0)
 
-    @property
-    def hash(self) -> int:
-        return str_hash(self.key)
+    def __post_init__(self) -> None:
+        # computed once: value() needs it for every point of every series
+        object.__setattr__(self, "hash", str_hash(self.key))
 
 
 @dataclass(frozen=True, slots=True)
