@@ -1,0 +1,115 @@
+"""Screen bodies the console shell mounts: Metrics (2), Alarms (4), Identities (6).
+
+Each view is a self-contained Textual widget. It takes domain objects through a narrow
+method API and asks for anything that needs I/O by posting a Message; the shell's
+handlers own the state and call the adapters through the session service. Views never
+import adapters or build URLs.
+
+Every view module declares its keys once, as data (`ACTIONS: list[ViewAction]`), and
+derives its Textual BINDINGS from that list, so the shell's single action registry can
+import the same list for `?` help and the ctrl+p palette.
+
+This module holds what the three views share: `ViewAction`, `bindings`, the
+`CopyRequested` and `Exported` messages, and small formatting helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widget import Widget
+
+
+@dataclass(frozen=True)
+class ViewAction:
+    """One key of a view: `id` is the Textual action name (`action_<id>` on the view)."""
+
+    id: str
+    key: str  # Textual key spec; several keys comma-separated ("ctrl+space,asterisk")
+    description: str
+    show_in_footer: bool = True
+    writes: bool = False  # changes something in a vendor cloud (disabled when read-only)
+
+    @property
+    def display_key(self) -> str:
+        return self.key.split(",")[0]
+
+
+def bindings(actions: Iterable[ViewAction]) -> list[Binding]:
+    """Textual bindings for `actions` (the one place keys are declared)."""
+    return [Binding(a.key, a.id, a.description, show=a.show_in_footer) for a in actions]
+
+
+class CopyRequested(Message):
+    """Put `text` on the clipboard (the shell writes OSC 52 via tuiot.fleet.export.osc52)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class Exported(Message):
+    """A view wrote what it shows to `path` (`count` rows); already told to the user."""
+
+    def __init__(self, path: Path, count: int) -> None:
+        super().__init__()
+        self.path = path
+        self.count = count
+
+
+def export_rows(
+    widget: Widget,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    directory: Path | None,
+    stem: str,
+) -> Path | None:
+    """Write rows with tuiot.fleet.export, tell the user, post `Exported`; None on failure.
+
+    A few thousand rows write in milliseconds, so this runs inline rather than in a worker.
+    """
+    from tuiot.fleet.export import ExportError, export_file
+
+    if not rows:
+        widget.notify("nothing to export: no rows are shown", severity="warning")
+        return None
+    try:
+        path = export_file(rows, columns, fmt, directory, stem)
+    except (ExportError, ValueError) as e:
+        widget.notify(str(e), title="export failed", severity="error")
+        return None
+    widget.notify(f"{len(rows):,} rows → {path}", title=f"exported {fmt.upper()}")
+    widget.post_message(Exported(path, len(rows)))
+    return path
+
+
+def age(delta: timedelta) -> str:
+    """A compact age: 45s, 12m, 3h, 2d (negative ages, i.e. clock skew, read as 0s)."""
+    s = max(0, int(delta.total_seconds()))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
+
+def ago(ts: datetime | None, now: datetime) -> str:
+    return "—" if ts is None else age(now - ts)
+
+
+def stamp(ts: datetime | None) -> str:
+    """An absolute UTC time for detail panes."""
+    return "—" if ts is None else ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+__all__ = ["CopyRequested", "Exported", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]

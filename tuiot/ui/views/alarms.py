@@ -1,0 +1,318 @@
+"""Screen 4, Alarms: one inbox over every profile's vendor and local alarms.
+
+The list is a line-API MarkList rather than a DataTable: the inbox is replaced on every
+poll and may hold thousands of alarms across vendors, and only the visible lines are
+painted (see tuiot.ui.widgets.marks for the numbers behind that choice).
+
+Public API
+----------
+`AlarmsView(*, export_dir=None, read_only=(), id=None, ...)`
+`set_alarms(alarms, *, now, read_only=None)`  replace the inbox (newest first)
+`apply_filter(*, severity=..., status=..., profile=..., text=...)`  preset filters
+    (for `:alarms critical`); `severity` is a Severity, its name, "all" or None
+`shown_alarms() -> list[Alarm]`, `filters` (dict)
+Messages: `CloseRequested(alarms)`, `JumpToDevice(device_ref)`, `CopyRequested(text)`,
+`Exported(path, count)`. `ACTIONS` lists every key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+
+from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
+from tuiot.ui.views import ViewAction, ago, bindings, stamp
+from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.widgets.marks import Cell, Column
+
+ACTIONS: list[ViewAction] = [
+    *LIST_ACTIONS,
+    ViewAction("jump", "enter,g", "go to device"),
+    ViewAction("close_alarms", "c", "close", writes=True),
+    ViewAction("cycle_severity", "s", "severity"),
+    ViewAction("cycle_status", "o", "open/closed/all"),
+    ViewAction("cycle_profile", "p", "profile"),
+    ViewAction("copy_device", "Y", "copy device ref", show_in_footer=False),
+    ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
+]
+
+SEVERITY_CYCLE: list[Severity | None] = [None, *Severity]
+STATUS_CYCLE: list[AlarmStatus | None] = [AlarmStatus.open, AlarmStatus.closed, None]
+SEV_SHORT = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
+
+
+class CloseRequested(Message):
+    """Close these alarms (all closable; confirmation and the write are the shell's)."""
+
+    def __init__(self, alarms: list[Alarm]) -> None:
+        super().__init__()
+        self.alarms = alarms
+
+
+class JumpToDevice(Message):
+    """Show this device on the Devices screen."""
+
+    def __init__(self, device_ref: str) -> None:
+        super().__init__()
+        self.device_ref = device_ref
+
+
+def _short_ref(ref: str | None) -> str:
+    if not ref:
+        return "—"
+    try:
+        return split_ref(ref)[2]
+    except ValueError:
+        return ref
+
+
+class AlarmsView(ListBody):
+    """The alarm inbox; see the module doc for the API."""
+
+    BINDINGS = bindings(ACTIONS)
+    TITLE = "Alarms"
+    EXPORT_STEM = "alarms"
+
+    def __init__(self, *, export_dir: Path | None = None, read_only: Collection[str] = (),
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        self._alarms: dict[str, Alarm] = {}
+        self._order: list[str] = []
+        self.now = now_utc()
+        self.read_only: set[str] = set(read_only)
+        self.severity: Severity | None = None
+        self.status: AlarmStatus | None = AlarmStatus.open
+        self.profile: str | None = None
+        self._needle = ""
+        self._wide = False
+        super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
+
+    # ---- input API ------------------------------------------------------------------
+
+    def set_alarms(self, alarms: Sequence[Alarm], *, now: datetime,
+                   read_only: Collection[str] | None = None) -> None:
+        """Replace the inbox. Marks on alarms that still exist are kept."""
+        self.now = now
+        if read_only is not None:
+            self.read_only = set(read_only)
+        self._alarms = {a.ref: a for a in alarms}
+        self._order = sorted(self._alarms, key=lambda r: self._alarms[r].opened_at, reverse=True)
+        self.list.marked &= self._alarms.keys()
+        if self.is_mounted:
+            self.refilter()
+
+    def apply_filter(self, *, severity: Severity | str | None = ..., status: AlarmStatus | str | None = ...,
+                     profile: str | None = ..., text: str | None = ...) -> None:
+        """Preset filters; arguments left out keep their value, "all"/None clears one.
+
+        Raises ValueError with one line for an unknown severity or status.
+        """
+        if severity is not ...:
+            self.severity = _parse(Severity, severity, "severity")
+        if status is not ...:
+            self.status = _parse(AlarmStatus, status, "status")
+        if profile is not ...:
+            self.profile = None if profile in (None, "", "all") else profile
+        if text is not ...:
+            self.set_text_filter(text or "")
+            if self.is_mounted:
+                from textual.widgets import Input
+
+                self.query_one("#filter", Input).value = self.text_filter
+                self.set_class(bool(self.text_filter), "-filtering")
+        if self.is_mounted:
+            self.refilter()
+
+    @property
+    def filters(self) -> dict[str, str | None]:
+        return {
+            "severity": self.severity.value if self.severity else None,
+            "status": self.status.value if self.status else None,
+            "profile": self.profile,
+            "text": self.text_filter or None,
+        }
+
+    def shown_alarms(self) -> list[Alarm]:
+        return [self._alarms[k] for k in self.list.keys]
+
+    # ---- ListBody hooks ---------------------------------------------------------------
+
+    def set_text_filter(self, text: str) -> str | None:
+        self.text_filter = text
+        self._needle = text.strip().lower()
+        return None
+
+    def visible_keys(self) -> list[str]:
+        out = []
+        needle = self._needle
+        for ref in self._order:
+            a = self._alarms[ref]
+            if self.severity is not None and a.severity is not self.severity:
+                continue
+            if self.status is not None and a.status is not self.status:
+                continue
+            if self.profile is not None and a.profile != self.profile:
+                continue
+            if needle and needle not in _haystack(a):
+                continue
+            out.append(ref)
+        return out
+
+    def columns(self, width: int) -> Sequence[Column]:
+        cols = [Column("SEV", 4), Column("AGE", 4, right=True), Column("PROFILE", 10),
+                Column("DEVICE", 16, flex=True), Column("DESCRIPTION", 20, flex=True)]
+        self._wide = width >= 100
+        if self._wide:
+            cols.insert(1, Column("STATUS", 6))
+            cols.append(Column("ORIGIN", 6))
+        return cols
+
+    def cells(self, key: str) -> Sequence[Cell]:
+        a = self._alarms[key]
+        sev: Cell = (SEV_SHORT[a.severity], a.severity.value)
+        closed = a.status is AlarmStatus.closed
+        text_style = "dim" if closed else None
+        row: list[Cell] = [sev, (ago(a.opened_at, self.now), "dim"), (a.profile, None),
+                           (_short_ref(a.device), "accent"), (a.description or a.rule or "", text_style)]
+        if self._wide:
+            row.insert(1, (a.status.value, "dim" if closed else "bad"))
+            row.append((a.origin.value, "dim"))
+        return row
+
+    def summary(self) -> Text:
+        shown = len(self.list.keys)
+        parts = [
+            f"{shown:,}/{len(self._alarms):,}",
+            f"sev {self.severity.value if self.severity else 'all'}",
+            self.status.value if self.status else "open+closed",
+            self.profile or "all profiles",
+        ]
+        if self.list.marked:
+            parts.append(f"{len(self.list.marked)} marked")
+        return Text(" · ".join(parts))
+
+    def empty_text(self) -> str:
+        return "no alarms match the filters" if self._alarms else "no alarms"
+
+    def detail(self, key: str | None) -> Text:
+        if key is None or key not in self._alarms:
+            return Text("no alarm selected", style="dim")
+        a = self._alarms[key]
+        t = Text()
+        t.append(f"{a.severity.value.upper()} ", style="bold")
+        t.append(f"{a.status.value}  {a.description or '(no description)'}\n")
+        t.append(f"id {a.id} · profile {a.profile} · origin {a.origin.value}")
+        t.append(f" · rule {a.rule}" if a.rule else "")
+        t.append(f" · value {a.value}" if a.value is not None else "")
+        t.append("\n")
+        t.append(f"device {a.device or '—'}\nmetric {a.metric or '—'}\n")
+        t.append(f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)")
+        if a.closed_at:
+            t.append(f" · closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)")
+        t.append("\n")
+        t.append(self._closable_reason(a) or "closable: c", style="dim")
+        return t
+
+    def export_columns(self) -> Sequence[str]:
+        return ["id", "profile", "severity", "status", "opened_at", "closed_at", "device", "metric",
+                "description", "origin", "rule", "value"]
+
+    def export_row(self, key: str) -> Mapping[str, Any]:
+        return self._alarms[key].model_dump(mode="python")
+
+    def copy_text(self, key: str) -> str:
+        return key
+
+    # ---- actions ----------------------------------------------------------------------
+
+    def _closable_reason(self, a: Alarm) -> str | None:
+        """Why `a` cannot be closed here, or None when it can."""
+        if a.status is AlarmStatus.closed:
+            return "already closed"
+        if a.profile in self.read_only:
+            return f"profile {a.profile} is read-only"
+        if not a.closable:
+            return f"{a.profile} does not allow closing this alarm" + (
+                " (vendor alarms are read-only there)" if a.origin.value == "vendor" else "")
+        return None
+
+    def action_close_alarms(self) -> None:
+        chosen = [self._alarms[k] for k in self.targets() if k in self._alarms]
+        if not chosen:
+            self.notify("no alarm selected", severity="warning")
+            return
+        ok = [a for a in chosen if self._closable_reason(a) is None]
+        refused: dict[str, int] = {}
+        for a in chosen:
+            reason = self._closable_reason(a)
+            if reason:
+                refused[reason] = refused.get(reason, 0) + 1
+        if refused:
+            why = "; ".join(f"{n} {reason}" for reason, n in refused.items())
+            self.notify(f"{sum(refused.values())} of {len(chosen)} not closable: {why}",
+                        title="close", severity="warning" if ok else "error")
+        if ok:
+            self.post_message(CloseRequested(ok))
+
+    def action_jump(self) -> None:
+        key = self.list.highlighted
+        if key is None:
+            return
+        a = self._alarms[key]
+        if not a.device:
+            self.notify("this alarm names no device", severity="warning")
+            return
+        self.post_message(JumpToDevice(a.device))
+
+    def action_copy_device(self) -> None:
+        key = self.list.highlighted
+        if key is not None and self._alarms[key].device:
+            from tuiot.ui.views import CopyRequested
+
+            self.post_message(CopyRequested(self._alarms[key].device or ""))
+
+    def action_cycle_severity(self) -> None:
+        self.severity = _next(SEVERITY_CYCLE, self.severity)
+        self.refilter()
+
+    def action_cycle_status(self) -> None:
+        self.status = _next(STATUS_CYCLE, self.status)
+        self.refilter()
+
+    def action_cycle_profile(self) -> None:
+        profiles: list[str | None] = [None, *sorted({a.profile for a in self._alarms.values()})]
+        self.profile = _next(profiles, self.profile)
+        self.refilter()
+
+    def action_toggle_detail(self) -> None:
+        self.toggle_class("-no-detail")
+
+
+def _haystack(a: Alarm) -> str:
+    return " ".join(
+        str(x) for x in (a.id, a.profile, a.device, a.metric, a.description, a.rule, a.severity.value,
+                         a.origin.value) if x
+    ).lower()
+
+
+def _next(cycle: list, current: Any) -> Any:
+    try:
+        return cycle[(cycle.index(current) + 1) % len(cycle)]
+    except ValueError:
+        return cycle[0]
+
+
+def _parse(enum: type, value: Any, what: str) -> Any:
+    if value is None or value in ("", "all"):
+        return None
+    if isinstance(value, enum):
+        return value
+    try:
+        return enum(str(value).strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in enum)
+        raise ValueError(f"unknown {what} '{value}' (use {names} or all)") from None

@@ -1,0 +1,232 @@
+"""What the Alarms and Identities views share: a MarkList with a `/` filter line,
+a summary line, an inline message line and a detail pane for the highlighted row.
+
+Subclasses supply the columns, the cells of a row, the rows that pass the filters, the
+detail text and the export rows; this class owns the keys that every list has
+(`/` filter, space mark, ctrl+space/`*` mark all, Esc clear, `e`/`E` export, `y` copy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from tuiot.ui.views import CopyRequested, ViewAction, export_rows
+from tuiot.ui.widgets.marks import Cell, Column, MarkList
+
+LIST_ACTIONS: list[ViewAction] = [
+    ViewAction("filter", "slash", "filter"),
+    ViewAction("mark", "space", "mark", show_in_footer=False),
+    ViewAction("mark_all", "ctrl+space,asterisk", "mark all shown", show_in_footer=False),
+    ViewAction("clear", "escape", "clear marks/filter", show_in_footer=False),
+    ViewAction("export_csv", "e", "export CSV"),
+    ViewAction("export_json", "E", "export JSON", show_in_footer=False),
+    ViewAction("copy", "y", "copy id"),
+]
+
+
+class ListBody(Vertical):
+    """Base of a filterable, markable list view (see module doc)."""
+
+    DEFAULT_CSS = """
+    ListBody { height: 1fr; }
+    ListBody > .view-title { height: 1; padding: 0 1; background: $panel; color: $text; text-style: bold; }
+    ListBody > .view-summary { height: 1; padding: 0 1; color: $text-muted; }
+    ListBody > #filter { height: 1; border: none; padding: 0 1; background: $boost; display: none; }
+    ListBody > #filter:focus { background: $boost; }
+    ListBody.-filtering > #filter { display: block; }
+    ListBody > .view-message { height: auto; max-height: 2; padding: 0 1; color: $error; display: none; }
+    ListBody > .view-message.-shown { display: block; }
+    ListBody > .view-detail { height: 8; padding: 0 1; border-top: solid $primary 50%; background: $surface; }
+    ListBody.-no-detail > .view-detail { display: none; }
+    """
+
+    TITLE = ""
+    EXPORT_STEM = "export"
+
+    def __init__(self, *, export_dir: Path | None = None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.export_dir = export_dir
+        self.text_filter = ""
+        self.list = MarkList(self.columns(80), self.cells, empty=self.empty_text(), id="rows")
+
+    # ---- for subclasses -----------------------------------------------------------------
+
+    def columns(self, width: int) -> Sequence[Column]:
+        raise NotImplementedError
+
+    def cells(self, key: str) -> Sequence[Cell]:
+        raise NotImplementedError
+
+    def visible_keys(self) -> list[str]:
+        """Keys that pass the current filters, in display order."""
+        raise NotImplementedError
+
+    def detail(self, key: str | None) -> Text | str:
+        raise NotImplementedError
+
+    def summary(self) -> Text | str:
+        raise NotImplementedError
+
+    def export_columns(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def export_row(self, key: str) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    def copy_text(self, key: str) -> str:
+        return key
+
+    def empty_text(self) -> str:
+        return "nothing to show"
+
+    def set_text_filter(self, text: str) -> str | None:
+        """Take the `/` filter text; return an error line for bad input (filter unchanged)."""
+        self.text_filter = text
+        return None
+
+    # ---- composition ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TITLE, classes="view-title", id="title")
+        yield Static("", classes="view-summary", id="summary")
+        yield self.list
+        yield Input(placeholder="filter…  (Enter keeps it, Esc clears)", id="filter")
+        yield Static("", classes="view-message", id="message")
+        yield Static("", classes="view-detail", id="detail")
+
+    def on_mount(self) -> None:
+        self.refilter()
+
+    def on_resize(self) -> None:
+        self.list.set_columns(self.columns(self.size.width))
+
+    # ---- state → screen ---------------------------------------------------------------
+
+    def refilter(self) -> None:
+        """Recompute the shown rows (O(rows)) and repaint the visible part."""
+        self.list.empty = self.empty_text()
+        self.list.set_rows(self.visible_keys())
+        self.list.invalidate()
+        self._update_text()
+
+    def _update_text(self) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one("#summary", Static).update(self.summary())
+        self.query_one("#detail", Static).update(self.detail(self.list.highlighted))
+
+    def show_message(self, text: str | None) -> None:
+        msg = self.query_one("#message", Static)
+        msg.update(text or "")
+        msg.set_class(bool(text), "-shown")
+
+    @property
+    def message_text(self) -> str:
+        return str(self.query_one("#message", Static).content)
+
+    def on_mark_list_highlighted(self, event: MarkList.Highlighted) -> None:
+        event.stop()
+        if self.is_mounted:
+            self.query_one("#detail", Static).update(self.detail(event.key))
+
+    def on_mark_list_marks_changed(self, event: MarkList.MarksChanged) -> None:
+        event.stop()
+        if self.is_mounted:
+            self.query_one("#summary", Static).update(self.summary())
+
+    def targets(self) -> list[str]:
+        """What an action applies to: the marked rows that are shown, else the highlighted one.
+
+        Marks hidden by a filter are kept but not acted on: an action never touches rows
+        the user cannot see.
+        """
+        marked = [k for k in self.list.keys if k in self.list.marked]
+        if marked:
+            return marked
+        key = self.list.highlighted
+        return [key] if key is not None else []
+
+    # ---- the `/` filter ---------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        field = self.query_one("#filter", Input)
+        field.value = self.text_filter
+        field.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
+        event.stop()
+        error = self.set_text_filter(event.value)
+        self.show_message(error)
+        if error is None:
+            self.refilter()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter":
+            return
+        event.stop()
+        if not self.text_filter:
+            self.remove_class("-filtering")
+        self.list.focus()
+
+    # ---- keys shared by every list --------------------------------------------------
+
+    def action_mark(self) -> None:
+        self.list.toggle_mark()
+        self.list.action_cursor(1)
+
+    def action_mark_all(self) -> None:
+        self.list.mark_all()
+
+    def action_clear(self) -> None:
+        field = self.query_one("#filter", Input)
+        if field.has_focus:
+            field.value = ""
+            self.set_text_filter("")
+            self.show_message(None)
+            self.remove_class("-filtering")
+            self.refilter()
+            self.list.focus()
+            return
+        if self.list.clear_marks():
+            return
+        if self.text_filter:
+            field.value = ""
+            self.set_text_filter("")
+            self.remove_class("-filtering")
+            self.refilter()
+            return
+        raise SkipAction()  # nothing to clear: let the shell's Esc go back
+
+    def action_export_csv(self) -> None:
+        self.export("csv")
+
+    def action_export_json(self) -> None:
+        self.export("json")
+
+    def export(self, fmt: str) -> Path | None:
+        """Write the shown rows (after filters, in display order) as `fmt`."""
+        return export_rows(self, self.export_rows_shown(), self.export_columns(), fmt,
+                           directory=self.export_dir, stem=self.EXPORT_STEM)
+
+    def export_rows_shown(self) -> list[Mapping[str, Any]]:
+        """The rows an export writes: exactly those shown, in display order."""
+        return [self.export_row(k) for k in self.list.keys]
+
+    def action_copy(self) -> None:
+        keys = self.targets()
+        if not keys:
+            self.notify("nothing to copy", severity="warning")
+            return
+        self.post_message(CopyRequested("\n".join(self.copy_text(k) for k in keys)))

@@ -1,0 +1,310 @@
+"""MarkList: a line-API list with a cursor, marks and a fixed header row.
+
+Why not DataTable: the alarm inbox and identity lists hold thousands to tens of
+thousands of rows and are replaced on every poll. DataTable rebuilds its row maps and
+measures every cell on change (ECOSYSTEM §3.1: ~0.9 s first paint at 10k rows), while a
+line-API ScrollView renders only the visible lines: the cost of `set_rows` is O(rows)
+for the key list and O(visible) for painting.
+
+The list knows only row keys (in display order) and a `cells(key)` callback giving the
+row's cells; filtering and sorting belong to the view that owns the data. Cell styles
+are names of component classes (`marklist--<name>`) styled with theme variables, so the
+list follows the app's theme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Cell = tuple[str, str | None]  # text, style name (a `marklist--<name>` component class) or None
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int  # cells; for a flexible column, its minimum
+    flex: bool = False
+    right: bool = False
+
+
+MARK = "*"
+
+
+class MarkList(ScrollView, can_focus=True):
+    """Rows by key; the cursor row is highlighted, marked rows carry a `*` and a tint."""
+
+    COMPONENT_CLASSES = {
+        "marklist--header",
+        "marklist--cursor",
+        "marklist--marked",
+        "marklist--dim",
+        "marklist--critical",
+        "marklist--major",
+        "marklist--minor",
+        "marklist--warning",
+        "marklist--ok",
+        "marklist--bad",
+        "marklist--accent",
+    }
+
+    DEFAULT_CSS = """
+    MarkList { height: 1fr; background: $surface; }
+    MarkList > .marklist--header { text-style: bold; color: $text-muted; background: $panel; }
+    MarkList > .marklist--cursor { background: $block-cursor-blurred-background; }
+    MarkList:focus > .marklist--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+    MarkList > .marklist--marked { background: $accent 25%; }
+    MarkList > .marklist--dim { color: $text-muted; }
+    MarkList > .marklist--critical { color: $error; text-style: bold; }
+    MarkList > .marklist--major { color: $warning; text-style: bold; }
+    MarkList > .marklist--minor { color: $accent; }
+    MarkList > .marklist--warning { color: $secondary; }
+    MarkList > .marklist--ok { color: $success; }
+    MarkList > .marklist--bad { color: $error; }
+    MarkList > .marklist--accent { color: $primary; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "up", show=False),
+        Binding("down,j", "cursor(1)", "down", show=False),
+        Binding("pageup", "page(-1)", "page up", show=False),
+        Binding("pagedown", "page(1)", "page down", show=False),
+        Binding("home", "first", "first", show=False),
+        Binding("end", "last", "last", show=False),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to `key` (None: the list is empty)."""
+
+        def __init__(self, mark_list: MarkList, key: str | None) -> None:
+            super().__init__()
+            self.mark_list = mark_list
+            self.key = key
+
+        @property
+        def control(self) -> MarkList:
+            return self.mark_list
+
+    class MarksChanged(Message):
+        def __init__(self, mark_list: MarkList, count: int) -> None:
+            super().__init__()
+            self.mark_list = mark_list
+            self.count = count
+
+        @property
+        def control(self) -> MarkList:
+            return self.mark_list
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        cells: Callable[[str], Sequence[Cell]],
+        *,
+        empty: str = "nothing to show",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._columns = list(columns)
+        self._cells = cells
+        self._keys: list[str] = []
+        self._pos: dict[str, int] = {}
+        self.marked: set[str] = set()
+        self.cursor = 0
+        self.empty = empty
+        self._gen = 0
+        self._cache: LRUCache[tuple, Strip] = LRUCache(512)
+        self._last_highlight: str | None | bool = False
+
+    # ---- data -------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> list[str]:
+        """The rows shown, in order (a copy is not made: do not mutate)."""
+        return self._keys
+
+    @property
+    def highlighted(self) -> str | None:
+        return self._keys[self.cursor] if self._keys else None
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        self._columns = list(columns)
+        self.invalidate()
+
+    def set_rows(self, keys: Sequence[str], *, keep: str | None = None) -> None:
+        """Show `keys` in this order; the cursor stays on `keep` (or its current key)."""
+        current = keep if keep is not None else self.highlighted
+        self._keys = list(keys)
+        self._pos = {k: i for i, k in enumerate(self._keys)}
+        self.cursor = self._pos.get(current, min(self.cursor, max(0, len(self._keys) - 1))) if current else 0
+        self.virtual_size = Size(self.size.width, len(self._keys) + 1)
+        self.invalidate()
+        self._scroll_to_cursor()
+        self._announce()
+
+    def invalidate(self) -> None:
+        """Row contents changed: forget rendered lines and repaint what is visible."""
+        self._gen += 1
+        self._cache.clear()
+        self.refresh()
+
+    # ---- marks ------------------------------------------------------------------------
+
+    def toggle_mark(self, key: str | None = None) -> None:
+        key = key if key is not None else self.highlighted
+        if key is None:
+            return
+        self.marked.symmetric_difference_update({key})
+        self._refresh_key(key)
+        self.post_message(self.MarksChanged(self, len(self.marked)))
+
+    def mark_all(self) -> None:
+        """Mark every shown row; when all are marked already, unmark them."""
+        shown = set(self._keys)
+        if shown and shown <= self.marked:
+            self.marked -= shown
+        else:
+            self.marked |= shown
+        self.invalidate()
+        self.post_message(self.MarksChanged(self, len(self.marked)))
+
+    def clear_marks(self) -> bool:
+        if not self.marked:
+            return False
+        self.marked.clear()
+        self.invalidate()
+        self.post_message(self.MarksChanged(self, 0))
+        return True
+
+    # ---- cursor -----------------------------------------------------------------------
+
+    def move_to(self, key: str) -> None:
+        if key in self._pos:
+            self._set_cursor(self._pos[key])
+
+    def action_cursor(self, delta: int) -> None:
+        self._set_cursor(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._set_cursor(self.cursor + direction * max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self._keys) - 1)
+
+    def _set_cursor(self, index: int) -> None:
+        if not self._keys:
+            return
+        index = max(0, min(index, len(self._keys) - 1))
+        if index == self.cursor:
+            return
+        old, self.cursor = self.cursor, index
+        self._refresh_index(old)
+        self._refresh_index(index)
+        self._scroll_to_cursor()
+        self._announce()
+
+    def _scroll_to_cursor(self) -> None:
+        rows = max(1, self.size.height - 1)  # line 0 is the header
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + rows:
+            self.scroll_to(y=self.cursor - rows + 1, animate=False, immediate=True)
+
+    def _announce(self) -> None:
+        key = self.highlighted
+        if key != self._last_highlight:
+            self._last_highlight = key
+            self.post_message(self.Highlighted(self, key))
+
+    def _refresh_index(self, index: int) -> None:
+        y = index - int(self.scroll_offset.y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh_line(y)
+
+    def _refresh_key(self, key: str) -> None:
+        if key in self._pos:
+            self._refresh_index(self._pos[key])
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self._set_cursor(int(self.scroll_offset.y) + event.y - 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self._keys) + 1)
+        self._cache.clear()
+        self._scroll_to_cursor()
+
+    # ---- rendering --------------------------------------------------------------------
+
+    def _widths(self, width: int) -> list[int]:
+        # one cell for the mark, one space between columns
+        fixed = 1 + sum(c.width + 1 for c in self._columns)
+        flex = [c for c in self._columns if c.flex]
+        spare = max(0, width - fixed)
+        out = []
+        for c in self._columns:
+            extra = spare // len(flex) if c.flex and flex else 0
+            out.append(c.width + extra)
+        return out
+
+    def _line(self, cells: Sequence[Cell], widths: list[int], mark: str, base: Style, width: int) -> Strip:
+        segs = [Segment(mark, base)]
+        for (text, style_name), w, col in zip(cells, widths, self._columns):
+            text = text.replace("\n", " ")
+            if cell_len(text) > w and w > 1:
+                text = set_cell_size(text, w - 1) + "…"
+            text = text.rjust(w) if col.right else text
+            style = base + self.get_component_rich_style(f"marklist--{style_name}", partial=True) if style_name else base
+            segs.append(Segment(" ", base))
+            segs.append(Segment(set_cell_size(text, w), style))
+        return Strip(segs).extend_cell_length(width, base).crop(0, width)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        widths = self._widths(width)
+        if y == 0:
+            header = base + self.get_component_rich_style("marklist--header")
+            return self._line([(c.title, None) for c in self._columns], widths, " ", header, width)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= len(self._keys):
+            if not self._keys and y == 1:
+                dim = base + self.get_component_rich_style("marklist--dim")
+                return Strip([Segment(f"  {self.empty}", dim)]).extend_cell_length(width, base).crop(0, width)
+            return Strip.blank(width, base)
+        key = self._keys[index]
+        is_cursor = index == self.cursor
+        is_marked = key in self.marked
+        cache_key = (key, self._gen, width, is_cursor, is_marked, self.has_focus)
+        strip = self._cache.get(cache_key)
+        if strip is None:
+            style = base
+            if is_marked:
+                style = style + self.get_component_rich_style("marklist--marked")
+            if is_cursor:
+                style = style + self.get_component_rich_style("marklist--cursor")
+            strip = self._line(self._cells(key), widths, MARK if is_marked else " ", style, width)
+            self._cache[cache_key] = strip
+        return strip
+
+    def on_focus(self) -> None:
+        self._refresh_index(self.cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_index(self.cursor)
