@@ -54,6 +54,14 @@ class CopyRequested(Message):
         self.text = text
 
 
+class JumpToDevice(Message):
+    """Show this device on the Devices screen (from an alarm or an identity)."""
+
+    def __init__(self, device_ref: str) -> None:
+        super().__init__()
+        self.device_ref = device_ref
+
+
 class Exported(Message):
     """A view wrote what it shows to `path` (`count` rows); already told to the user."""
 
@@ -112,4 +120,4 @@ def stamp(ts: datetime | None) -> str:
     return "—" if ts is None else ts.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-__all__ = ["CopyRequested", "Exported", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]
+__all__ = ["CopyRequested", "Exported", "JumpToDevice", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]

@@ -26,7 +26,7 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
-from tuiot.ui.views import ViewAction, ago, bindings, stamp
+from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, bindings, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -52,14 +52,6 @@ class CloseRequested(Message):
     def __init__(self, alarms: list[Alarm]) -> None:
         super().__init__()
         self.alarms = alarms
-
-
-class JumpToDevice(Message):
-    """Show this device on the Devices screen."""
-
-    def __init__(self, device_ref: str) -> None:
-        super().__init__()
-        self.device_ref = device_ref
 
 
 def _short_ref(ref: str | None) -> str:
@@ -271,8 +263,6 @@ class AlarmsView(ListBody):
     def action_copy_device(self) -> None:
         key = self.list.highlighted
         if key is not None and self._alarms[key].device:
-            from tuiot.ui.views import CopyRequested
-
             self.post_message(CopyRequested(self._alarms[key].device or ""))
 
     def action_cycle_severity(self) -> None:

@@ -40,7 +40,7 @@ class ListBody(Vertical):
     ListBody > .view-title { height: 1; padding: 0 1; background: $panel; color: $text; text-style: bold; }
     ListBody > .view-summary { height: 1; padding: 0 1; color: $text-muted; }
     ListBody > #filter { height: 1; border: none; padding: 0 1; background: $boost; display: none; }
-    ListBody > #filter:focus { background: $boost; }
+    ListBody > #filter:focus { border: none; background: $boost; }
     ListBody.-filtering > #filter { display: block; }
     ListBody > .view-message { height: auto; max-height: 2; padding: 0 1; color: $error; display: none; }
     ListBody > .view-message.-shown { display: block; }

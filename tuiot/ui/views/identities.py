@@ -1,0 +1,539 @@
+"""Screen 6, Identities: identities of every profile, their status, tags and group.
+
+Public API
+----------
+`IdentitiesView(*, export_dir=None, id=None, ...)`
+`set_identities(items, *, capabilities, now=None, read_only=None)`
+    `capabilities`: profile → capability names (the string values of
+    tuiot.adapters.base.Capability, e.g. "identity_write", "tag_write", "installation",
+    "group_write"); `read_only`: profiles whose writes are off.
+`apply_filter(*, status=..., pattern=..., tag=..., profile=...)`; `/` takes the same as
+    text: `status:locked`, `name=value` (tag; `name=` any value), anything else is a
+    regex on the identity id (a bad regex is an inline message, never a crash).
+`shown_identities() -> list[Identity]`
+Messages: `LockRequested(items, lock)`, `TagAddRequested(items, name, value)`,
+`TagRemoveRequested(items, name, value)`, `InstallationStatusRequested(items, status)`,
+`GroupRequested(items, group)`, `JumpToDevice(device_ref)` (from alarms),
+`CopyRequested(text)`, `Exported(path, count)`. `ACTIONS` lists every key.
+
+Write actions are offered per profile capability: targets whose profile cannot do it are
+left out and a toast says how many and why; nothing is hidden silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tuiot.domain import Identity, IdentityStatus, now_utc
+from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, stamp
+from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.widgets.marks import Cell, Column
+
+ACTIONS: list[ViewAction] = [
+    *LIST_ACTIONS,
+    ViewAction("jump", "enter,g", "go to device"),
+    ViewAction("cycle_status", "s", "status filter"),
+    ViewAction("cycle_profile", "p", "profile", show_in_footer=False),
+    ViewAction("lock", "l", "lock", writes=True),
+    ViewAction("unlock", "u", "unlock", writes=True),
+    ViewAction("tag_add", "t", "add tag", writes=True),
+    ViewAction("tag_remove", "T", "remove tag", writes=True),
+    ViewAction("installation", "i", "installation status", writes=True),
+    ViewAction("group", "G", "set group", writes=True),
+    ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
+]
+
+# capability each write needs, and how to say it is missing
+NEEDS: dict[str, tuple[str, str]] = {
+    "lock": ("identity_write", "locking identities"),
+    "tag": ("tag_write", "tag writes"),
+    "installation": ("installation", "installation status"),
+    "group": ("group_write", "group changes"),
+}
+
+INSTALLATION_STATUSES = ("new", "installed", "uninstalled", "quarantine", "retired")
+STATUS_CYCLE: list[str | None] = [None, *(s.value for s in IdentityStatus)]
+_TAG_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_GROUP = re.compile(r"^\S{1,128}$")
+
+
+class _ItemsMessage(Message):
+    def __init__(self, items: list[Identity]) -> None:
+        super().__init__()
+        self.items = items
+
+
+class LockRequested(_ItemsMessage):
+    def __init__(self, items: list[Identity], lock: bool) -> None:
+        super().__init__(items)
+        self.lock = lock
+
+
+class TagAddRequested(_ItemsMessage):
+    def __init__(self, items: list[Identity], name: str, value: str) -> None:
+        super().__init__(items)
+        self.name = name
+        self.value = value
+
+
+class TagRemoveRequested(_ItemsMessage):
+    def __init__(self, items: list[Identity], name: str, value: str) -> None:
+        super().__init__(items)
+        self.name = name
+        self.value = value
+
+
+class InstallationStatusRequested(_ItemsMessage):
+    def __init__(self, items: list[Identity], status: str) -> None:
+        super().__init__(items)
+        self.status = status
+
+
+class GroupRequested(_ItemsMessage):
+    def __init__(self, items: list[Identity], group: str) -> None:
+        super().__init__(items)
+        self.group = group
+
+
+# ---- small input dialogs (Esc cancels, Enter submits, bad input is an inline line) --------
+
+
+class _Dialog(ModalScreen):
+    DEFAULT_CSS = """
+    _Dialog { align: center middle; }
+    _Dialog > Vertical { width: 60; max-width: 95%; height: auto; max-height: 95%; padding: 0 1;
+                         border: round $primary; background: $surface; }
+    _Dialog .dialog-title { text-style: bold; }
+    _Dialog .dialog-error { color: $error; height: auto; }
+    _Dialog .dialog-help { color: $text-muted; }
+    _Dialog Input { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
+    _Dialog Input:focus { border: none; background: $primary 30%; }
+    _Dialog OptionList { height: auto; max-height: 10; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def error(self, text: str) -> None:
+        self.query_one(".dialog-error", Label).update(text)
+
+
+class TagDialog(_Dialog):
+    """Ask for a tag name and value; dismisses with (name, value) or None."""
+
+    def __init__(self, title: str, *, name: str = "", value: str = "",
+                 existing: Collection[tuple[str, str]] | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.initial = (name, value)
+        self.existing = set(existing) if existing is not None else None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(self.initial[0], placeholder="tag name", id="tag-name")
+            yield Input(self.initial[1], placeholder="value", id="tag-value")
+            yield Label("", classes="dialog-error")
+            yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        name = self.query_one("#tag-name", Input).value.strip()
+        value = self.query_one("#tag-value", Input).value.strip()
+        if event.input.id == "tag-name" and not value:
+            self.query_one("#tag-value", Input).focus()
+            return
+        if not _TAG_NAME.match(name):
+            self.error("a tag name is 1–64 letters, digits or _ . : -")
+            self.query_one("#tag-name", Input).focus()
+            return
+        if not value or len(value) > 256:
+            self.error("a tag value is 1–256 characters")
+            self.query_one("#tag-value", Input).focus()
+            return
+        if self.existing is not None and (name, value) not in self.existing:
+            self.error(f"no selected identity has the tag {name}={value}")
+            return
+        self.dismiss((name, value))
+
+
+class ChoiceDialog(_Dialog):
+    """Pick one of `choices`; dismisses with the choice or None."""
+
+    def __init__(self, title: str, choices: Sequence[str], *, current: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*[Option(c, id=c) for c in self.choices], id="choices")
+            yield Label("", classes="dialog-error")
+            yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if self.current in self.choices:
+            options.highlighted = self.choices.index(self.current)
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+class TextDialog(_Dialog):
+    """Ask for one value checked by `pattern`; dismisses with the text or None."""
+
+    def __init__(self, title: str, *, value: str = "", placeholder: str = "",
+                 pattern: re.Pattern[str] = _GROUP, hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+        self.pattern = pattern
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder, id="text")
+            yield Label("", classes="dialog-error")
+            yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not self.pattern.match(text):
+            self.error(self.hint or "not a valid value")
+            return
+        self.dismiss(text)
+
+
+# ---- the view ---------------------------------------------------------------------------
+
+
+class IdentitiesView(ListBody):
+    """Identities across profiles; see the module doc for the API."""
+
+    BINDINGS = bindings(ACTIONS)
+    TITLE = "Identities"
+    EXPORT_STEM = "identities"
+
+    def __init__(self, *, export_dir: Path | None = None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        self._items: dict[str, Identity] = {}
+        self._order: list[str] = []
+        self._capabilities: dict[str, set[str]] = {}
+        self.read_only: set[str] = set()
+        self.now = now_utc()
+        self.status: str | None = None
+        self.profile: str | None = None
+        self.pattern: re.Pattern[str] | None = None
+        self.tags: list[tuple[str, str | None]] = []
+        self._multi_profile = False
+        self._wide = False
+        super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
+
+    # ---- input API ------------------------------------------------------------------
+
+    def set_identities(self, items: Sequence[Identity], *, capabilities: Mapping[str, Collection[str]],
+                       now: datetime | None = None, read_only: Collection[str] | None = None) -> None:
+        """Replace the list (sorted by profile, then id). Marks that still exist are kept."""
+        self.now = now or now_utc()
+        self._capabilities = {p: set(c) for p, c in capabilities.items()}
+        if read_only is not None:
+            self.read_only = set(read_only)
+        self._items = {i.ref: i for i in items}
+        self._order = sorted(self._items, key=lambda r: (self._items[r].profile, self._items[r].identity))
+        self._multi_profile = len({i.profile for i in items}) > 1
+        self.list.marked &= self._items.keys()
+        if self.is_mounted:
+            self.list.set_columns(self.columns(self.size.width))
+            self.refilter()
+
+    def apply_filter(self, *, status: str | None = ..., pattern: str | None = ...,
+                     tag: str | None = ..., profile: str | None = ...) -> None:
+        """Preset filters; left-out arguments keep their value. Raises ValueError (one line)."""
+        if status is not ...:
+            self.status = None if status in (None, "", "all") else str(status).lower()
+        if profile is not ...:
+            self.profile = None if profile in (None, "", "all") else profile
+        if pattern is not ...:
+            self.pattern = _compile(pattern or "")
+        if tag is not ...:
+            self.tags = [_parse_tag(tag)] if tag else []
+        if self.is_mounted:
+            self.refilter()
+
+    def shown_identities(self) -> list[Identity]:
+        return [self._items[k] for k in self.list.keys]
+
+    # ---- ListBody hooks ---------------------------------------------------------------
+
+    def set_text_filter(self, text: str) -> str | None:
+        status, tags, words = None, [], []
+        for token in text.split():
+            if token.lower().startswith("status:"):
+                status = token.split(":", 1)[1].lower() or None
+            elif "=" in token:
+                tags.append(_parse_tag(token))
+            else:
+                words.append(token)
+        try:
+            pattern = _compile(" ".join(words))
+        except ValueError as e:
+            return str(e)  # keep the previous filter; the line under the input says why
+        self.text_filter = text
+        self.pattern, self.tags = pattern, tags
+        if status is not None or "status:" in text.lower():
+            self.status = status
+        return None
+
+    def visible_keys(self) -> list[str]:
+        out = []
+        for ref in self._order:
+            i = self._items[ref]
+            if self.status is not None and _status(i) != self.status:
+                continue
+            if self.profile is not None and i.profile != self.profile:
+                continue
+            if self.pattern is not None and not self.pattern.search(i.identity):
+                continue
+            if self.tags and not all(_has_tag(i, n, v) for n, v in self.tags):
+                continue
+            out.append(ref)
+        return out
+
+    def columns(self, width: int) -> Sequence[Column]:
+        self._wide = width >= 100
+        cols = [Column("IDENTITY", 16, flex=True), Column("STATUS", 11), Column("ON", 3),
+                Column("SEEN", 4, right=True)]
+        if self._multi_profile:
+            cols.insert(0, Column("PROFILE", 10))
+        if self._wide:
+            cols += [Column("LAST IP", 15), Column("GROUP", 10)]
+        cols.append(Column("TAGS", 12, flex=True))
+        return cols
+
+    def cells(self, key: str) -> Sequence[Cell]:
+        i = self._items[key]
+        status = _status(i)
+        status_style = {"locked": "bad", "expired": "warning", "reprovision": "minor"}.get(status)
+        online: Cell = ("—", "dim") if i.online is None else (("on", "ok") if i.online else ("off", "bad"))
+        row: list[Cell] = [(i.identity, "accent"), (status, status_style), online,
+                           (ago(i.lastseen, self.now), "dim")]
+        if self._multi_profile:
+            row.insert(0, (i.profile, None))
+        if self._wide:
+            row += [(i.lastip or "—", "dim"), (i.group or "—", None)]
+        row.append((_tags_text(i), None))
+        return row
+
+    def summary(self) -> Text:
+        parts = [f"{len(self.list.keys):,}/{len(self._items):,}",
+                 f"status {self.status or 'all'}"]
+        if self.profile:
+            parts.append(self.profile)
+        if self.pattern is not None:
+            parts.append(f"id ~ {self.pattern.pattern}")
+        for n, v in self.tags:
+            parts.append(f"tag {n}={v or '*'}")
+        if self.list.marked:
+            parts.append(f"{len(self.list.marked)} marked")
+        return Text(" · ".join(parts))
+
+    def empty_text(self) -> str:
+        return "no identities match the filters" if self._items else "no identities"
+
+    def detail(self, key: str | None) -> Text:
+        if key is None or key not in self._items:
+            return Text("no identity selected", style="dim")
+        i = self._items[key]
+        t = Text()
+        t.append(f"{i.identity}", style="bold")
+        t.append(f"  {i.profile} · {_status(i)}{' · locked' if i.locked and _status(i) != 'locked' else ''}"
+                 f" · {'online' if i.online else 'offline' if i.online is False else 'online unknown'}\n")
+        t.append(f"last seen {stamp(i.lastseen)} ({ago(i.lastseen, self.now)} ago) · ip {i.lastip or '—'}"
+                 f" · group {i.group or '—'}\n")
+        t.append(f"tags {_tags_text(i) or '—'}\n")
+        if i.state:
+            t.append("state " + ", ".join(f"{k}={v.reported if v.reported is not None else v.set}"
+                                          for k, v in list(i.state.items())[:6]) + "\n")
+        t.append(self._offer_line(i.profile), style="dim")
+        return t
+
+    def _offer_line(self, profile: str) -> str:
+        can = [label for what, (_, label) in NEEDS.items() if self._why_not(profile, what) is None]
+        return ("can: " + ", ".join(can)) if can else f"{profile}: no identity writes here"
+
+    def export_columns(self) -> Sequence[str]:
+        return ["profile", "identity", "status", "online", "lastseen", "lastip", "group", "locked", "tags"]
+
+    def export_row(self, key: str) -> Mapping[str, Any]:
+        i = self._items[key]
+        return {"profile": i.profile, "identity": i.identity, "status": _status(i), "online": i.online,
+                "lastseen": i.lastseen, "lastip": i.lastip, "group": i.group, "locked": i.locked,
+                "tags": i.tags}
+
+    def copy_text(self, key: str) -> str:
+        return self._items[key].identity
+
+    # ---- writes: capability-checked, then a message (or a dialog first) --------------
+
+    def _why_not(self, profile: str, what: str) -> str | None:
+        cap, label = NEEDS[what]
+        if profile in self.read_only:
+            return f"profile {profile} is read-only"
+        if cap not in self._capabilities.get(profile, set()):
+            return f"{profile} does not support {label}"
+        return None
+
+    def _allowed(self, what: str) -> list[Identity]:
+        """Targets whose profile allows `what`; says how many are left out and why."""
+        chosen = [self._items[k] for k in self.targets() if k in self._items]
+        if not chosen:
+            self.notify("no identity selected", severity="warning")
+            return []
+        ok, refused = [], {}
+        for i in chosen:
+            why = self._why_not(i.profile, what)
+            if why is None:
+                ok.append(i)
+            else:
+                refused[why] = refused.get(why, 0) + 1
+        if refused:
+            text = "; ".join(f"{why} ({n})" for why, n in refused.items())
+            head = f"{sum(refused.values())} of {len(chosen)} left out: " if ok else "unavailable: "
+            self.notify(head + text, title=NEEDS[what][1], severity="warning" if ok else "error")
+        return ok
+
+    def action_lock(self) -> None:
+        if items := self._allowed("lock"):
+            self.post_message(LockRequested(items, True))
+
+    def action_unlock(self) -> None:
+        if items := self._allowed("lock"):
+            self.post_message(LockRequested(items, False))
+
+    def action_tag_add(self) -> None:
+        if not (items := self._allowed("tag")):
+            return
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result:
+                self.post_message(TagAddRequested(items, *result))
+
+        self.app.push_screen(TagDialog(f"Add a tag to {_count(items)}"), done)
+
+    def action_tag_remove(self) -> None:
+        if not (items := self._allowed("tag")):
+            return
+        existing = {(n, v) for i in items for n, vs in i.tags.items() for v in vs}
+        if not existing:
+            self.notify("the selected identities have no tags", severity="warning")
+            return
+        name, value = sorted(existing)[0]
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result:
+                self.post_message(TagRemoveRequested(items, *result))
+
+        self.app.push_screen(TagDialog(f"Remove a tag from {_count(items)}", name=name, value=value,
+                                       existing=existing), done)
+
+    def action_installation(self) -> None:
+        if not (items := self._allowed("installation")):
+            return
+
+        def done(result: str | None) -> None:
+            if result:
+                self.post_message(InstallationStatusRequested(items, result))
+
+        current = items[0].attrs.get("installation_status") if len(items) == 1 else None
+        self.app.push_screen(ChoiceDialog(f"Installation status of {_count(items)}", INSTALLATION_STATUSES,
+                                          current=current), done)
+
+    def action_group(self) -> None:
+        if not (items := self._allowed("group")):
+            return
+
+        def done(result: str | None) -> None:
+            if result:
+                self.post_message(GroupRequested(items, result))
+
+        self.app.push_screen(TextDialog(f"Move {_count(items)} to group", value=items[0].group or "",
+                                        placeholder="group id", hint="a group id has no spaces (1–128 characters)"),
+                             done)
+
+    def action_jump(self) -> None:
+        key = self.list.highlighted
+        if key is not None:
+            self.post_message(JumpToDevice(self._items[key].ref))
+
+    def action_cycle_status(self) -> None:
+        i = STATUS_CYCLE.index(self.status) if self.status in STATUS_CYCLE else -1
+        self.status = STATUS_CYCLE[(i + 1) % len(STATUS_CYCLE)]
+        self.refilter()
+
+    def action_cycle_profile(self) -> None:
+        profiles: list[str | None] = [None, *sorted({i.profile for i in self._items.values()})]
+        i = profiles.index(self.profile) if self.profile in profiles else -1
+        self.profile = profiles[(i + 1) % len(profiles)]
+        self.refilter()
+
+    def action_toggle_detail(self) -> None:
+        self.toggle_class("-no-detail")
+
+
+def _status(i: Identity) -> str:
+    return i.status.value if isinstance(i.status, IdentityStatus) else str(i.status)
+
+
+def _count(items: Sequence[Identity]) -> str:
+    return items[0].identity if len(items) == 1 else f"{len(items)} identities"
+
+
+def _tags_text(i: Identity) -> str:
+    return " ".join(f"{n}={v}" for n, vs in sorted(i.tags.items()) for v in vs)
+
+
+def _has_tag(i: Identity, name: str, value: str | None) -> bool:
+    values = i.tags.get(name)
+    if values is None:
+        return False
+    return value is None or value in values
+
+
+def _parse_tag(text: str) -> tuple[str, str | None]:
+    name, _, value = text.partition("=")
+    return name.strip(), (value.strip() or None)
+
+
+def _compile(text: str) -> re.Pattern[str] | None:
+    if not text:
+        return None
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as e:
+        raise ValueError(f"bad id pattern '{text}': {e.msg}") from None
+
+
+__all__ = ["ACTIONS", "ChoiceDialog", "GroupRequested", "IdentitiesView", "InstallationStatusRequested",
+           "JumpToDevice", "LockRequested", "TagAddRequested", "TagDialog", "TagRemoveRequested", "TextDialog"]
