@@ -1,0 +1,363 @@
+"""Screen 2, Metrics: one metric's history as a chart, with range presets and aggregation.
+
+Public API
+----------
+`MetricsView(*, clock=now_utc, tz=timezone.utc, export_dir=None, range="24h", id=None, ...)`
+`show(metric, *, device=None, can_aggregate=False)`  show a metric node; posts the first
+    `HistoryRequested`
+`set_series(series, *, request=None) -> bool`  draw the answer; with `request` (the
+    HistoryRequested it answers) a stale answer is ignored and False returned
+`set_error(text)`  an error line; the previous chart and summary stay
+`reload()`  ask again for the current range (also key `r`)
+`metric`, `range_name`, `aggregate`, `bucket`, `pending`, `series`, `shown_points()`
+Messages: `HistoryRequested(metric_ref, start, end, aggregate, bucket)`,
+`CopyRequested(text)`, `Exported(path, count)`. `ACTIONS` lists every key.
+
+Range keys: `1`..`6` switch screens in the shell, so presets are `h` 1h, `H` 6h,
+`d` 24h, `w` 7d, and `[` / `]` step down/up through them. `a` cycles the aggregation
+raw → avg → min → max where the profile aggregates on the server; the bucket is the
+round interval that gives about 100 points (1h → 1 min, 6h → 5 min, 24h → 15 min,
+7d → 2 h).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from tuiot.domain import Aggregate, Node, Point, Series, now_utc
+from tuiot.ui.views import CopyRequested, ViewAction, ago, bindings, export_rows
+from tuiot.ui.widgets.chart import HistoryChart
+
+ACTIONS: list[ViewAction] = [
+    ViewAction("range('1h')", "h", "1 hour", show_in_footer=False),
+    ViewAction("range('6h')", "H", "6 hours", show_in_footer=False),
+    ViewAction("range('24h')", "d", "24 hours", show_in_footer=False),
+    ViewAction("range('7d')", "w", "7 days", show_in_footer=False),
+    ViewAction("step_range(-1)", "left_square_bracket", "shorter range"),
+    ViewAction("step_range(1)", "right_square_bracket", "longer range"),
+    ViewAction("cycle_aggregate", "a", "aggregate"),
+    ViewAction("reload", "r", "reload"),
+    ViewAction("export_csv", "e", "export CSV"),
+    ViewAction("export_json", "E", "export JSON", show_in_footer=False),
+    ViewAction("copy", "y", "copy last value"),
+    ViewAction("copy_ref", "Y", "copy metric ref", show_in_footer=False),
+]
+
+RANGES: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+AGGREGATES: list[Aggregate | None] = [None, Aggregate.avg, Aggregate.min, Aggregate.max]
+_BUCKETS = [timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)]
+TARGET_POINTS = 100
+
+
+def bucket_for(span: timedelta, target: int = TARGET_POINTS) -> timedelta:
+    """The smallest round bucket giving at most about `target` points over `span`."""
+    return next((b for b in _BUCKETS if span / b <= target), _BUCKETS[-1])
+
+
+def point_value(p: Point, aggregate: Aggregate | None = None) -> float | None:
+    """The number to plot for a point: its value, else the aggregate asked for, else avg."""
+    v = p.value
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    for name in ([aggregate.value] if aggregate else []) + ["avg", "max", "min"]:
+        x = getattr(p, name, None)
+        if isinstance(x, (int, float)):
+            return float(x)
+    return None
+
+
+def fmt_value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:.3e}"
+    return str(v)
+
+
+class HistoryRequested(Message):
+    """Fetch a metric's history; answer with `view.set_series(series, request=message)`."""
+
+    def __init__(self, metric_ref: str, start: datetime, end: datetime, aggregate: Aggregate | None,
+                 bucket: timedelta | None) -> None:
+        super().__init__()
+        self.metric_ref = metric_ref
+        self.start = start
+        self.end = end
+        self.aggregate = aggregate
+        self.bucket = bucket
+
+    def __repr__(self) -> str:
+        return (f"HistoryRequested({self.metric_ref!r}, {self.start.isoformat()}, {self.end.isoformat()}, "
+                f"{self.aggregate}, {self.bucket})")
+
+
+class MetricsView(Vertical):
+    """History of one metric; see the module doc for the API."""
+
+    BINDINGS = bindings(ACTIONS)
+
+    DEFAULT_CSS = """
+    MetricsView { height: 1fr; }
+    MetricsView > .view-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    MetricsView > #controls { height: 1; padding: 0 1; color: $text-muted; }
+    MetricsView > HistoryChart { height: 1fr; }
+    MetricsView > #summary { height: auto; padding: 0 1; }
+    MetricsView > #status { height: 1; padding: 0 1; color: $text-muted; }
+    MetricsView > #status.-error { color: $error; }
+    """
+
+    can_focus = True
+
+    def __init__(self, *, clock: Callable[[], datetime] = now_utc, tz: tzinfo = timezone.utc,
+                 export_dir: Path | None = None, range: str = "24h", name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        if range not in RANGES:
+            raise ValueError(f"unknown range '{range}' (use {', '.join(RANGES)})")
+        self.clock = clock
+        self.tz = tz
+        self.export_dir = export_dir
+        self.metric: Node | None = None
+        self.device: Node | None = None
+        self.can_aggregate = False
+        self.range_name = range
+        self.aggregate: Aggregate | None = None
+        self.pending: HistoryRequested | None = None
+        self.series: Series | None = None
+        self.shown_request: HistoryRequested | None = None
+        self.error: str | None = None
+        self.chart = HistoryChart(tz=tz, id="chart")
+
+    def compose(self) -> ComposeResult:
+        yield Static("Metrics", classes="view-title", id="title")
+        yield Static("", id="controls")
+        yield self.chart
+        yield Static("", id="summary")
+        yield Static("", id="status")
+
+    def on_mount(self) -> None:
+        self._update()
+
+    # ---- input API ------------------------------------------------------------------
+
+    @property
+    def bucket(self) -> timedelta | None:
+        return bucket_for(RANGES[self.range_name]) if self.aggregate else None
+
+    def show(self, metric: Node, *, device: Node | None = None, can_aggregate: bool = False) -> None:
+        """Show `metric`'s history; the series, error and aggregation of the last one go."""
+        self.metric, self.device, self.can_aggregate = metric, device, can_aggregate
+        if not can_aggregate:
+            self.aggregate = None
+        self.series = None
+        self.shown_request = None
+        self.error = None
+        self.chart.set_data([], start=self.clock(), end=self.clock(), message="loading…")
+        self.reload()
+
+    def reload(self) -> None:
+        """Ask for the current metric, range and aggregation (ending now)."""
+        if self.metric is None:
+            self.notify("no metric to show: pick one on the Devices screen", severity="warning")
+            return
+        end = self.clock()
+        start = end - RANGES[self.range_name]
+        self.pending = HistoryRequested(self.metric.ref, start, end, self.aggregate, self.bucket)
+        self.post_message(self.pending)
+        self._update()
+
+    def set_series(self, series: Series, *, request: HistoryRequested | None = None) -> bool:
+        """Draw `series`; False (and nothing changes) when it answers an older request."""
+        if request is not None and request is not self.pending:
+            return False
+        if self.metric is None or series.metric != self.metric.ref:
+            return False
+        answered = request or self.pending
+        self.pending = None
+        self.error = None
+        self.series = series
+        self.shown_request = answered
+        self._draw()
+        self._update()
+        return True
+
+    def set_error(self, text: str) -> None:
+        """Show an error line; what was drawn before stays."""
+        self.pending = None
+        self.error = text
+        self._update()
+
+    def shown_points(self) -> list[Point]:
+        """The points of the drawn series (what export writes)."""
+        return list(self.series.points) if self.series else []
+
+    # ---- drawing --------------------------------------------------------------------
+
+    def _window(self) -> tuple[datetime, datetime]:
+        if self.shown_request is not None:
+            return self.shown_request.start, self.shown_request.end
+        pts = self.shown_points()
+        if pts:
+            return pts[0].ts, pts[-1].ts
+        now = self.clock()
+        return now - RANGES[self.range_name], now
+
+    def _numeric(self) -> list[tuple[datetime, float]]:
+        agg = self.series.aggregate if self.series else None
+        out = []
+        for p in self.shown_points():
+            v = point_value(p, agg or self.aggregate)
+            if v is not None and v == v:  # NaN cannot be drawn
+                out.append((p.ts, v))
+        out.sort(key=lambda x: x[0])
+        return out
+
+    def _draw(self) -> None:
+        start, end = self._window()
+        numeric = self._numeric()
+        pts = self.shown_points()
+        message = None
+        if pts and not numeric:
+            message = "text values: nothing to chart (see the last value below)"
+        self.chart.set_data(numeric, start=start, end=end, message=message)
+
+    def _unit(self) -> str:
+        unit = (self.series.unit if self.series else None) or (self.metric.unit if self.metric else None)
+        return f" {unit}" if unit else ""
+
+    def _update(self) -> None:
+        if not self.is_mounted:
+            return
+        title = "Metrics"
+        if self.metric is not None:
+            title = f"Metrics · {self.metric.name}{' (' + self._unit().strip() + ')' if self._unit() else ''}"
+            if self.device is not None:
+                title += f" · {self.device.name}"
+            title += f" · {self.metric.profile}"
+        self.query_one("#title", Static).update(Text(title))
+        ranges = " ".join(f"[{n}]" if n == self.range_name else n for n in RANGES)
+        if self.can_aggregate:
+            agg = f"{self.aggregate.value}/{_span(self.bucket)}" if self.aggregate and self.bucket else "raw"
+        else:
+            agg = "raw (no server aggregation)"
+        self.query_one("#controls", Static).update(Text(f"{ranges}  h H d w [ ]  ·  {agg}  a  ·  UTC"
+                                                        if self.tz is timezone.utc else
+                                                        f"{ranges}  h H d w [ ]  ·  {agg}  a"))
+        self.query_one("#summary", Static).update(self._summary())
+        status = self.query_one("#status", Static)
+        if self.pending is not None:
+            status.update(Text(f"⟳ loading {self.range_name}…"))
+        elif self.error:
+            status.update(Text(f"✖ {self.error}" + (" (showing the previous chart)" if self.series else "")))
+        else:
+            status.update("")
+        status.set_class(bool(self.error) and self.pending is None, "-error")
+
+    def _summary(self) -> Text:
+        if self.metric is None:
+            return Text("no metric selected: choose one on the Devices screen", style="dim")
+        pts = self.shown_points()
+        if not pts:
+            return Text("no points yet" if self.series is None else "no points in this range", style="dim")
+        unit = self._unit()
+        numeric = [v for _, v in self._numeric()]
+        last = pts[-1]
+        last_v = last.value if last.value is not None else point_value(last, self.aggregate)
+        now = self.clock()
+        when = last.ts.astimezone(self.tz)
+        when_text = when.strftime("%H:%M:%S") if now - last.ts < timedelta(hours=24) else when.strftime("%Y-%m-%d %H:%M")
+        t = Text()
+        if numeric:
+            t.append(f"min {fmt_value(min(numeric))}  max {fmt_value(max(numeric))}  "
+                     f"avg {fmt_value(sum(numeric) / len(numeric))}  ")
+        t.append(f"last {fmt_value(last_v)}{unit}", style="bold")
+        t.append(f" at {when_text} ({ago(last.ts, now)} ago) · {len(pts):,} pts")
+        return t
+
+    # ---- keys -------------------------------------------------------------------------
+
+    def action_range(self, name: str) -> None:
+        if name not in RANGES:
+            return
+        self.range_name = name
+        self._after_change()
+
+    def action_step_range(self, step: int) -> None:
+        names = list(RANGES)
+        i = max(0, min(len(names) - 1, names.index(self.range_name) + step))
+        if names[i] != self.range_name:
+            self.range_name = names[i]
+            self._after_change()
+
+    def action_cycle_aggregate(self) -> None:
+        if not self.can_aggregate:
+            profile = self.metric.profile if self.metric else "this profile"
+            self.notify(f"{profile} does not aggregate history on the server: raw points only",
+                        severity="warning")
+            return
+        self.aggregate = AGGREGATES[(AGGREGATES.index(self.aggregate) + 1) % len(AGGREGATES)]
+        self._after_change()
+
+    def _after_change(self) -> None:
+        if self.metric is None:
+            self._update()
+            return
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_export_csv(self) -> None:
+        self.export("csv")
+
+    def action_export_json(self) -> None:
+        self.export("json")
+
+    def export_columns(self) -> list[str]:
+        cols = ["ts", "value"]
+        if any(p.min is not None or p.max is not None or p.avg is not None or p.count is not None
+               for p in self.shown_points()):
+            cols += ["min", "max", "avg", "count"]
+        return cols
+
+    def export_rows_shown(self) -> list[Mapping[str, Any]]:
+        return [p.model_dump(mode="python") for p in self.shown_points()]
+
+    def export(self, fmt: str) -> Path | None:
+        stem = f"history-{self.metric.id}" if self.metric else "history"
+        return export_rows(self, self.export_rows_shown(), self.export_columns(), fmt,
+                           directory=self.export_dir, stem=stem)
+
+    def action_copy(self) -> None:
+        pts = self.shown_points()
+        if not pts:
+            self.notify("no value to copy", severity="warning")
+            return
+        last = pts[-1]
+        v = last.value if last.value is not None else point_value(last, self.aggregate)
+        self.post_message(CopyRequested(str(v)))
+
+    def action_copy_ref(self) -> None:
+        if self.metric is not None:
+            self.post_message(CopyRequested(self.metric.ref))
+
+
+def _span(td: timedelta | None) -> str:
+    if td is None:
+        return ""
+    s = int(td.total_seconds())
+    return f"{s // 86400}d" if s % 86400 == 0 else f"{s // 3600}h" if s % 3600 == 0 else f"{s // 60}m"
