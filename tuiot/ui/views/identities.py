@@ -419,7 +419,7 @@ class IdentitiesView(ListBody):
             else:
                 refused[why] = refused.get(why, 0) + 1
         if refused:
-            text = "; ".join(f"{why} ({n})" for why, n in refused.items())
+            text = "; ".join(f"{why} ({n})" if len(chosen) > 1 else why for why, n in refused.items())
             head = f"{sum(refused.values())} of {len(chosen)} left out: " if ok else "unavailable: "
             self.notify(head + text, title=NEEDS[what][1], severity="warning" if ok else "error")
         return ok

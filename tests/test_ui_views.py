@@ -1,0 +1,655 @@
+"""Metrics, Alarms and Identities views: keys, filters, marks, requested messages, export.
+
+Each view is mounted alone in a tiny host app that records every message the view posts
+and every toast it raises; the data is built by hand with fixed timestamps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from tuiot.domain import Aggregate, Alarm, AlarmStatus, Identity, Node, Origin, Point, Series, Severity
+from tuiot.fleet.export import to_csv
+from tuiot.ui.views import CopyRequested, Exported, JumpToDevice
+from tuiot.ui.views import alarms as alarms_mod
+from tuiot.ui.views import identities as ids_mod
+from tuiot.ui.views import metrics as metrics_mod
+from tuiot.ui.views.alarms import AlarmsView, CloseRequested
+from tuiot.ui.views.identities import (
+    GroupRequested,
+    IdentitiesView,
+    InstallationStatusRequested,
+    LockRequested,
+    TagAddRequested,
+    TagRemoveRequested,
+)
+from tuiot.ui.views.metrics import HistoryRequested, MetricsView, bucket_for
+from tuiot.ui.widgets.chart import downsample, time_ticks
+
+NOW = datetime(2026, 5, 28, 12, 0, tzinfo=timezone.utc)
+PROFILES = ("TeamViewer", "Thingsee", "Murano")
+SEVERITIES = list(Severity)
+
+
+# ---- fixture data -----------------------------------------------------------------------
+
+
+def make_alarms(n: int = 40) -> list[Alarm]:
+    out = []
+    for i in range(n):
+        p = PROFILES[i % 3]
+        out.append(Alarm(
+            id=f"a{i:03d}", profile=p, severity=SEVERITIES[i % 4],
+            status=AlarmStatus.closed if i % 5 == 0 else AlarmStatus.open,
+            device=f"{p}/device/dev-{i:03d}", metric=f"{p}/metric/dev-{i:03d}:temp",
+            description=f"temperature above {20 + i} °C" if i % 7 else "device offline",
+            opened_at=NOW - timedelta(minutes=7 * i + 1),
+            closed_at=NOW - timedelta(minutes=i) if i % 5 == 0 else None,
+            origin=Origin.local if p == "Murano" else Origin.vendor,
+            rule=f"rule-{i % 4}" if p == "Murano" else None, value=20 + i,
+            closable=p in ("TeamViewer", "Murano"),
+        ))
+    # given in scrambled order: the view sorts newest first
+    return out[::2] + out[1::2]
+
+
+STATUSES = ["provisioned", "whitelisted", "locked", "expired", "reprovision"]
+
+
+def make_identities(n: int = 30) -> list[Identity]:
+    out = []
+    for i in range(n):
+        p = ("Murano", "Thingsee")[i % 2]
+        out.append(Identity(
+            identity=f"{'gw' if p == 'Murano' else 'th'}-{i:04d}", profile=p, status=STATUSES[i % 5],
+            online=None if i % 7 == 0 else bool(i % 3), lastseen=NOW - timedelta(minutes=13 * i),
+            lastip=f"10.0.{i % 4}.{i}", group=f"site-{i % 4}",
+            tags={"site": ["oslo" if i % 3 else "bergen"], "floor": [str(i % 3)]}, locked=i % 5 == 2,
+        ))
+    return out
+
+
+CAPS = {"Murano": {"identities", "identity_write", "tag_write"}, "Thingsee": {"identities", "installation", "group_write"}}
+
+METRIC = Node(kind="metric", id="dev-001:temp", name="temperature", profile="TeamViewer", unit="°C",
+              parent="TeamViewer/sensor/s1")
+DEVICE = Node(kind="device", id="dev-001", name="Boiler room", profile="TeamViewer")
+
+
+def wave(req: HistoryRequested, step: timedelta = timedelta(minutes=5)) -> Series:
+    n = int((req.end - req.start) / step)
+    pts = [Point(ts=req.start + step * (i + 1), value=round(20 + 5 * math.sin(i / 10), 3)) for i in range(n)]
+    return Series(metric=req.metric_ref, points=pts, unit="°C", aggregate=req.aggregate, bucket=req.bucket)
+
+
+# ---- host app ---------------------------------------------------------------------------
+
+
+class Host(App):
+    """Mounts one view; records what it posts and tells; Esc that the view passes on is 'back'."""
+
+    BINDINGS = [Binding("escape", "back", "back")]
+
+    def __init__(self, view, setup=None, answer: bool = False) -> None:
+        super().__init__()
+        self.view = view
+        self.setup = setup
+        self.answer = answer
+        self.posted: list[Message] = []
+        self.toasts: list[tuple[str, str]] = []
+        self.backs = 0
+
+    def compose(self) -> ComposeResult:
+        yield self.view
+
+    def on_mount(self) -> None:
+        if self.setup:
+            self.setup(self.view)
+        focus = self.view.query("#rows")
+        (focus.first() if focus else self.view).focus()
+
+    def notify(self, message, *, title="", severity="information", timeout=None, markup=True):
+        self.toasts.append((severity, f"{title}: {message}" if title else message))
+
+    def action_back(self) -> None:
+        self.backs += 1
+
+    def on_history_requested(self, m: HistoryRequested) -> None:
+        if self.answer:
+            self.view.set_series(wave(m), request=m)
+
+    def record(self, m: Message) -> None:
+        types = (CopyRequested, Exported, JumpToDevice, CloseRequested, HistoryRequested, LockRequested,
+                 TagAddRequested, TagRemoveRequested, InstallationStatusRequested, GroupRequested)
+        if isinstance(m, types) and not any(m is x for x in self.posted):
+            self.posted.append(m)
+
+    def of(self, kind: type) -> list:
+        return [m for m in self.posted if isinstance(m, kind)]
+
+
+def run(app: Host, size=(80, 24)):
+    return app.run_test(size=size, message_hook=app.record)
+
+
+def alarms_host(tmp_path: Path | None = None, **kw) -> Host:
+    view = AlarmsView(export_dir=tmp_path, **kw)
+    return Host(view, lambda v: v.set_alarms(make_alarms(), now=NOW))
+
+
+def ids_host(tmp_path: Path | None = None, read_only=()) -> Host:
+    view = IdentitiesView(export_dir=tmp_path)
+    return Host(view, lambda v: v.set_identities(make_identities(), capabilities=CAPS, now=NOW,
+                                                 read_only=read_only))
+
+
+def metrics_host(tmp_path: Path | None = None, can_aggregate=True, answer=True, range="24h") -> Host:
+    view = MetricsView(clock=lambda: NOW, export_dir=tmp_path, range=range)
+    return Host(view, lambda v: v.show(METRIC, device=DEVICE, can_aggregate=can_aggregate), answer=answer)
+
+
+# ---- declared actions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mod, view", [(alarms_mod, AlarmsView), (ids_mod, IdentitiesView),
+                                       (metrics_mod, MetricsView)])
+def test_actions_are_the_bindings_and_every_action_exists(mod, view):
+    keys = [a.key for a in mod.ACTIONS]
+    assert len(keys) == len(set(keys))
+    assert [(b.key, b.action) for b in view.BINDINGS] == [(a.key, a.id) for a in mod.ACTIONS]
+    for a in mod.ACTIONS:
+        name = a.id.split("(")[0]
+        assert callable(getattr(view, f"action_{name}", None)), a.id
+    # 1..6 switch screens in the shell: no view may take them
+    assert not {k for a in mod.ACTIONS for k in a.key.split(",")} & set("123456")
+
+
+# ---- alarms -----------------------------------------------------------------------------
+
+
+async def test_alarms_newest_first_open_by_default_and_filters_cycle():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        shown = v.shown_alarms()
+        assert all(a.status is AlarmStatus.open for a in shown) and len(shown) == 32
+        assert [a.opened_at for a in shown] == sorted((a.opened_at for a in shown), reverse=True)
+        await pilot.press("s")
+        assert v.severity is Severity.critical
+        assert {a.severity for a in v.shown_alarms()} == {Severity.critical}
+        await pilot.press("o")  # open → closed
+        assert all(a.status is AlarmStatus.closed for a in v.shown_alarms())
+        await pilot.press("o", "s", "s", "s", "s")  # status all; severity back to all
+        assert v.severity is None and v.status is None and len(v.list.keys) == 40
+        await pilot.press("p")
+        assert v.profile == "Murano" and {a.profile for a in v.shown_alarms()} == {"Murano"}
+        summary = str(app.view.query_one("#summary", Static).content)
+        assert summary.startswith(f"{len(v.list.keys)}/40")
+
+
+async def test_alarms_apply_filter_presets_and_rejects_unknown():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        v.apply_filter(severity="critical", profile="Thingsee")
+        await pilot.pause()
+        assert {(a.severity, a.profile) for a in v.shown_alarms()} == {(Severity.critical, "Thingsee")}
+        assert v.filters == {"severity": "critical", "status": "open", "profile": "Thingsee", "text": None}
+        with pytest.raises(ValueError, match="unknown severity 'urgent'"):
+            v.apply_filter(severity="urgent")
+        assert v.severity is Severity.critical
+        v.apply_filter(severity="all", profile=None, status="all", text="offline")
+        await pilot.pause()
+        assert v.shown_alarms() and all(a.description == "device offline" for a in v.shown_alarms())
+
+
+async def test_alarms_text_filter_marks_and_escape_order():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        await pilot.press("slash", *"thingsee")
+        assert v.text_filter == "thingsee" and {a.profile for a in v.shown_alarms()} == {"Thingsee"}
+        await pilot.press("enter")  # keeps the filter, back to the list
+        assert v.list.has_focus and v.text_filter == "thingsee"
+        await pilot.press("space", "space")
+        assert len(v.list.marked) == 2 and v.list.cursor == 2
+        await pilot.press("asterisk")
+        assert v.list.marked == set(v.list.keys)
+        await pilot.press("escape")  # marks first
+        assert not v.list.marked and v.text_filter == "thingsee"
+        await pilot.press("escape")  # then the filter
+        assert v.text_filter == "" and len(v.list.keys) == 32
+        assert app.backs == 0
+        await pilot.press("escape")  # nothing left: the shell's Esc (back) runs
+        assert app.backs == 1
+
+
+async def test_alarms_close_posts_only_closable_and_says_why():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        await pilot.press("asterisk", "c")
+        [req] = app.of(CloseRequested)
+        shown = v.shown_alarms()
+        assert [a.ref for a in req.alarms] == [a.ref for a in shown if a.closable]
+        thingsee = sum(1 for a in shown if not a.closable)
+        assert thingsee > 0
+        severity, text = app.toasts[-1]
+        assert severity == "warning"
+        assert f"{thingsee} of {len(shown)} not closable" in text and "Thingsee does not allow" in text
+
+
+async def test_alarms_close_refuses_read_only_profile_and_closed_alarms():
+    app = alarms_host(read_only=("TeamViewer", "Murano"))
+    async with run(app) as pilot:
+        await pilot.press("c")
+        assert app.of(CloseRequested) == []
+        assert app.toasts[-1][0] == "error"
+        assert "not closable" in app.toasts[-1][1]
+        app.view.apply_filter(status="closed")
+        await pilot.press("c")
+        assert "already closed" in app.toasts[-1][1]
+
+
+async def test_alarms_enter_and_g_jump_to_device_and_y_copies():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        first = v.shown_alarms()[0]
+        await pilot.press("enter", "down", "g", "y", "Y")
+        jumps = app.of(JumpToDevice)
+        assert [j.device_ref for j in jumps] == [first.device, v.shown_alarms()[1].device]
+        copies = app.of(CopyRequested)
+        assert [c.text for c in copies] == [v.shown_alarms()[1].ref, v.shown_alarms()[1].device]
+
+
+async def test_alarms_detail_pane_shows_every_field_with_ages():
+    app = alarms_host()
+    async with run(app, size=(120, 40)) as pilot:
+        v: AlarmsView = app.view
+        await pilot.press("down")
+        a = v.shown_alarms()[1]
+        text = str(v.detail(v.list.highlighted))
+        for part in (a.id, a.profile, a.device, a.metric, a.description, a.origin.value, "ago"):
+            assert part in text
+        assert "opened 2026-05-28" in text
+
+
+async def test_alarms_refresh_keeps_marks_and_cursor():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        await pilot.press("down", "down", "space")
+        marked = set(v.list.marked)
+        cursor_key = v.list.highlighted
+        v.set_alarms(make_alarms(), now=NOW + timedelta(minutes=1))
+        await pilot.pause()
+        assert v.list.marked == marked and v.list.highlighted == cursor_key
+
+
+async def test_alarms_export_csv_equals_what_is_shown(tmp_path):
+    app = alarms_host(tmp_path)
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        await pilot.press("s", "s")  # major only
+        await pilot.press("e")
+        [done] = app.of(Exported)
+        rows = list(csv.DictReader(io.StringIO(done.path.read_text())))
+        assert [r["id"] for r in rows] == [a.id for a in v.shown_alarms()]
+        assert {r["severity"] for r in rows} == {"major"} and done.count == len(rows) > 0
+        assert done.path.read_text() == to_csv(v.export_rows_shown(), v.export_columns())
+
+
+async def test_alarms_large_inbox_paints_only_visible_lines():
+    many = [a.model_copy(update={"id": f"x{i}"}) for i, a in enumerate(make_alarms() * 100)]
+    view = AlarmsView()
+    app = Host(view, lambda v: v.set_alarms(many, now=NOW))
+    async with run(app) as pilot:
+        await pilot.press("end")
+        assert view.list.cursor == len(view.list.keys) - 1
+        assert len(view.list._cache) <= 40  # rendered lines are bounded by the screen
+
+
+# ---- identities -------------------------------------------------------------------------
+
+
+async def test_identities_filters_status_regex_tag_and_bad_regex_inline():
+    app = ids_host()
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        assert len(v.list.keys) == 30
+        await pilot.press("s", "s", "s")  # all → provisioned → whitelisted → locked
+        assert v.status == "locked" and all(i.status == "locked" for i in v.shown_identities())
+        await pilot.press("s", "s", "s")  # … expired, reprovision, all
+        assert v.status is None
+        await pilot.press("slash", *"^gw-00[0-1]")
+        assert [i.identity for i in v.shown_identities()] == ["gw-0000", "gw-0002", "gw-0004", "gw-0006",
+                                                              "gw-0008", "gw-0010", "gw-0012", "gw-0014",
+                                                              "gw-0016", "gw-0018"]
+        before = list(v.list.keys)
+        await pilot.press("left_square_bracket")  # "^gw-00[0-1][": unterminated set
+        assert "bad id pattern" in v.message_text and v.list.keys == before
+        await pilot.press("backspace", "space", *"site=oslo")
+        assert v.message_text == ""
+        assert v.shown_identities() and all(i.tags["site"] == ["oslo"] for i in v.shown_identities())
+        await pilot.press("escape")
+        assert len(v.list.keys) == 30 and v.pattern is None and v.tags == []
+        await pilot.press("slash", *"status:expired floor=2")
+        assert all(i.status == "expired" and "2" in i.tags["floor"] for i in v.shown_identities())
+
+
+async def test_identities_apply_filter():
+    app = ids_host()
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        v.apply_filter(status="provisioned", tag="site=bergen", profile="Murano")
+        await pilot.pause()
+        got = v.shown_identities()
+        assert got and all(i.status == "provisioned" and i.profile == "Murano" and i.tags["site"] == ["bergen"]
+                           for i in got)
+        with pytest.raises(ValueError, match="bad id pattern"):
+            v.apply_filter(pattern="(")
+
+
+async def test_identities_lock_only_where_capable_with_reason():
+    app = ids_host()
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        await pilot.press("space", "space", "space", "l")  # gw-0000, gw-0002, gw-0004 (Murano)
+        [req] = app.of(LockRequested)
+        assert req.lock is True and [i.identity for i in req.items] == ["gw-0000", "gw-0002", "gw-0004"]
+        await pilot.press("asterisk", "u")  # all 30: Thingsee ones cannot lock
+        unlock = app.of(LockRequested)[-1]
+        assert unlock.lock is False and {i.profile for i in unlock.items} == {"Murano"}
+        assert "15 of 30 left out" in app.toasts[-1][1] and "Thingsee does not support locking" in app.toasts[-1][1]
+
+
+async def test_identities_unavailable_action_says_why_and_posts_nothing():
+    app = ids_host()
+    async with run(app) as pilot:
+        await pilot.press("i")  # gw-0000 is Murano: no installation status there
+        assert app.of(InstallationStatusRequested) == []
+        assert app.toasts[-1] == ("error", "installation status: unavailable: Murano does not support installation status")
+        await pilot.press("G")
+        assert "Murano does not support group changes" in app.toasts[-1][1]
+
+
+async def test_identities_read_only_profile_refuses_writes():
+    app = ids_host(read_only=("Murano",))
+    async with run(app) as pilot:
+        await pilot.press("l", "t")
+        assert app.of(LockRequested) == [] and "profile Murano is read-only" in app.toasts[-1][1]
+        assert len(app.screen_stack) == 1
+
+
+async def test_identities_tag_add_dialog_validates_and_posts():
+    app = ids_host()
+    async with run(app) as pilot:
+        await pilot.press("t")
+        assert app.screen.__class__.__name__ == "TagDialog"
+        await pilot.press(*"bad name", "enter", *"x", "enter")
+        assert "tag name" in str(app.screen.query_one(".dialog-error").content)
+        assert app.of(TagAddRequested) == []
+        name = app.screen.query_one("#tag-name", Input)
+        name.value = "zone"
+        name.focus()
+        await pilot.press("enter")
+        [req] = app.of(TagAddRequested)
+        assert (req.name, req.value, [i.identity for i in req.items]) == ("zone", "x", ["gw-0000"])
+        assert len(app.screen_stack) == 1
+        await pilot.press("t", *"zone", "escape")  # Esc cancels
+        assert len(app.of(TagAddRequested)) == 1 and len(app.screen_stack) == 1
+
+
+async def test_identities_tag_remove_offers_existing_tags_only():
+    app = ids_host()
+    async with run(app) as pilot:
+        await pilot.press("T")
+        dialog = app.screen
+        assert dialog.query_one("#tag-name", Input).value == "floor"
+        dialog.query_one("#tag-value", Input).value = "9"
+        dialog.query_one("#tag-value", Input).focus()
+        await pilot.press("enter")
+        assert "no selected identity has the tag floor=9" in str(dialog.query_one(".dialog-error").content)
+        dialog.query_one("#tag-name", Input).value = "site"
+        dialog.query_one("#tag-value", Input).value = "bergen"
+        await pilot.press("enter")
+        [req] = app.of(TagRemoveRequested)
+        assert (req.name, req.value, [i.identity for i in req.items]) == ("site", "bergen", ["gw-0000"])
+
+
+async def test_identities_installation_status_and_group_dialogs():
+    app = ids_host()
+    async with run(app) as pilot:
+        await pilot.press("end", "i")  # th-0029 (Thingsee; Murano sorts first)
+        await pilot.press("down", "enter")  # new → installed
+        [inst] = app.of(InstallationStatusRequested)
+        assert inst.status == "installed" and [i.identity for i in inst.items] == ["th-0029"]
+        await pilot.press("G")
+        field = app.screen.query_one("#text", Input)
+        assert field.value == "site-1"
+        field.value = "two words"
+        await pilot.press("enter")
+        assert "no spaces" in str(app.screen.query_one(".dialog-error").content)
+        field.value = "site-9"
+        await pilot.press("enter")
+        [grp] = app.of(GroupRequested)
+        assert grp.group == "site-9" and [i.identity for i in grp.items] == ["th-0029"]
+
+
+async def test_identities_export_json_equals_shown_and_copy_ids(tmp_path):
+    app = ids_host(tmp_path)
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        await pilot.press("slash", *"site=bergen", "enter", "E")
+        [done] = app.of(Exported)
+        data = json.loads(done.path.read_text())
+        assert [d["identity"] for d in data] == [i.identity for i in v.shown_identities()]
+        assert all(d["tags"]["site"] == ["bergen"] for d in data) and done.path.suffix == ".json"
+        await pilot.press("space", "space", "y")
+        assert app.of(CopyRequested)[-1].text == "\n".join(i.identity for i in v.shown_identities()[:2])
+
+
+# ---- metrics ----------------------------------------------------------------------------
+
+
+async def test_metrics_show_requests_24h_and_draws_summary():
+    app = metrics_host()
+    async with run(app) as pilot:
+        v: MetricsView = app.view
+        [req] = app.of(HistoryRequested)
+        assert (req.metric_ref, req.start, req.end, req.aggregate, req.bucket) == (
+            METRIC.ref, NOW - timedelta(hours=24), NOW, None, None)
+        await pilot.pause()
+        assert v.pending is None and len(v.shown_points()) == 288
+        summary = str(v.query_one("#summary", Static).content)
+        values = [p.value for p in v.shown_points()]
+        assert f"min {min(values):.4g}" in summary and f"max {max(values):.4g}" in summary
+        assert f"last {values[-1]:.4g} °C at 12:00:00" in summary
+
+
+async def test_metrics_range_keys_and_steps():
+    app = metrics_host()
+    async with run(app) as pilot:
+        spans = []
+        for key in ("h", "H", "d", "w", "left_square_bracket", "right_square_bracket", "right_square_bracket"):
+            await pilot.press(key)
+            spans.append(app.of(HistoryRequested)[-1])
+        got = [(r.end - r.start) for r in spans]
+        h = timedelta(hours=1)
+        # `]` at 7d stays: no new request
+        assert got == [h, 6 * h, 24 * h, 168 * h, 24 * h, 168 * h, 168 * h]
+        assert len(app.of(HistoryRequested)) == 7  # the first show + 6 changes
+        assert app.view.range_name == "7d"
+
+
+async def test_metrics_aggregate_cycles_with_bucket_for_about_100_points():
+    app = metrics_host()
+    async with run(app) as pilot:
+        await pilot.press("a")
+        req = app.of(HistoryRequested)[-1]
+        assert (req.aggregate, req.bucket) == (Aggregate.avg, timedelta(minutes=15))
+        await pilot.press("w", "a")
+        req = app.of(HistoryRequested)[-1]
+        assert (req.aggregate, req.bucket) == (Aggregate.min, timedelta(hours=2))
+        await pilot.press("a", "a")
+        assert app.of(HistoryRequested)[-1].aggregate is None
+    for span, bucket in [(1, 1), (6, 5), (24, 15), (168, 120)]:
+        assert bucket_for(timedelta(hours=span)) == timedelta(minutes=bucket)
+
+
+async def test_metrics_aggregate_unavailable_says_why():
+    app = metrics_host(can_aggregate=False)
+    async with run(app) as pilot:
+        await pilot.press("a")
+        assert len(app.of(HistoryRequested)) == 1
+        assert app.toasts[-1] == ("warning", "TeamViewer does not aggregate history on the server: raw points only")
+
+
+async def test_metrics_loading_stale_answer_and_error_keeps_chart():
+    app = metrics_host(answer=False)
+    async with run(app) as pilot:
+        v: MetricsView = app.view
+        first = app.of(HistoryRequested)[0]
+        assert "loading 24h" in str(v.query_one("#status", Static).content)
+        assert v.set_series(wave(first), request=first)
+        await pilot.press("h")
+        older = app.of(HistoryRequested)[-1]
+        await pilot.press("H")
+        newest = app.of(HistoryRequested)[-1]
+        assert not v.set_series(wave(older), request=older)  # an answer to a superseded request
+        assert len(v.shown_points()) == 288
+        v.set_error("TeamViewer: 503 service unavailable")
+        await pilot.pause()
+        status = v.query_one("#status", Static)
+        assert "503 service unavailable" in str(status.content) and status.has_class("-error")
+        assert len(v.shown_points()) == 288 and v.chart._message is None
+        assert not v.set_series(wave(newest), request=newest)  # the error ended that request
+        v.reload()
+        latest = v.pending
+        assert latest is not None and v.set_series(wave(latest), request=latest) and len(v.shown_points()) == 72
+        assert v.error is None and not status.has_class("-error")
+
+
+async def test_metrics_export_csv_is_the_shown_points_and_copy_last(tmp_path):
+    app = metrics_host(tmp_path)
+    async with run(app) as pilot:
+        v: MetricsView = app.view
+        await pilot.press("h", "e", "y", "Y")
+        [done] = app.of(Exported)
+        rows = list(csv.DictReader(io.StringIO(done.path.read_text())))
+        assert len(rows) == len(v.shown_points()) == 12
+        assert [float(r["value"]) for r in rows] == [p.value for p in v.shown_points()]
+        assert rows[-1]["ts"] == "2026-05-28T12:00:00Z"
+        assert [c.text for c in app.of(CopyRequested)] == [str(v.shown_points()[-1].value), METRIC.ref]
+
+
+async def test_metrics_text_values_and_empty_range_do_not_chart():
+    app = metrics_host(answer=False)
+    async with run(app) as pilot:
+        v: MetricsView = app.view
+        req = app.of(HistoryRequested)[0]
+        v.set_series(Series(metric=METRIC.ref, points=[Point(ts=NOW, value="door open")]), request=req)
+        await pilot.pause()
+        assert "text values" in (v.chart._message or "")
+        assert "last door open" in str(v.query_one("#summary", Static).content)
+        v.reload()
+        v.set_series(Series(metric=METRIC.ref, points=[]), request=v.pending)
+        await pilot.pause()
+        assert v.chart._message == "no data in this range"
+
+
+async def test_chart_downsamples_to_about_two_points_per_column():
+    app = metrics_host(answer=False)
+    async with run(app, size=(80, 24)) as pilot:
+        v: MetricsView = app.view
+        req = app.of(HistoryRequested)[0]
+        v.set_series(wave(req, step=timedelta(seconds=10)), request=req)  # 8,640 points
+        await pilot.pause()
+        assert len(v.shown_points()) == 8640
+        assert 0 < v.chart.plotted_points <= 2 * v.chart.size.width
+
+
+def test_downsample_keeps_extremes_and_order():
+    xs = list(range(10_000))
+    ys = [float((i * 37) % 101) for i in xs]
+    ys[5_000] = 1e6
+    dx, dy = downsample(xs, ys, 0, 10_000, 50)
+    assert len(dx) <= 100 and dx == sorted(dx) and max(dy) == 1e6 and min(dy) == 0
+
+
+def test_time_ticks_hours_then_dates():
+    start = NOW - timedelta(hours=6)
+    _, labels = time_ticks(start.timestamp(), NOW.timestamp(), 6)
+    assert labels == ["07:00", "08:00", "09:00", "10:00", "11:00", "12:00"]
+    _, labels = time_ticks((NOW - timedelta(days=7)).timestamp(), NOW.timestamp(), 8)
+    assert labels[0] == "May 22" and labels[-1] == "May 28"
+
+
+# ---- snapshots (80×24 unless said) --------------------------------------------------------
+
+
+class SnapHost(App):
+    def __init__(self, view, setup) -> None:
+        super().__init__()
+        self.view = view
+        self.setup = setup
+
+    def compose(self) -> ComposeResult:
+        yield self.view
+
+    def on_mount(self) -> None:
+        self.setup(self.view)
+        rows = self.view.query("#rows")
+        (rows.first() if rows else self.view).focus()
+
+    def on_history_requested(self, m: HistoryRequested) -> None:
+        self.view.set_series(wave(m), request=m)
+
+
+def _alarms_snap() -> SnapHost:
+    return SnapHost(AlarmsView(), lambda v: v.set_alarms(make_alarms(), now=NOW))
+
+
+def _ids_snap() -> SnapHost:
+    return SnapHost(IdentitiesView(), lambda v: v.set_identities(make_identities(), capabilities=CAPS, now=NOW))
+
+
+def _metrics_snap() -> SnapHost:
+    return SnapHost(MetricsView(clock=lambda: NOW),
+                    lambda v: v.show(METRIC, device=DEVICE, can_aggregate=True))
+
+
+def test_snapshot_alarms_marked(snap_compare):
+    assert snap_compare(_alarms_snap(), press=["down", "space", "space", "up"])
+
+
+def test_snapshot_alarms_wide_all_statuses(snap_compare):
+    assert snap_compare(_alarms_snap(), press=["o", "o"], terminal_size=(120, 40))
+
+
+def test_snapshot_identities_filtered(snap_compare):
+    assert snap_compare(_ids_snap(), press=["slash", *"site=oslo", "enter"])
+
+
+def test_snapshot_identities_tag_dialog(snap_compare):
+    assert snap_compare(_ids_snap(), press=["t", *"zone"])
+
+
+def test_snapshot_metrics_24h(snap_compare):
+    assert snap_compare(_metrics_snap())
+
+
+def test_snapshot_metrics_7d_avg(snap_compare):
+    assert snap_compare(_metrics_snap(), press=["w", "a"])
