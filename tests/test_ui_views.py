@@ -10,8 +10,9 @@ import csv
 import io
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from textual.app import App, ComposeResult
@@ -37,7 +38,7 @@ from tuiot.ui.views.identities import (
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView, bucket_for
 from tuiot.ui.widgets.chart import downsample, time_ticks
 
-NOW = datetime(2026, 5, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
 PROFILES = ("TeamViewer", "Thingsee", "Murano")
 SEVERITIES = list(Severity)
 
@@ -99,7 +100,7 @@ def wave(req: HistoryRequested, step: timedelta = timedelta(minutes=5)) -> Serie
 class Host(App):
     """Mounts one view; records what it posts and tells; Esc that the view passes on is 'back'."""
 
-    BINDINGS = [Binding("escape", "back", "back")]
+    BINDINGS: ClassVar = [Binding("escape", "back", "back")]
 
     def __init__(self, view, setup=None, answer: bool = False) -> None:
         super().__init__()
@@ -365,7 +366,6 @@ async def test_identities_apply_filter():
 async def test_identities_lock_only_where_capable_with_reason():
     app = ids_host()
     async with run(app) as pilot:
-        v: IdentitiesView = app.view
         await pilot.press("space", "space", "space", "l")  # gw-0000, gw-0002, gw-0004 (Murano)
         [req] = app.of(LockRequested)
         assert req.lock is True and [i.identity for i in req.items] == ["gw-0000", "gw-0002", "gw-0004"]

@@ -26,7 +26,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -34,7 +34,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
@@ -123,7 +123,7 @@ class _Dialog(ModalScreen):
     _Dialog Input:focus { border: none; background: $primary 30%; }
     _Dialog OptionList { height: auto; max-height: 10; }
     """
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "cancel")]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -449,7 +449,7 @@ class IdentitiesView(ListBody):
         if not existing:
             self.notify("the selected identities have no tags", severity="warning")
             return
-        name, value = sorted(existing)[0]
+        name, value = min(existing)
 
         def done(result: tuple[str, str] | None) -> None:
             if result:

@@ -22,8 +22,9 @@ round interval that gives about 100 points (1h → 1 min, 6h → 5 min, 24h → 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ class MetricsView(Vertical):
 
     can_focus = True
 
-    def __init__(self, *, clock: Callable[[], datetime] = now_utc, tz: tzinfo = timezone.utc,
+    def __init__(self, *, clock: Callable[[], datetime] = now_utc, tz: tzinfo = UTC,
                  export_dir: Path | None = None, range: str = "24h", name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -221,7 +222,7 @@ class MetricsView(Vertical):
         out = []
         for p in self.shown_points():
             v = point_value(p, agg or self.aggregate)
-            if v is not None and v == v:  # NaN cannot be drawn
+            if v is not None and not math.isnan(v):  # NaN cannot be drawn
                 out.append((p.ts, v))
         out.sort(key=lambda x: x[0])
         return out
@@ -255,7 +256,7 @@ class MetricsView(Vertical):
         else:
             agg = "raw (no server aggregation)"
         self.query_one("#controls", Static).update(Text(f"{ranges}  h H d w [ ]  ·  {agg}  a  ·  UTC"
-                                                        if self.tz is timezone.utc else
+                                                        if self.tz is UTC else
                                                         f"{ranges}  h H d w [ ]  ·  {agg}  a"))
         self.query_one("#summary", Static).update(self._summary())
         status = self.query_one("#status", Static)

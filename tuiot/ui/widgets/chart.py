@@ -10,11 +10,11 @@ is given. Colours come from the app theme.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from rich.text import Text
 from textual.app import RenderResult
-from textual.color import Color
+from textual.color import Color, ColorParseError
 from textual_plotext import PlotextPlot
 
 # tick steps in seconds, smallest first
@@ -50,7 +50,7 @@ def downsample(xs: Sequence[float], ys: Sequence[float], start: float, end: floa
     return out_x, out_y
 
 
-def time_ticks(start: float, end: float, max_ticks: int, tz: tzinfo = timezone.utc) -> tuple[list[float], list[str]]:
+def time_ticks(start: float, end: float, max_ticks: int, tz: tzinfo = UTC) -> tuple[list[float], list[str]]:
     """Round tick positions within [start, end] and their labels (HH:MM or dates)."""
     span = max(1.0, end - start)
     max_ticks = max(2, max_ticks)
@@ -75,7 +75,7 @@ class HistoryChart(PlotextPlot):
     HistoryChart { height: 1fr; min-height: 6; }
     """
 
-    def __init__(self, *, tz: tzinfo = timezone.utc, name: str | None = None, id: str | None = None,
+    def __init__(self, *, tz: tzinfo = UTC, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.tz = tz
@@ -118,5 +118,5 @@ class HistoryChart(PlotextPlot):
     def _color(self, variable: str) -> tuple[int, int, int] | str:
         try:
             return Color.parse(self.app.theme_variables[variable]).rgb
-        except Exception:  # an exotic theme without the variable: plotext's default colour
+        except (KeyError, ColorParseError):  # an exotic theme without the variable: plotext's default colour
             return "default"

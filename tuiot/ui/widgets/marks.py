@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -45,7 +46,7 @@ MARK = "*"
 class MarkList(ScrollView, can_focus=True):
     """Rows by key; the cursor row is highlighted, marked rows carry a `*` and a tint."""
 
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "marklist--header",
         "marklist--cursor",
         "marklist--marked",
@@ -75,7 +76,7 @@ class MarkList(ScrollView, can_focus=True):
     MarkList > .marklist--accent { color: $primary; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar = [
         Binding("up,k", "cursor(-1)", "up", show=False),
         Binding("down,j", "cursor(1)", "down", show=False),
         Binding("pageup", "page(-1)", "page up", show=False),
@@ -267,7 +268,7 @@ class MarkList(ScrollView, can_focus=True):
         segs = [Segment(mark, base)]
         for (text, style_name), w, col in zip(cells, widths, self._columns):
             text = text.replace("\n", " ")
-            if cell_len(text) > w and w > 1:
+            if cell_len(text) > w > 1:
                 text = set_cell_size(text, w - 1) + "…"
             text = text.rjust(w) if col.right else text
             style = base + self.get_component_rich_style(f"marklist--{style_name}", partial=True) if style_name else base
