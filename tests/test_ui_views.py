@@ -117,8 +117,7 @@ class Host(App):
     def on_mount(self) -> None:
         if self.setup:
             self.setup(self.view)
-        focus = self.view.query("#rows")
-        (focus.first() if focus else self.view).focus()
+        self.view.focus()
 
     def notify(self, message, *, title="", severity="information", timeout=None, markup=True):
         self.toasts.append((severity, f"{title}: {message}" if title else message))
@@ -611,8 +610,7 @@ class SnapHost(App):
 
     def on_mount(self) -> None:
         self.setup(self.view)
-        rows = self.view.query("#rows")
-        (rows.first() if rows else self.view).focus()
+        self.view.focus()
 
     def on_history_requested(self, m: HistoryRequested) -> None:
         self.view.set_series(wave(m), request=m)

@@ -80,6 +80,7 @@ class AlarmsView(ListBody):
         self.status: AlarmStatus | None = AlarmStatus.open
         self.profile: str | None = None
         self._needle = ""
+        self._hay: dict[str, str] = {}
         self._wide = False
         super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
 
@@ -92,6 +93,7 @@ class AlarmsView(ListBody):
         if read_only is not None:
             self.read_only = set(read_only)
         self._alarms = {a.ref: a for a in alarms}
+        self._hay = {}  # text-filter haystacks, built on first use after each refresh
         self._order = sorted(self._alarms, key=lambda r: self._alarms[r].opened_at, reverse=True)
         self.list.marked &= self._alarms.keys()
         if self.is_mounted:
@@ -149,8 +151,12 @@ class AlarmsView(ListBody):
                 continue
             if self.profile is not None and a.profile != self.profile:
                 continue
-            if needle and needle not in _haystack(a):
-                continue
+            if needle:
+                hay = self._hay.get(ref)
+                if hay is None:
+                    hay = self._hay[ref] = _haystack(a)
+                if needle not in hay:
+                    continue
             out.append(ref)
         return out
 

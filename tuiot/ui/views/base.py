@@ -106,6 +106,11 @@ class ListBody(Vertical):
     def on_mount(self) -> None:
         self.refilter()
 
+    def focus(self, scroll_visible: bool = True) -> ListBody:
+        """Focusing the view focuses its list, where its keys work."""
+        self.list.focus(scroll_visible)
+        return self
+
     def on_resize(self) -> None:
         self.list.set_columns(self.columns(self.size.width))
 
