@@ -346,7 +346,10 @@ async def test_identities_filters_status_regex_tag_and_bad_regex_inline():
         await pilot.press("escape")
         assert len(v.list.keys) == 30 and v.pattern is None and v.tags == []
         await pilot.press("slash", *"status:expired floor=2")
+        assert v.shown_identities()
         assert all(i.status == "expired" and "2" in i.tags["floor"] for i in v.shown_identities())
+        await pilot.press(*["backspace"] * len("status:expired floor=2"))
+        assert v.status_filter is None and len(v.list.keys) == 30
 
 
 async def test_identities_apply_filter():

@@ -24,6 +24,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.message import Message
+from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
 from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, bindings, stamp
@@ -114,8 +115,6 @@ class AlarmsView(ListBody):
         if text is not ...:
             self.set_text_filter(text or "")
             if self.is_mounted:
-                from textual.widgets import Input
-
                 self.query_one("#filter", Input).value = self.text_filter
                 self.set_class(bool(self.text_filter), "-filtering")
         if self.is_mounted:

@@ -243,7 +243,8 @@ class IdentitiesView(ListBody):
         self._capabilities: dict[str, set[str]] = {}
         self.read_only: set[str] = set()
         self.now = now_utc()
-        self.status: str | None = None
+        self.status: str | None = None  # from `s` / apply_filter
+        self._text_status: str | None = None  # from `status:x` in the `/` filter; wins while typed
         self.profile: str | None = None
         self.pattern: re.Pattern[str] | None = None
         self.tags: list[tuple[str, str | None]] = []
@@ -301,16 +302,19 @@ class IdentitiesView(ListBody):
         except ValueError as e:
             return str(e)  # keep the previous filter; the line under the input says why
         self.text_filter = text
-        self.pattern, self.tags = pattern, tags
-        if status is not None or "status:" in text.lower():
-            self.status = status
+        self.pattern, self.tags, self._text_status = pattern, tags, status
         return None
+
+    @property
+    def status_filter(self) -> str | None:
+        return self._text_status or self.status
 
     def visible_keys(self) -> list[str]:
         out = []
+        status = self.status_filter
         for ref in self._order:
             i = self._items[ref]
-            if self.status is not None and _status(i) != self.status:
+            if status is not None and _status(i) != status:
                 continue
             if self.profile is not None and i.profile != self.profile:
                 continue
@@ -348,7 +352,7 @@ class IdentitiesView(ListBody):
 
     def summary(self) -> Text:
         parts = [f"{len(self.list.keys):,}/{len(self._items):,}",
-                 f"status {self.status or 'all'}"]
+                 f"status {self.status_filter or 'all'}"]
         if self.profile:
             parts.append(self.profile)
         if self.pattern is not None:
