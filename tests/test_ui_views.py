@@ -654,3 +654,12 @@ def test_snapshot_metrics_24h(snap_compare):
 
 def test_snapshot_metrics_7d_avg(snap_compare):
     assert snap_compare(_metrics_snap(), press=["w", "a"])
+
+
+async def test_alarms_click_moves_the_cursor_and_detail_follows():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        await pilot.click(v.list, offset=(5, 3))  # line 0 is the header: third row
+        assert v.list.cursor == 2
+        assert v.shown_alarms()[2].id in str(v.query_one("#detail", Static).content)
