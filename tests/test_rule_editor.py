@@ -1,0 +1,174 @@
+"""The rule editor modal, driven with Pilot in a tiny host app."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from textual.app import App
+from textual.widgets import Input, Select, Static, Switch
+
+from tuiot.domain import Origin, Point, Rule, Severity, Threshold
+from tuiot.fleet.backtest import BacktestResult, replay
+from tuiot.ui.screens.rule_editor import RuleEditor
+
+T0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
+NOT_YET = object()
+
+
+class Host(App[None]):
+    def __init__(self, editor: RuleEditor) -> None:
+        super().__init__()
+        self.editor = editor
+        self.result: object = NOT_YET
+
+    def on_mount(self) -> None:
+        self.push_screen(self.editor, self._done)
+
+    def _done(self, rule: Rule | None) -> None:
+        self.result = rule
+
+
+async def fake_backtest(rule: Rule) -> BacktestResult:
+    pts = [Point(ts=T0 + timedelta(minutes=10 * i), value=v) for i, v in enumerate([10, 40, 50, 20, 60, 70, 80])]
+    return replay(rule, pts, start=T0, end=T0 + timedelta(hours=24))
+
+
+def text(app: App, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def type_into(pilot, app: App, selector: str, value: str) -> None:
+    box = app.screen.query_one(selector, Input)
+    box.focus()
+    box.value = ""
+    await pilot.press(*value)
+
+
+async def test_invalid_condition_is_shown_inline_then_fixed_and_saved() -> None:
+    app = Host(RuleEditor(None, profiles=["tv", "site"], backtest=fake_backtest))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, RuleEditor)
+        await pilot.press(*"too warm")  # the name field has focus
+        # profile through the keyboard: open the select, pick the first option
+        app.screen.query_one("#profile", Select).focus()
+        await pilot.press("enter", "down", "enter")
+        await pilot.pause()
+        assert app.screen.query_one("#profile", Select).value == "tv"
+        await type_into(pilot, app, "#metric", "811617:temp")
+        await type_into(pilot, app, "#condition", "metric > && 5")
+        await pilot.pause()
+        message = text(app, "#condition-message")
+        assert "unexpected '&&' at column 10" in message
+        assert app.screen.query_one("#condition", Input).has_class("-invalid")
+        await pilot.press("enter")  # refused while invalid
+        await pilot.pause()
+        assert isinstance(app.screen, RuleEditor) and app.result is NOT_YET
+        assert "condition: unexpected '&&' at column 10" in text(app, "#form-error")
+        for _ in range(4):  # "&& 5" goes, "metric > " stays
+            await pilot.press("backspace")
+        await pilot.press(*"30")
+        await pilot.pause()
+        assert "valid condition" in text(app, "#condition-message")
+        assert not app.screen.query_one("#condition", Input).has_class("-invalid")
+        await pilot.pause(1.2)  # the backtest reruns after typing stops
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        panel = text(app, "#backtest")
+        assert "2 episodes in the last 24 h" in panel and "first" in panel and "last" in panel
+        await type_into(pilot, app, "#checks", "2")
+        await pilot.press("enter")
+        await pilot.pause()
+    rule = app.result
+    assert isinstance(rule, Rule)
+    assert rule.name == rule.id == "too warm" and rule.profile == "tv" and rule.origin == Origin.local
+    assert rule.kind == "threshold" and rule.sources == ["tv/metric/811617:temp"] and rule.enabled
+    assert rule.thresholds == [Threshold(condition="metric > 30", severity=Severity.major, checks=2)]
+
+
+async def test_escape_cancels() -> None:
+    app = Host(RuleEditor(None, profiles=["tv"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "not available" in text(app, "#backtest")
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.result is None
+
+
+async def test_missing_fields_are_named_and_focused() -> None:
+    app = Host(RuleEditor(None, profiles=["tv", "site"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "needs a name" in text(app, "#form-error") and app.focused is app.screen.query_one("#name")
+        await pilot.press(*"x")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        # Select.NULL: nothing chosen yet among several profiles
+        assert app.screen.query_one("#profile", Select).value is Select.NULL
+        assert "choose a profile" in text(app, "#form-error")
+        app.screen.query_one("#profile", Select).value = "site"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "needs a metric id" in text(app, "#form-error") and app.focused is app.screen.query_one("#metric")
+        await type_into(pilot, app, "#metric", "m")
+        await type_into(pilot, app, "#checks", "0")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "checks must be a whole number" in text(app, "#form-error")
+        assert isinstance(app.screen, RuleEditor)
+
+
+async def test_edit_offline_rule_and_switch_kinds() -> None:
+    rule = Rule(id="silent", profile="site", name="silent", kind="offline", sources=["site/device/gw-1"], minutes=15,
+                origin=Origin.local, thresholds=[Threshold(condition="15", severity=Severity.critical, checks=1)])
+    app = Host(RuleEditor(rule, profiles=["tv", "site"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen
+        assert s.query_one("#device", Input).value == "gw-1" and s.query_one("#minutes", Input).value == "15"
+        assert s.query_one("#condition", Input).display is False or s.query_one("#condition").parent.has_class("hidden")
+        await type_into(pilot, app, "#minutes", "30")
+        s.query_one("#enabled", Switch).value = False
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    out = app.result
+    assert isinstance(out, Rule)
+    assert out.id == "silent" and out.kind == "offline" and out.minutes == 30 and not out.enabled
+    assert out.sources == ["site/device/gw-1"] and out.thresholds[0] == Threshold(condition="30", severity=Severity.critical)
+
+
+async def test_teamviewer_rule_round_trips_with_its_other_sources_and_thresholds() -> None:
+    rule = Rule(id="5d52a6e5", profile="tv", name="Detect Machine Overheating", origin=Origin.vendor,
+                sources=["tv/metric/82331:38ac", "tv/metric/54126:ca2d"],
+                thresholds=[Threshold(condition="metric>=60", severity=Severity.critical, checks=1),
+                            Threshold(condition="metric>=50", severity=Severity.minor, checks=3)],
+                attrs={"topicIds": ["331c"]})
+    seen: list[Rule] = []
+
+    async def backtest(r: Rule) -> BacktestResult:
+        seen.append(r)
+        raise RuntimeError("vendor said no")
+
+    app = Host(RuleEditor(rule, profiles=["tv"], backtest=backtest))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "backtest failed: vendor said no" in text(app, "#backtest")
+        assert seen and seen[0] == rule  # the form rebuilds the rule unchanged
+        s = app.screen
+        assert s.query_one("#profile", Select).disabled
+        assert s.query_one("#metric", Input).value == "82331:38ac, 54126:ca2d"
+        await type_into(pilot, app, "#condition", "metric >= 65")
+        s.query_one("#severity", Select).value = "major"
+        await type_into(pilot, app, "#name", "CNC overheating")
+        await pilot.press("enter")
+        await pilot.pause()
+    out = app.result
+    assert isinstance(out, Rule)
+    assert out.id == "5d52a6e5" and out.origin == Origin.vendor and out.name == "CNC overheating"
+    assert out.sources == rule.sources and out.attrs == rule.attrs
+    assert out.thresholds == [Threshold(condition="metric >= 65", severity=Severity.major, checks=1), rule.thresholds[1]]

@@ -1,0 +1,356 @@
+"""The rule editor: one form for local rules and TeamViewer's native rules.
+
+A modal that returns the edited `Rule` (or None when cancelled); the caller decides
+where it goes (rules.toml for a local rule, the adapter for a vendor rule). The
+condition is checked on every keystroke with the same parser the engine uses, and the
+fault is shown inline with its column. When a backtest function is given, the panel
+below the form shows what the rule would have done over the last 24 hours; it reruns
+shortly after the form changes (and on ctrl+t).
+
+Fits 80×24. Keys: enter or ctrl+s saves (only when the form is valid), esc cancels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from tuiot.domain import Origin, Rule, Severity, Threshold, make_ref, split_ref
+from tuiot.fleet.backtest import BacktestResult, Episode
+from tuiot.fleet.condition import ConditionError, parse
+
+BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
+MAX_CHECKS = 1000
+MAX_MINUTES = 60 * 24 * 365
+BACKTEST_DELAY = 0.8  # seconds of quiet typing before the backtest reruns
+
+
+class RuleEditor(ModalScreen[Rule | None]):
+    DEFAULT_CSS = """
+    RuleEditor { align: center middle; }
+    RuleEditor #editor { width: 78; max-width: 100%; height: auto; max-height: 100%;
+                         border: round $primary; background: $surface; padding: 0 1; }
+    RuleEditor #title { text-style: bold; color: $text; }
+    RuleEditor .row { height: 1; margin: 0; }
+    RuleEditor .row Label { width: 12; color: $text-muted; }
+    RuleEditor .row Input, RuleEditor .row Select { width: 1fr; }
+    RuleEditor Input { background: $boost; }
+    RuleEditor Input:focus { background: $primary 30%; }
+    RuleEditor Input.-invalid { background: $error 25%; }
+    RuleEditor Switch { height: 1; width: auto; border: none; padding: 0; background: $surface; }
+    RuleEditor Switch:focus { background: $primary 30%; }
+    RuleEditor .hidden { display: none; }
+    RuleEditor #condition-message { height: 1; padding-left: 12; color: $text-muted; }
+    RuleEditor #condition-message.-error { color: $error; }
+    RuleEditor #form-error { height: auto; color: $error; display: none; }
+    RuleEditor #form-error.-shown { display: block; }
+    RuleEditor #backtest { height: auto; min-height: 3; max-height: 6; margin-top: 1; padding: 0 1;
+                           border-top: solid $primary-darken-2; color: $text; }
+    RuleEditor #help { color: $text-muted; height: 1; }
+    """
+
+    BINDINGS: ClassVar = [
+        Binding("ctrl+s", "save", "save", priority=True),
+        Binding("escape", "cancel", "cancel"),
+        Binding("ctrl+t", "backtest", "backtest"),
+    ]
+
+    def __init__(self, rule: Rule | None, *, profiles: list[str], backtest: BacktestFn | None = None) -> None:
+        super().__init__()
+        self.rule = rule
+        self.profiles = list(profiles)
+        if rule is not None and rule.profile not in self.profiles:
+            self.profiles.append(rule.profile)
+        self.backtest_fn = backtest
+        self.vendor = rule is not None and rule.origin == Origin.vendor
+        self._timer: Timer | None = None
+        self.last_backtest: BacktestResult | None = None
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        r = self.rule
+        t = r.thresholds[0] if r and r.thresholds else None
+        kind = r.kind if r else "threshold"
+        sources = ", ".join(_bare(s) for s in r.sources) if r else ""
+        minutes = r.minutes if r and r.minutes is not None else (_int_or_none(t.condition) if t and kind == "offline" else None)
+        profile_value = r.profile if r else (self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
+        with Vertical(id="editor"):
+            where = "TeamViewer rule" if self.vendor else "local rule"
+            yield Static(f"Edit {where} '{r.name}'" if r else "New local rule", id="title")
+            with Horizontal(classes="row"):
+                yield Label("Name")
+                yield Input(r.name if r else "", placeholder="what the alarm says", id="name", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Profile")
+                yield Select([(p, p) for p in self.profiles], value=profile_value, prompt="choose a profile",
+                             id="profile", compact=True, disabled=self.vendor)
+            with Horizontal(classes="row"):
+                yield Label("Kind")
+                yield Select([("threshold: a metric's value", "threshold"), ("offline: a device's silence", "offline")],
+                             value=kind, allow_blank=False, id="kind", compact=True)
+            with Horizontal(classes="row threshold-only"):
+                yield Label("Metric id")
+                yield Input(sources if kind == "threshold" else "", placeholder="as printed by `tuiot tree`", id="metric", compact=True)
+            with Horizontal(classes="row threshold-only"):
+                yield Label("Condition")
+                yield Input(t.condition if t and kind == "threshold" else "", placeholder="metric > 30 && metric < 90",
+                            id="condition", compact=True)
+            yield Static("", id="condition-message", classes="threshold-only")
+            with Horizontal(classes="row offline-only"):
+                yield Label("Device id")
+                yield Input(sources if kind == "offline" else "", placeholder="as printed by `tuiot tree`", id="device", compact=True)
+            with Horizontal(classes="row offline-only"):
+                yield Label("Minutes")
+                yield Input(str(minutes) if minutes else "15", placeholder="silence that counts as offline",
+                            id="minutes", restrict=r"[0-9]*", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Severity")
+                yield Select([(s.value, s.value) for s in Severity], value=(t.severity.value if t else "major"),
+                             allow_blank=False, id="severity", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Checks")
+                yield Input(str(t.checks if t else 1), placeholder="consecutive readings", id="checks",
+                            restrict=r"[0-9]*", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("Enabled")
+                yield Switch(r.enabled if r else True, id="enabled", animate=False)
+            yield Static("", id="form-error")
+            yield Static("", id="backtest")
+            yield Static("enter/ctrl+s save · esc cancel" + (" · ctrl+t backtest" if self.backtest_fn else ""), id="help")
+
+    def on_mount(self) -> None:
+        self._show_kind()
+        self._check_condition()
+        if self.backtest_fn is None:
+            self.query_one("#backtest", Static).update("backtest: not available for this profile")
+        else:
+            self._schedule_backtest(0)
+        self.query_one("#name", Input).focus()
+
+    # ---- live validation ----------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        value = self.query_one("#kind", Select).value
+        return value if isinstance(value, str) else "threshold"
+
+    def _show_kind(self) -> None:
+        offline = self.kind == "offline"
+        for w in self.query(".threshold-only"):
+            w.set_class(offline, "hidden")
+        for w in self.query(".offline-only"):
+            w.set_class(not offline, "hidden")
+
+    def _check_condition(self) -> str | None:
+        """Validate the condition input; returns the message shown (None when valid)."""
+        box = self.query_one("#condition", Input)
+        label = self.query_one("#condition-message", Static)
+        text = box.value
+        try:
+            parse(text)
+        except ConditionError as e:
+            box.add_class("-invalid")
+            label.add_class("-error")
+            label.update(_pointed(text, e))
+            return str(e)
+        box.remove_class("-invalid")
+        label.remove_class("-error")
+        label.update("✓ valid condition")
+        return None
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.id == "condition":
+            self._check_condition()
+        self._form_error(None)
+        self._schedule_backtest()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "kind":
+            self._show_kind()
+        self._schedule_backtest()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    # ---- building the rule ---------------------------------------------------------------------
+
+    def build(self) -> tuple[Rule | None, str | None, str | None]:
+        """The rule the form describes, or (None, message, id of the field to fix)."""
+        name = self.query_one("#name", Input).value.strip()
+        if not name:
+            return None, "a rule needs a name", "name"
+        profile = self.query_one("#profile", Select).value
+        if profile is Select.NULL or not isinstance(profile, str):
+            return None, "choose a profile", "profile"
+        severity = Severity(str(self.query_one("#severity", Select).value))
+        checks = _int_or_none(self.query_one("#checks", Input).value)
+        if checks is None or not 1 <= checks <= MAX_CHECKS:
+            return None, f"checks must be a whole number from 1 to {MAX_CHECKS}", "checks"
+        enabled = self.query_one("#enabled", Switch).value
+        old = self.rule
+        extra = list(old.thresholds[1:]) if old is not None and old.kind == self.kind else []
+        if self.kind == "offline":
+            ids = _ids(self.query_one("#device", Input).value, many=self.vendor)
+            if not ids:
+                return None, "an offline rule needs a device id", "device"
+            minutes = _int_or_none(self.query_one("#minutes", Input).value)
+            if minutes is None or not 1 <= minutes <= MAX_MINUTES:
+                return None, f"minutes must be a whole number from 1 to {MAX_MINUTES}", "minutes"
+            sources = [_ref(profile, "device", i) for i in ids]
+            threshold = Threshold(condition=str(minutes), severity=severity, checks=checks)
+        else:
+            ids = _ids(self.query_one("#metric", Input).value, many=self.vendor)
+            if not ids:
+                return None, "a threshold rule needs a metric id", "metric"
+            message = self._check_condition()
+            if message is not None:
+                return None, f"condition: {message}", "condition"
+            minutes = None
+            sources = [_ref(profile, "metric", i) for i in ids]
+            threshold = Threshold(condition=self.query_one("#condition", Input).value.strip(), severity=severity, checks=checks)
+            bad = next((t for t in extra if _condition_error(t.condition)), None)
+            if bad is not None:
+                return None, f"another threshold of this rule is invalid: {_condition_error(bad.condition)}", "condition"
+        rule = Rule(
+            id=(old.id if old is not None and (self.vendor or old.name == name) else name),
+            profile=profile,
+            name=name,
+            enabled=enabled,
+            kind=self.kind,  # type: ignore[arg-type]
+            sources=sources,
+            thresholds=[threshold, *extra],
+            origin=old.origin if old is not None else Origin.local,
+            minutes=minutes,
+            attrs=dict(old.attrs) if old is not None else {},
+        )
+        return rule, None, None
+
+    def action_save(self) -> None:
+        rule, message, field = self.build()
+        if rule is None:
+            self._form_error(message)
+            if field:
+                self.query_one(f"#{field}").focus()
+            return
+        self.dismiss(rule)
+
+    def _form_error(self, message: str | None) -> None:
+        box = self.query_one("#form-error", Static)
+        box.update(f"✗ {message}" if message else "")
+        box.set_class(message is not None, "-shown")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    # ---- backtest --------------------------------------------------------------------------
+
+    def _schedule_backtest(self, delay: float = BACKTEST_DELAY) -> None:
+        if self.backtest_fn is None:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(delay, self.action_backtest) if delay else None
+        if not delay:
+            self.action_backtest()
+
+    def action_backtest(self) -> None:
+        if self.backtest_fn is None:
+            return
+        rule, message, _ = self.build()
+        panel = self.query_one("#backtest", Static)
+        if rule is None:
+            panel.update("backtest: waiting for a valid rule")
+            return
+        panel.update("backtest: reading the last 24 h…")
+        self._run_backtest(rule)
+
+    @work(exclusive=True, group="backtest", exit_on_error=False)
+    async def _run_backtest(self, rule: Rule) -> None:
+        assert self.backtest_fn is not None
+        panel = self.query_one("#backtest", Static)
+        try:
+            result = await self.backtest_fn(rule)
+        except Exception as e:  # a failed backtest must not close the form
+            panel.update(Content(f"backtest failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"))
+            return
+        self.last_backtest = result
+        panel.update(Content("\n".join(_backtest_lines(result))))
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _pointed(text: str, e: ConditionError) -> Content:
+    """The error with the faulty spot of the condition shown in context."""
+    start = max(0, e.position - 1 - 12)
+    before = text[start:e.position - 1]
+    at = text[e.position - 1:e.position] or " "
+    after = text[e.position:e.position + 12]
+    return Content.assemble(
+        f"✗ {e}  ", ("…" if start else ""), before, (at, "reverse"), after, ("…" if e.position + 12 < len(text) else ""),
+    )
+
+
+def _backtest_lines(result: BacktestResult) -> list[str]:
+    lines = [f"backtest: {result.summary()}"]
+    if result.first is not None:
+        lines.append(f"  first  {_episode(result.first)}")
+    if result.last is not None and result.last is not result.first:
+        lines.append(f"  last   {_episode(result.last)}")
+    for source, err in list(result.errors.items())[:1]:
+        lines.append(f"  {_bare(source)}: {err}")
+    return lines
+
+
+def _episode(e: Episode) -> str:
+    end = e.end.strftime("%H:%M") if e.end is not None else "still open"
+    peak = "" if e.peak is None else f"  peak {e.peak}"
+    return f"{e.start.strftime('%m-%d %H:%M')} → {end}{peak}  ({e.count} readings)  {_bare(e.source)}"
+
+
+def _bare(ref: str) -> str:
+    return split_ref(ref)[2] if ref.count("/") >= 2 and ref.split("/")[1] in ("metric", "device") else ref
+
+
+def _ref(profile: str, kind: str, value: str) -> str:
+    prefix = f"{profile}/{kind}/"
+    return value if value.startswith(prefix) else make_ref(profile, kind, value)
+
+
+def _ids(text: str, *, many: bool) -> list[str]:
+    """Vendor rules may watch several sources (comma-separated); a local rule's id is taken whole."""
+    if not many:
+        return [text.strip()] if text.strip() else []
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
+
+
+def _condition_error(text: str) -> str | None:
+    try:
+        parse(text)
+    except ConditionError as e:
+        return str(e)
+    return None
+
+
+__all__ = ["RuleEditor"]
