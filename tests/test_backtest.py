@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tuiot.domain import Origin, Point, Reading, Rule, Severity, Threshold, now_utc
 from tuiot.fleet.backtest import backtest, replay
 
-T0 = datetime(2026, 5, 1, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
 M = "p/metric/m1"
 END = T0 + timedelta(hours=24)
 
 
 def rule(condition: str, checks: int = 1, origin: Origin = Origin.local, **kw: object) -> Rule:
-    base = dict(id="r", profile="p", name="r", sources=[M], origin=origin,
-                thresholds=[Threshold(condition=condition, severity=Severity.minor, checks=checks)])
+    base: dict[str, object] = {
+        "id": "r", "profile": "p", "name": "r", "sources": [M], "origin": origin,
+        "thresholds": [Threshold(condition=condition, severity=Severity.minor, checks=checks)],
+    }
     base.update(kw)
     return Rule(**base)  # type: ignore[arg-type]
 

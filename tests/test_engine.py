@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tuiot.domain import Alarm, AlarmStatus, Origin, Reading, Rule, Severity, Threshold
 from tuiot.fleet.engine import RuleEngine, alarm_id
 
-T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 M = "p/metric/s1:temp"
 D = "p/device/dev-1"
 
 
 def rule(condition: str = "metric > 30", checks: int = 2, **kw: object) -> Rule:
-    base = dict(
-        id="hot", profile="p", name="hot", sources=[M], origin=Origin.local,
-        thresholds=[Threshold(condition=condition, severity=Severity.major, checks=checks)],
-    )
+    base: dict[str, object] = {
+        "id": "hot", "profile": "p", "name": "hot", "sources": [M], "origin": Origin.local,
+        "thresholds": [Threshold(condition=condition, severity=Severity.major, checks=checks)],
+    }
     base.update(kw)
     return Rule(**base)  # type: ignore[arg-type]
 

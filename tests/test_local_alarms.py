@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tuiot.config import data_dir
@@ -11,7 +11,7 @@ from tuiot.domain import AlarmStatus, Origin, Reading, Rule, Severity, Threshold
 from tuiot.fleet.engine import RuleEngine
 from tuiot.fleet.local_alarms import FILE_NAME, LocalAlarmStore
 
-T0 = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 M = "p/metric/m1"
 RULE = Rule(id="hot", profile="p", name="hot", sources=[M], origin=Origin.local,
             thresholds=[Threshold(condition="metric > 30", severity=Severity.major, checks=1)])

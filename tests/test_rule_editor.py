@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from textual.app import App
 from textual.widgets import Input, Select, Static, Switch
@@ -11,7 +11,7 @@ from tuiot.domain import Origin, Point, Rule, Severity, Threshold
 from tuiot.fleet.backtest import BacktestResult, replay
 from tuiot.ui.screens.rule_editor import RuleEditor
 
-T0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, tzinfo=UTC)
 NOT_YET = object()
 
 

@@ -104,15 +104,15 @@ def test_first_save_creates_the_file_without_backup(tmp_path: Path) -> None:
     ("text", "line", "fragment"),
     [
         ('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\ncondition = "metric >"\n', 1, "unexpected end of condition at column 9"),
-        ('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\ncondition = "metric > 1"\n\n[[rules]]\nname = "b"\nprofile = "tv"\n'
-         'metric = "2"\ncondition = "metric > 1"\nseverity = "high"\n', 7, "severity must be one of"),
+        (('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\ncondition = "metric > 1"\n\n[[rules]]\nname = "b"\nprofile = "tv"\n'
+          'metric = "2"\ncondition = "metric > 1"\nseverity = "high"\n'), 7, "severity must be one of"),
         ('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\ncondition = "metric > 1"\nchecks = 0\n', 1, "'checks' must be a whole number"),
         ('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\nconditon = "metric > 1"\n', 1, "unknown field(s) conditon"),
         ('[[rules]]\nname = "a"\nprofile = "tv"\ncondition = "metric > 1"\n', 1, "'metric' is missing"),
         ('[[rules]]\nname = "a"\nkind = "offline"\nprofile = "tv"\ndevice = "d"\n', 1, "'minutes' is missing"),
         ('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\ncondition = "metric > 1"\nminutes = 5\n', 1, "belongs to offline rules"),
-        ('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\ncondition = "metric > 1"\n\n[[rules]]\nname = "a"\nprofile = "tv"\n'
-         'metric = "2"\ncondition = "metric > 1"\n', 7, "appears twice"),
+        (('[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1"\ncondition = "metric > 1"\n\n[[rules]]\nname = "a"\nprofile = "tv"\n'
+          'metric = "2"\ncondition = "metric > 1"\n'), 7, "appears twice"),
         ('# header\n\n[[rules]]\nname = "a"\nprofile = "tv"\nmetric = "1\n', 6, ""),
         ('[[rules]]\nname = "a"\nprofile = "tv"\nenabled = yes\n', 4, ""),
         ('rules = 3\n', 1, "array of [[rules]]"),

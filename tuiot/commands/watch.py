@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import sys
 import time
@@ -32,7 +33,7 @@ def _seconds(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if not v > 0 or v != v or v == float("inf"):
+    if not (math.isfinite(v) and v > 0):
         raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return v
 

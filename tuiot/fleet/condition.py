@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 64  # nesting of parentheses and "!": bounded so no input can exhaust the stack
 
-Value = Union[float, int, str, bool, None]
+Value = float | int | str | bool | None
 
 
 class ConditionError(ValueError):
@@ -218,7 +217,7 @@ class Or:
     col: int
 
 
-Node = Union[Literal, Metric, Not, Compare, And, Or]
+Node = Literal | Metric | Not | Compare | And | Or
 
 
 class _Parser:

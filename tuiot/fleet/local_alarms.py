@@ -44,9 +44,9 @@ class LocalAlarmStore:
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
             if not isinstance(raw, dict) or not isinstance(raw.get("alarms"), list):
-                raise ValueError("not a local alarm file")
+                raise TypeError("not a local alarm file")
             alarms = [Alarm.model_validate(a) for a in raw["alarms"]]
-        except (OSError, UnicodeDecodeError, ValueError, ValidationError) as e:
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, ValidationError) as e:
             self._move_aside(e)
             return
         self._alarms = {a.id: a for a in alarms}

@@ -59,6 +59,10 @@ class RuleFileError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class InvalidRule(ValueError):
+    """One `[[rules]]` entry is invalid; the text is the reason, without file or line."""
+
+
 def default_rules_path() -> Path:
     """`rules.toml` beside the config file (the platform config dir unless TUIOT_CONFIG moves it)."""
     return default_config_path().parent / FILE_NAME
@@ -122,31 +126,31 @@ def rule_from_entry(entry: dict[str, Any]) -> Rule:
     """One `[[rules]]` table as a domain Rule; ValueError with a short reason otherwise."""
     unknown = sorted(set(entry) - KEYS)
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})")
+        raise InvalidRule(f"unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})")
     name = _text(entry, "name")
     profile = _text(entry, "profile")
     if not PROFILE_NAME.match(profile):
-        raise ValueError(f"'{profile}' is not a profile name")
+        raise InvalidRule(f"'{profile}' is not a profile name")
     kind = entry.get("kind", "threshold")
     if kind not in ("threshold", "offline"):
-        raise ValueError(f"kind must be \"threshold\" or \"offline\", not {kind!r}")
+        raise InvalidRule(f"kind must be \"threshold\" or \"offline\", not {kind!r}")
     severity_text = entry.get("severity", "major")
     try:
         severity = Severity(severity_text)
     except ValueError:
-        raise ValueError(f"severity must be one of critical, major, minor, warning, not {severity_text!r}") from None
+        raise InvalidRule(f"severity must be one of critical, major, minor, warning, not {severity_text!r}") from None
     checks = _int(entry, "checks", 1, 1, MAX_CHECKS)
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise ValueError("enabled must be true or false")
+        raise InvalidRule("enabled must be true or false")
     description = entry.get("description", "")
     if not isinstance(description, str):
-        raise ValueError("description must be text")
+        raise InvalidRule("description must be text")
     attrs = {"description": description} if description else {}
     if kind == "offline":
         for k in ("metric", "condition"):
             if k in entry:
-                raise ValueError(f"an offline rule has no '{k}' (it watches a device's silence)")
+                raise InvalidRule(f"an offline rule has no '{k}' (it watches a device's silence)")
         device = _bare(_text(entry, "device"), profile, "device")
         minutes = _int(entry, "minutes", None, 1, MAX_MINUTES)
         return Rule(
@@ -157,13 +161,13 @@ def rule_from_entry(entry: dict[str, Any]) -> Rule:
         )
     for k in ("device", "minutes"):
         if k in entry:
-            raise ValueError(f"'{k}' belongs to offline rules (set kind = \"offline\")")
+            raise InvalidRule(f"'{k}' belongs to offline rules (set kind = \"offline\")")
     metric = _bare(_text(entry, "metric"), profile, "metric")
     condition = _text(entry, "condition")
     try:
         parse(condition)
     except ConditionError as e:
-        raise ValueError(f"condition {condition!r}: {e}") from None
+        raise InvalidRule(f"condition {condition!r}: {e}") from None
     return Rule(
         id=name, profile=profile, name=name, enabled=enabled, kind="threshold",
         sources=[make_ref(profile, "metric", metric)],
@@ -175,9 +179,9 @@ def rule_from_entry(entry: dict[str, Any]) -> Rule:
 def entry_from_rule(rule: Rule) -> dict[str, Any]:
     """A local Rule as the fields of its `[[rules]]` table (the inverse of rule_from_entry)."""
     if not rule.sources:
-        raise ValueError(f"rule '{rule.name}' has no {'device' if rule.kind == 'offline' else 'metric'}")
+        raise InvalidRule(f"rule '{rule.name}' has no {'device' if rule.kind == 'offline' else 'metric'}")
     if not rule.thresholds:
-        raise ValueError(f"rule '{rule.name}' has no condition")
+        raise InvalidRule(f"rule '{rule.name}' has no condition")
     t = rule.thresholds[0]
     _, _, source = split_ref(rule.sources[0]) if rule.sources[0].count("/") >= 2 else ("", "", rule.sources[0])
     entry: dict[str, Any] = {"name": rule.name, "profile": rule.profile}
@@ -196,28 +200,27 @@ def entry_from_rule(rule: Rule) -> dict[str, Any]:
 def _text(entry: dict[str, Any], key: str) -> str:
     v = entry.get(key)
     if v is None:
-        raise ValueError(f"'{key}' is missing")
+        raise InvalidRule(f"'{key}' is missing")
     if not isinstance(v, str) or not v.strip():
-        raise ValueError(f"'{key}' must be non-empty text")
+        raise InvalidRule(f"'{key}' must be non-empty text")
     return v.strip()
 
 
 def _int(entry: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int:
     v = entry.get(key, default)
     if v is None:
-        raise ValueError(f"'{key}' is missing")
+        raise InvalidRule(f"'{key}' is missing")
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise ValueError(f"'{key}' must be a whole number from {lo} to {hi}")
+        raise InvalidRule(f"'{key}' must be a whole number from {lo} to {hi}")
     return v
 
 
 def _bare(value: str, profile: str, kind: str) -> str:
     """Accept the id as `tuiot tree` prints it, or its full ref."""
     prefix = f"{profile}/{kind}/"
-    if value.startswith(prefix):
-        value = value[len(prefix):]
+    value = value.removeprefix(prefix)
     if not value:
-        raise ValueError(f"'{kind}' is empty")
+        raise InvalidRule(f"'{kind}' is empty")
     return value
 
 
@@ -301,7 +304,7 @@ def _add_key(table: Any, key: str, value: Any) -> None:
         try:
             insert_after(keys[-1], key, value)
             return
-        except Exception:  # tomlkit internals moved: appending is still correct TOML
+        except Exception:  # noqa: BLE001,S110  (tomlkit internals moved: appending is still correct TOML)
             pass
     table[key] = value
 
@@ -334,12 +337,13 @@ def _entry_or_error(rule: Rule, p: Path) -> dict[str, Any]:
 
 def _document(p: Path) -> tuple[Any, str, list[Rule]]:
     import tomlkit
+    from tomlkit.exceptions import TOMLKitError
 
     text = _read(p) if p.exists() else ""
     current = parse_rules(text, p) if text else []  # a file we cannot read back is left alone
     try:
         doc = tomlkit.parse(text) if text else tomlkit.document()
-    except Exception as e:  # tomlkit's own parse errors: the file is left untouched
+    except (ValueError, TOMLKitError) as e:  # tomlkit's own parse errors: the file is left untouched
         raise RuleFileError(f"cannot edit: {e}", p) from None
     return doc, text, current
 
@@ -373,6 +377,6 @@ def _write(p: Path, doc: Any) -> None:
 
 
 __all__ = [
-    "RuleFileError", "default_rules_path", "delete_rule", "entry_from_rule", "load_rules",
+    "InvalidRule", "RuleFileError", "default_rules_path", "delete_rule", "entry_from_rule", "load_rules",
     "parse_rules", "rule_from_entry", "rules_path", "save_rule", "save_rules",
 ]

@@ -270,7 +270,7 @@ class RuleEditor(ModalScreen[Rule | None]):
     def action_backtest(self) -> None:
         if self.backtest_fn is None:
             return
-        rule, message, _ = self.build()
+        rule, _, _ = self.build()
         panel = self.query_one("#backtest", Static)
         if rule is None:
             panel.update("backtest: waiting for a valid rule")
@@ -284,7 +284,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         panel = self.query_one("#backtest", Static)
         try:
             result = await self.backtest_fn(rule)
-        except Exception as e:  # a failed backtest must not close the form
+        except Exception as e:  # noqa: BLE001  (a failed backtest must not close the form)
             panel.update(Content(f"backtest failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"))
             return
         self.last_backtest = result
