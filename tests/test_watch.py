@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tuiot.adapters.base import AuthError, Unavailable
+from tuiot.adapters.base import AuthError, NotFound, Unavailable
 from tuiot.domain import Reading
 from tuiot.fleet.local_alarms import LocalAlarmStore
 from tuiot.simulators import available
@@ -113,6 +113,8 @@ class Scripted:
     async def latest(self, refs=None):
         if refs is not None:
             ts = self.device_seen[min(self.polls - 1, len(self.device_seen) - 1)]
+            if isinstance(ts, BaseException):
+                raise ts
             return [] if ts is None else [Reading(metric=M, value=0, ts=ts)]
         step = self.script[min(self.polls, len(self.script) - 1)]
         self.polls += 1
@@ -197,3 +199,10 @@ def test_keyboard_interrupt_is_a_clean_stop(scripted, capsys: pytest.CaptureFixt
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "watch stopped" in err
     assert [json.loads(x)["event"] for x in out.splitlines()] == ["raised", "raised"]
+
+
+def test_a_device_that_cannot_be_asked_is_not_counted_offline(scripted, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = scripted([[1]], device_seen=[NotFound("no device d1")])
+    assert run_main("watch", "--profile", "site", "--rules", str(rules), "--interval", "0.01", "--duration", "0.1") == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "site/device/d1: no device d1" in err

@@ -76,7 +76,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def _watch(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tuiot.adapters.base import AdapterError, AuthError
+    from tuiot.adapters.base import AdapterError, AuthError, gather_limited
     from tuiot.fleet.engine import RuleEngine
     from tuiot.fleet.local_alarms import LocalAlarmStore
     from tuiot.fleet.rulefile import RuleFileError, load_rules, rules_path
@@ -114,9 +114,18 @@ async def _watch(args: argparse.Namespace, ctx: CliContext) -> int:
                     if seen.get(r.metric) != r.ts:
                         seen[r.metric] = r.ts
                         printer.reading(r)
-            for device in engine.offline_devices():
-                last = max((r.ts for r in await adapter.latest([device])), default=None)
-                events.extend(engine.seen(device, last, now_utc()))
+            devices = engine.offline_devices()
+            answers = await gather_limited((adapter.latest([d]) for d in devices), limit=profile.max_concurrency)
+            now = now_utc()
+            for device, answer in zip(devices, answers):
+                if isinstance(answer, AuthError):
+                    raise answer
+                if isinstance(answer, AdapterError):
+                    # Not knowing is not the same as silence: this check is skipped, not counted.
+                    print(f"tuiot: warning: {device}: {answer}", file=sys.stderr)
+                    continue
+                last = max((r.ts for r in answer), default=None)
+                events.extend(engine.seen(device, last, now))
         except AuthError:
             raise
         except AdapterError as e:
