@@ -172,3 +172,23 @@ async def test_teamviewer_rule_round_trips_with_its_other_sources_and_thresholds
     assert out.id == "5d52a6e5" and out.origin == Origin.vendor and out.name == "CNC overheating"
     assert out.sources == rule.sources and out.attrs == rule.attrs
     assert out.thresholds == [Threshold(condition="metric >= 65", severity=Severity.major, checks=1), rule.thresholds[1]]
+
+
+async def test_new_native_rule_on_a_teamviewer_profile() -> None:
+    app = Host(RuleEditor(None, profiles=["site", "tv"], native_profiles=["tv"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen
+        assert s.query_one("#store-row").has_class("hidden")  # no profile chosen yet
+        s.query_one("#profile", Select).value = "tv"
+        await pilot.pause()
+        assert not s.query_one("#store-row").has_class("hidden")
+        s.query_one("#store", Select).value = "vendor"
+        await type_into(pilot, app, "#name", "overheat")
+        await type_into(pilot, app, "#metric", "82331:38ac, 54126:ca2d")
+        await type_into(pilot, app, "#condition", "metric >= 60")
+        await pilot.press("enter")
+        await pilot.pause()
+    out = app.result
+    assert isinstance(out, Rule) and out.origin == Origin.vendor and out.id == ""
+    assert out.sources == ["tv/metric/82331:38ac", "tv/metric/54126:ca2d"]

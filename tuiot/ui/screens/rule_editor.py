@@ -12,7 +12,7 @@ Fits 80×24. Keys: enter or ctrl+s saves (only when the form is valid), esc canc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import ClassVar
 
 from textual import on, work
@@ -64,8 +64,18 @@ class RuleEditor(ModalScreen[Rule | None]):
         Binding("ctrl+t", "backtest", "backtest"),
     ]
 
-    def __init__(self, rule: Rule | None, *, profiles: list[str], backtest: BacktestFn | None = None) -> None:
+    def __init__(
+        self,
+        rule: Rule | None,
+        *,
+        profiles: list[str],
+        backtest: BacktestFn | None = None,
+        native_profiles: Iterable[str] = (),
+    ) -> None:
+        """`native_profiles`: profiles whose vendor keeps rules itself (TeamViewer); a new
+        rule there may be stored with the vendor instead of in rules.toml."""
         super().__init__()
+        self.native_profiles = set(native_profiles)
         self.rule = rule
         self.profiles = list(profiles)
         if rule is not None and rule.profile not in self.profiles:
@@ -94,6 +104,10 @@ class RuleEditor(ModalScreen[Rule | None]):
                 yield Label("Profile")
                 yield Select([(p, p) for p in self.profiles], value=profile_value, prompt="choose a profile",
                              id="profile", compact=True, disabled=self.vendor)
+            with Horizontal(classes="row", id="store-row"):
+                yield Label("Stored")
+                yield Select([("in rules.toml (evaluated by tuiot)", "local"), ("by the vendor (native rule)", "vendor")],
+                             value="local", allow_blank=False, id="store", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Kind")
                 yield Select([("threshold: a metric's value", "threshold"), ("offline: a device's silence", "offline")],
@@ -130,6 +144,7 @@ class RuleEditor(ModalScreen[Rule | None]):
 
     def on_mount(self) -> None:
         self._show_kind()
+        self._show_store()
         self._check_condition()
         if self.backtest_fn is None:
             self.query_one("#backtest", Static).update("backtest: not available for this profile")
@@ -143,6 +158,18 @@ class RuleEditor(ModalScreen[Rule | None]):
     def kind(self) -> str:
         value = self.query_one("#kind", Select).value
         return value if isinstance(value, str) else "threshold"
+
+    @property
+    def native(self) -> bool:
+        """Whether the form describes a vendor (native) rule."""
+        if self.rule is not None:
+            return self.vendor
+        profile = self.query_one("#profile", Select).value
+        return profile in self.native_profiles and self.query_one("#store", Select).value == "vendor"
+
+    def _show_store(self) -> None:
+        profile = self.query_one("#profile", Select).value
+        self.query_one("#store-row").set_class(self.rule is not None or profile not in self.native_profiles, "hidden")
 
     def _show_kind(self) -> None:
         offline = self.kind == "offline"
@@ -179,6 +206,8 @@ class RuleEditor(ModalScreen[Rule | None]):
     def _select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "kind":
             self._show_kind()
+        elif event.select.id == "profile":
+            self._show_store()
         self._schedule_backtest()
 
     @on(Input.Submitted)
@@ -204,7 +233,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         old = self.rule
         extra = list(old.thresholds[1:]) if old is not None and old.kind == self.kind else []
         if self.kind == "offline":
-            ids = _ids(self.query_one("#device", Input).value, many=self.vendor)
+            ids = _ids(self.query_one("#device", Input).value, many=self.native)
             if not ids:
                 return None, "an offline rule needs a device id", "device"
             minutes = _int_or_none(self.query_one("#minutes", Input).value)
@@ -213,7 +242,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             sources = [_ref(profile, "device", i) for i in ids]
             threshold = Threshold(condition=str(minutes), severity=severity, checks=checks)
         else:
-            ids = _ids(self.query_one("#metric", Input).value, many=self.vendor)
+            ids = _ids(self.query_one("#metric", Input).value, many=self.native)
             if not ids:
                 return None, "a threshold rule needs a metric id", "metric"
             message = self._check_condition()
@@ -225,15 +254,19 @@ class RuleEditor(ModalScreen[Rule | None]):
             bad = next((t for t in extra if _condition_error(t.condition)), None)
             if bad is not None:
                 return None, f"another threshold of this rule is invalid: {_condition_error(bad.condition)}", "condition"
+        if old is not None:
+            rule_id = old.id if (self.vendor or old.name == name) else name
+        else:
+            rule_id = "" if self.native else name  # the vendor assigns a new native rule's id
         rule = Rule(
-            id=(old.id if old is not None and (self.vendor or old.name == name) else name),
+            id=rule_id,
             profile=profile,
             name=name,
             enabled=enabled,
             kind=self.kind,  # type: ignore[arg-type]
             sources=sources,
             thresholds=[threshold, *extra],
-            origin=old.origin if old is not None else Origin.local,
+            origin=old.origin if old is not None else (Origin.vendor if self.native else Origin.local),
             minutes=minutes,
             attrs=dict(old.attrs) if old is not None else {},
         )
