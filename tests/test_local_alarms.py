@@ -74,3 +74,21 @@ def test_corrupt_file_is_moved_aside(tmp_path: Path) -> None:
         assert len(LocalAlarmStore(path, clock=clock).alarms()) == 1
         path.unlink()
     assert len(list(tmp_path.glob("alarms.json.corrupt-*"))) >= 1
+
+
+def test_local_rules_bundle_engine_and_store() -> None:
+    from tuiot.fleet.local_alarms import LocalRules
+
+    lr = LocalRules([RULE], LocalAlarmStore(clock=clock))
+    (raised,) = lr.feed([reading(40, 0)])
+    assert LocalAlarmStore(clock=clock).open_alarms()[0].id == raised.alarm.id
+    closed = lr.close(raised.alarm.id)
+    assert closed is not None and closed.status == AlarmStatus.closed and closed.closed_at == clock()
+    assert lr.feed([reading(41, 1)]) == []  # closed by hand: not reopened while still hot
+    assert LocalAlarmStore(clock=clock).open_alarms() == []
+    # after a restart, the engine picks up what is open
+    lr.feed([reading(1, 2), reading(45, 3)])
+    restarted = LocalRules([RULE], LocalAlarmStore(clock=clock))
+    assert [a.value for a in restarted.engine.open_alarms()] == [45]
+    assert [e.kind for e in restarted.set_rules([])] == ["cleared"]
+    assert restarted.alarms(status=AlarmStatus.open) == [] and lr.close("nope") is None

@@ -19,8 +19,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from tuiot.config import data_dir
-from tuiot.domain import Alarm, AlarmStatus, now_utc, utc
-from tuiot.fleet.engine import AlarmEvent
+from tuiot.domain import Alarm, AlarmStatus, Reading, Rule, now_utc, utc
+from tuiot.fleet.engine import AlarmEvent, RuleEngine
 
 FILE_NAME = "local_alarms.json"
 VERSION = 1
@@ -125,4 +125,49 @@ class LocalAlarmStore:
                 del self._alarms[a.id]
 
 
-__all__ = ["LocalAlarmStore"]
+
+
+class LocalRules:
+    """The engine and the store together: what the console and `watch` run.
+
+    Every event is saved before it is returned, and closing by hand reaches both the
+    engine (so the alarm does not reopen at once) and the file.
+    """
+
+    def __init__(self, rules: Iterable[Rule], store: LocalAlarmStore | None = None) -> None:
+        self.store = store or LocalAlarmStore()
+        self.engine = RuleEngine(rules, alarms=self.store.open_alarms())
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self.engine.errors
+
+    def set_rules(self, rules: Iterable[Rule], now: datetime | None = None) -> list[AlarmEvent]:
+        events = self.engine.set_rules(rules, now=now or self.store.clock())
+        self.store.apply(events)
+        return events
+
+    def feed(self, readings: Iterable[Reading]) -> list[AlarmEvent]:
+        events = self.engine.feed(readings)
+        self.store.apply(events)
+        return events
+
+    def seen(self, device: str, last_seen: datetime | None, now: datetime | None = None) -> list[AlarmEvent]:
+        events = self.engine.seen(device, last_seen, now or self.store.clock())
+        self.store.apply(events)
+        return events
+
+    def close(self, alarm_id: str, at: datetime | None = None) -> Alarm | None:
+        """Close a local alarm by hand; None when there is no such alarm."""
+        when = utc(at) if at else self.store.clock()
+        event = self.engine.close(alarm_id, when)
+        if event is not None:
+            self.store.apply([event])
+            return event.alarm
+        return self.store.close(alarm_id, when)
+
+    def alarms(self, *, status: AlarmStatus | None = None, profile: str | None = None) -> list[Alarm]:
+        return self.store.alarms(status=status, profile=profile)
+
+
+__all__ = ["LocalAlarmStore", "LocalRules"]
