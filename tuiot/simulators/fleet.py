@@ -445,9 +445,16 @@ def _pick(cumulative: list[float], u: float) -> int:
 
 
 def _add_alarms(world: World) -> None:
-    """Open and closed alarms on about 3% of devices; every offline device has one open."""
+    """Open and closed alarms on about 3% of devices; every offline device has one open.
+
+    The first two devices of each vendor always carry one open and one closed alarm, so
+    even a ten-device demo has an inbox to triage.
+    """
     seq = 0
+    seen: dict[str, int] = {}
     for dev in world.devices:
+        seen[dev.vendor] = seen.get(dev.vendor, 0) + 1
+        showcase = seen[dev.vendor] <= 2
         h = mix(world.seed, 31, dev.index)
         sensors = dev.spec.sensors
         if dev.offline_since is not None and unit(mix(h, 1)) < 0.5:
@@ -467,16 +474,16 @@ def _add_alarms(world: World) -> None:
                     value=0.0,
                 )
             )
-        if unit(mix(h, 2)) >= 0.03:
+        if unit(mix(h, 2)) >= 0.03 and not showcase:
             continue
-        for k in range(1 + mix(h, 3) % 3):
+        for k in range(2 if showcase else 1 + mix(h, 3) % 3):
             sensor = sensors[mix(h, 4, k) % len(sensors)]
             numeric = [m for m in sensor.metrics if m.type in ("float", "int")]
             if not numeric:
                 continue
             metric = numeric[mix(h, 5, k) % len(numeric)]
             opened = world.epoch - (mix(h, 6, k) % (7 * 86400)) - 60
-            is_open = unit(mix(h, 7, k)) < 0.45
+            is_open = (k == 0) if showcase else unit(mix(h, 7, k)) < 0.45
             closed = None if is_open else min(world.epoch - 30, opened + 300 + mix(h, 8, k) % 7200)
             val = world.value(dev, metric, opened)
             above = unit(mix(h, 9, k)) < 0.7

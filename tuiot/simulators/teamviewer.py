@@ -1,0 +1,546 @@
+"""TeamViewer IoT Cloud API simulator over the shared world.
+
+Paths and parameter encoding follow VENDORS.md §6 (the vendor never published its
+paths): GET parameters are a query string whose arrays are JSON-encoded, POST bodies
+are `{"action": ..., "payload": {...}}`. Success is `{"data": ..., "status": "OK"}`,
+errors HTTP 400 `{"error": {"code": "11", "desc": ...}}`. The documents' quirks are
+kept on purpose: numbers and severities as strings, lower-case key variants in rules
+(`ruletype`, `metricid`) and metric listings (`valueunit`), so the adapter's tolerant
+parsing is exercised by every request.
+
+Groups are the vendor's sites, sensors a device model's sensors, metrics their fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tuiot.simulators.faults import Faults, with_faults
+from tuiot.simulators.fleet import Device, MetricSpec, SensorSpec, World
+
+DEMO_SECRET = "tv-demo-api-key-0123456789"
+USER_ID = "u100000"
+
+# Common units of the API (valueUnit) for the world's units; others go to valueAnnotation.
+_UNITS = {
+    "°C": "SI.Temperature.CELSIUS",
+    "Pa": "SI.Pressure.PASCAL",
+    "%": "NoSI.Dimensionless.PERCENT",
+    "V": "SI.ElectricPotential.VOLT",
+    "A": "SI.ElectricCurrent.AMPERE",
+}
+
+
+def unit_label(code: str) -> str:
+    for k, v in _UNITS.items():
+        if v == code:
+            return k
+    return code
+
+
+def _metric_id(dev: Device, sensor: SensorSpec, metric: MetricSpec) -> str:
+    return hashlib.md5(f"{dev.id}/{sensor.key}/{metric.key}".encode()).hexdigest()
+
+
+def _sensor_id(dev: Device, k: int) -> int:
+    return 100000 + dev.index * 10 + k
+
+
+@dataclass
+class _Metric:
+    id: str
+    device: Device
+    sensor_id: int
+    sensor: SensorSpec
+    spec: MetricSpec
+
+
+@dataclass
+class _State:
+    world: World
+    devices: list[Device]
+    clock: Callable[[], float]
+    groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    device_by_id: dict[int, Device] = field(default_factory=dict)
+    sensors: dict[int, tuple[Device, SensorSpec]] = field(default_factory=dict)
+    metrics: dict[str, _Metric] = field(default_factory=dict)
+    closed: dict[str, float] = field(default_factory=dict)  # alarm id → close time (ms)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_group: int = 900000
+    tree_cache: list[dict[str, Any]] | None = None
+
+
+def _device_id(dev: Device) -> int:
+    return 2000000000 + dev.index
+
+
+def _build(world: World, clock: Callable[[], float]) -> _State:
+    devices = world.devices_of("teamviewer")
+    st = _State(world=world, devices=devices, clock=clock)
+    for site in world.sites_of("teamviewer"):
+        st.groups[30000 + site.index] = {"id": 30000 + site.index, "name": site.name, "devices": []}
+    for dev in devices:
+        st.device_by_id[_device_id(dev)] = dev
+        st.groups[30000 + dev.site]["devices"].append(_device_id(dev))
+        for k, sensor in enumerate(dev.spec.sensors):
+            sid = _sensor_id(dev, k)
+            st.sensors[sid] = (dev, sensor)
+            for metric in sensor.metrics:
+                mid = _metric_id(dev, sensor, metric)
+                st.metrics[mid] = _Metric(mid, dev, sid, sensor, metric)
+    # A few native rules, as an account would have.
+    for n, (dev, sensor) in enumerate(list(st.sensors.values())[:3]):
+        metric = next(m for m in sensor.metrics if m.type in ("float", "int"))
+        rid = hashlib.md5(f"rule{n}".encode()).hexdigest()[:24]
+        limit = round(metric.base + metric.amplitude + metric.spread, 1)
+        st.rules[rid] = {
+            "id": rid,
+            "name": f"{metric.name} high on {dev.name}",
+            "ruletype": 1,
+            "activeflag": 1,
+            "thresholds": [{"severity": 2, "condition": f"metric>{limit:g}", "checkcount": 2}],
+            "sources": [
+                {
+                    "devicename": dev.name,
+                    "sensorname": sensor.name,
+                    "metricid": _metric_id(dev, sensor, metric),
+                    "metricname": metric.name,
+                    "thingid": _sensor_id(dev, dev.spec.sensors.index(sensor)),
+                }
+            ],
+        }
+    return st
+
+
+def _ok(data: Any = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"status": "OK", **extra}
+    if data is not None:
+        body["data"] = data
+    return JSONResponse(body)
+
+
+def _error(desc: str, code: str = "11", status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "desc": desc}}, status_code=status)
+
+
+class _BadRequest(Exception):
+    def __init__(self, desc: str, code: str = "11") -> None:
+        self.desc, self.code = desc, code
+
+
+def _json_param(request: Request, name: str, required: bool = True) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None:
+        if required:
+            raise _BadRequest(f"Warn.missing parameter {name}.", "12")
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise _BadRequest(f"Warn.parameter {name} is not valid JSON.", "13") from None
+
+
+def create_app(
+    world: World,
+    *,
+    faults: Faults | None = None,
+    secret: str = DEMO_SECRET,
+    now: float | Callable[[], float] | None = None,
+) -> Any:
+    clock: Callable[[], float] = now if callable(now) else (lambda: float(now)) if now is not None else time.time
+    st = _build(world, clock)
+
+    def authorized(request: Request) -> bool:
+        return request.headers.get("authorization", "") == f"Bearer {secret}"
+
+    def endpoint(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def wrapped(request: Request) -> JSONResponse:
+            if not authorized(request):
+                return _error("Unauthorized: invalid API key.", "401", 401)
+            try:
+                return await fn(request)
+            except _BadRequest as e:
+                return _error(e.desc, e.code)
+
+        return wrapped
+
+    async def body_of(request: Request) -> tuple[str, dict[str, Any]]:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise _BadRequest("Warn.could not parse the request body.", "13") from None
+        if not isinstance(body, dict) or not isinstance(body.get("payload", {}), dict):
+            raise _BadRequest("Warn.could not detect any correct action.")
+        return str(body.get("action", "")), body.get("payload", {})
+
+    vendor_alarms = world.alarms_of("teamviewer")
+    alarms_by_id = {a.id: a for a in vendor_alarms}
+
+    def worst_open() -> dict[int, int]:
+        worst: dict[int, int] = {}
+        for a in vendor_alarms:
+            if a.closed_at is None and a.id not in st.closed:
+                worst[a.device] = min(worst.get(a.device, 9), a.severity)
+        return worst
+
+    def alarm_open(dev: Device, worst: dict[int, int]) -> str | None:
+        sev = worst.get(dev.index)
+        return str(sev) if sev else None
+
+    def device_json(dev: Device, full: bool, worst: dict[int, int]) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": _device_id(dev),
+            "name": dev.name,
+            "deviceType": 2,
+            "state": 1 if dev.online else 0,
+            "sensorsCount": str(len(dev.spec.sensors)),
+            "metricsCount": str(sum(len(s.metrics) for s in dev.spec.sensors)),
+            "description": f"{dev.spec.name} {dev.serial}",
+            "isMonitoringEnabled": True,
+            "version": dev.firmware,
+        }
+        alarm = alarm_open(dev, worst)
+        if alarm:
+            d["alarm"] = alarm
+        if full:
+            d["sensors"] = [sensor_json(dev, k, s) for k, s in enumerate(dev.spec.sensors)]
+        return d
+
+    def sensor_json(dev: Device, k: int, sensor: SensorSpec) -> dict[str, Any]:
+        return {
+            "id": _sensor_id(dev, k),
+            "name": sensor.name,
+            "metricsCount": str(len(sensor.metrics)),
+            "frequency": {"type": "seconds", "value": dev.interval},
+            "metrics": [metric_json(dev, sensor, m) for m in sensor.metrics],
+        }
+
+    def metric_json(dev: Device, sensor: SensorSpec, m: MetricSpec, lower: bool = False) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": _metric_id(dev, sensor, m), "name": m.name}
+        vtype = {"int": "integer", "bool": "boolean", "counter": "double"}.get(m.type, "double")
+        if m.unit in _UNITS:
+            d["valueunit" if lower else "valueUnit"] = _UNITS[m.unit]
+        elif m.unit:
+            d["valueAnnotation"] = m.unit
+        d["valuetype" if lower else "valueType"] = vtype
+        return d
+
+    def tree() -> list[dict[str, Any]]:
+        if st.tree_cache is None:
+            worst = worst_open()
+            st.tree_cache = [
+                {
+                    "id": g["id"],
+                    "name": g["name"],
+                    "permission": 3,
+                    "owner": 29469,
+                    "devices": [device_json(st.device_by_id[d], True, worst) for d in g["devices"] if d in st.device_by_id],
+                }
+                for g in st.groups.values()
+            ]
+        return st.tree_cache
+
+    async def user(request: Request) -> JSONResponse:
+        return _ok({"id": USER_ID, "firstname": "Demo", "lastname": "Operator", "email": "ops@example.com",
+                    "license": "IoT Premium", "eulaagreement": True})
+
+    async def devicetree(request: Request) -> JSONResponse:
+        return _ok(tree(), timestamp=int(clock() * 1000))
+
+    async def devices(request: Request) -> JSONResponse:
+        worst = worst_open()
+        return _ok([device_json(d, False, worst) for d in st.devices])
+
+    async def groups(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return _ok([{"id": g["id"], "name": g["name"], "devices": list(g["devices"])} for g in st.groups.values()])
+        action, p = await body_of(request)
+        if action == "create":
+            if not str(p.get("name", "")).strip():
+                raise _BadRequest("Warn.group name is required.", "14")
+            st.next_group += 1
+            st.groups[st.next_group] = {"id": st.next_group, "name": p["name"], "devices": _known(p.get("devices", []))}
+            st.tree_cache = None
+            return _ok({"id": st.next_group})
+        gid = p.get("id")
+        if gid not in st.groups:
+            raise _BadRequest(f"Warn.no group with id {gid}.", "15")
+        if action == "delete":
+            del st.groups[gid]
+        elif action == "update":
+            if "name" in p:
+                st.groups[gid]["name"] = p["name"]
+            if "devices" in p:
+                st.groups[gid]["devices"] = _known(p["devices"])
+        else:
+            raise _BadRequest("Warn.could not detect any correct action.")
+        st.tree_cache = None
+        return _ok(timestamp=int(clock() * 1000))
+
+    def _known(ids: Any) -> list[int]:
+        if not isinstance(ids, list):
+            raise _BadRequest("Warn.devices must be a list.", "13")
+        return [i for i in ids if i in st.device_by_id]
+
+    async def sensors(request: Request) -> JSONResponse:
+        return _ok([
+            {**{k: v for k, v in sensor_json(dev, dev.spec.sensors.index(s), s).items() if k != "metrics"},
+             "deviceId": _device_id(dev)}
+            for sid, (dev, s) in st.sensors.items()
+        ])
+
+    async def sensors_count(request: Request) -> JSONResponse:
+        return _ok([len(st.sensors)])
+
+    async def metrics(request: Request) -> JSONResponse:
+        return _ok({"metrics": [
+            {**metric_json(m.device, m.sensor, m.spec, lower=True),
+             "sensor": {"id": m.sensor_id, "name": m.sensor.name},
+             "device": {"id": _device_id(m.device), "name": m.device.name}}
+            for m in st.metrics.values()
+        ]})
+
+    async def metrics_count(request: Request) -> JSONResponse:
+        return _ok({"metrics": [len(st.metrics)]})
+
+    async def lastvalues(request: Request) -> JSONResponse:
+        ids = _json_param(request, "sensorids")
+        if not isinstance(ids, list):
+            raise _BadRequest("Warn.sensorids must be a list.", "13")
+        now = clock()
+        out = []
+        for sid in ids:
+            found = st.sensors.get(sid)
+            if found is None:
+                continue
+            dev, sensor = found
+            t = world.last_time(dev, now)
+            row: dict[str, Any] = {"sensorId": sid, "timestamp": int(t * 1000)}
+            for m in sensor.metrics:
+                row[_metric_id(dev, sensor, m)] = _as_text(world.value(dev, m, t))
+            out.append(row)
+        return _ok(out)
+
+    async def data(request: Request) -> JSONResponse:
+        rng = _range(request)
+        period = request.query_params.get("period")
+        try:
+            period_ms = int(period) if period else None
+        except ValueError:
+            raise _BadRequest("Warn.period must be a number of milliseconds.", "13") from None
+        wanted = _json_param(request, "metrics")
+        if not isinstance(wanted, list):
+            raise _BadRequest("Warn.metrics must be a list.", "13")
+        start, end = rng[0] / 1000, rng[1] / 1000
+        out = []
+        for w in wanted:
+            if not isinstance(w, dict):
+                raise _BadRequest("Warn.metrics entries must be objects.", "13")
+            found = st.sensors.get(w.get("sensorId"))
+            if found is None:
+                raise _BadRequest(f"Warn.no sensor with id {w.get('sensorId')}.", "16")
+            dev, sensor = found
+            func = str(w.get("func") or "AVG").upper()
+            if func not in ("MIN", "MAX", "AVG", "STDEV", "COUNT"):
+                raise _BadRequest(f"Warn.unknown func {func}.", "17")
+            for m in sensor.metrics:
+                if w.get("metricId") not in (None, _metric_id(dev, sensor, m)):
+                    continue
+                points = world.samples(dev, m, start, end, limit=20000)
+                result = _aggregate(points, period_ms, func) if period_ms else [
+                    {"value": _num(v), "timestamp": int(t * 1000)} for t, v in points
+                ]
+                row = {"result": result, "metricId": _metric_id(dev, sensor, m), "sensorId": w["sensorId"]}
+                if period_ms:
+                    row["func"] = func
+                out.append(row)
+        return _ok(out)
+
+    def _range(request: Request) -> list[int]:
+        rng = _json_param(request, "range")
+        if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng)):
+            raise _BadRequest("Warn.range must be [startTimestamp, endTimestamp].", "13")
+        return [int(rng[0]), int(rng[1])]
+
+    def alarm_json(a: Any) -> dict[str, Any]:
+        dev = world.devices[a.device]
+        sensor_k = next(k for k, s in enumerate(dev.spec.sensors) if s.key == a.sensor)
+        sensor = dev.spec.sensors[sensor_k]
+        metric = next(m for m in sensor.metrics if m.key == a.metric)
+        closed = st.closed.get(a.id) or (a.closed_at * 1000 if a.closed_at else None)
+        changelog = []
+        if closed:
+            changelog.append({"closeTime": int(closed), "userId": USER_ID if a.id in st.closed else "system",
+                              "prevVal": "Open", "currentVal": "Closed By User" if a.id in st.closed else "Closed By System",
+                              "prop": "status"})
+        return {
+            "severity": str(a.severity),
+            "changeLog": changelog,
+            "description": a.description,
+            "source": {
+                "sourceKey": f"{_device_id(dev)}_{_sensor_id(dev, sensor_k)}_{_metric_id(dev, sensor, metric)}",
+                "details": {"sensor": sensor.name, "consCheck": "1", "value": _as_text(a.value),
+                            "device": dev.name, "metric": metric.name},
+                "id": hashlib.md5(a.id.encode()).hexdigest()[:24],
+            },
+            "id": a.id,
+            "type": "1",
+            "openTime": int(a.opened_at * 1000),
+            "status": "3" if closed else "1",
+        }
+
+    async def alarms(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            action, p = await body_of(request)
+            if action != "close":
+                raise _BadRequest("Warn.could not detect any correct action.")
+            target = alarms_by_id.get(p.get("id"))
+            if target is None:
+                raise _BadRequest(f"Warn.no alarm with id {p.get('id')}.", "18")
+            if target.closed_at is None and target.id not in st.closed:
+                st.closed[target.id] = clock() * 1000
+                st.tree_cache = None
+            j = alarm_json(target)
+            return _ok({"changelog": {k.lower(): v for k, v in j["changeLog"][0].items()}, "id": target.id,
+                        "userid": USER_ID, "opentime": j["openTime"], "status": 3})
+        rng = _range(request)
+        status = request.query_params.get("status")
+        out = []
+        for a in vendor_alarms:
+            if not rng[0] <= a.opened_at * 1000 <= rng[1]:
+                continue
+            j = alarm_json(a)
+            if status and j["status"] != status:
+                continue
+            out.append(j)
+        return _ok(out)
+
+    async def rules(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return _ok(list(st.rules.values()))
+        action, p = await body_of(request)
+        if action == "delete":
+            ids = p.get("id")
+            if not isinstance(ids, list):
+                raise _BadRequest("Warn.id must be a list of rule ids.", "13")
+            for rid in ids:
+                st.rules.pop(rid, None)
+            return _ok()
+        if action == "create":
+            rule = _rule_from(p, None)
+            st.rules[rule["id"]] = rule
+            return _ok({"id": rule["id"]})
+        if action == "update":
+            old = st.rules.get(p.get("id"))
+            if old is None:
+                raise _BadRequest(f"Warn.no rule with id {p.get('id')}.", "19")
+            st.rules[old["id"]] = _rule_from(p, old)
+            return _ok(timestamp=int(clock() * 1000))
+        raise _BadRequest("Warn.could not detect any correct action.")
+
+    def _rule_from(p: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+        name = p.get("name", old["name"] if old else "")
+        if not str(name).strip():
+            raise _BadRequest("Warn.rule name is required.", "20")
+        rtype = p.get("ruleType", p.get("ruletype", old["ruletype"] if old else 1))
+        thresholds = p.get("thresholds", old["thresholds"] if old else None)
+        if not isinstance(thresholds, list) or not thresholds:
+            raise _BadRequest("Warn.at least one threshold is required.", "21")
+        clean = []
+        for t in thresholds:
+            if not isinstance(t, dict) or str(t.get("severity")) not in ("1", "2", "3", "4"):
+                raise _BadRequest("Warn.threshold severity must be 1-4.", "22")
+            clean.append({"severity": int(t["severity"]), "condition": str(t.get("condition", "")),
+                          "checkcount": int(t.get("checkcount", p.get("checkcount", 1)) or 1)})
+        sources_in = p.get("sources")
+        if sources_in is None and old:
+            sources = old["sources"]
+        else:
+            if not isinstance(sources_in, list) or not sources_in:
+                raise _BadRequest("Warn.at least one source is required.", "23")
+            sources = []
+            for s in sources_in:
+                mid = s.get("metricId") or s.get("metricid")
+                if mid:
+                    m = st.metrics.get(mid)
+                    if m is None:
+                        raise _BadRequest(f"Warn.no metric with id {mid}.", "16")
+                    sources.append({"devicename": m.device.name, "sensorname": m.sensor.name, "metricid": mid,
+                                    "metricname": m.spec.name, "thingid": m.sensor_id})
+                else:
+                    did = s.get("deviceId") or s.get("deviceid")
+                    dev = st.device_by_id.get(did)
+                    if dev is None:
+                        raise _BadRequest(f"Warn.no device with id {did}.", "24")
+                    sources.append({"deviceid": did, "devicename": dev.name})
+        rid = old["id"] if old else hashlib.md5(f"{name}{clock()}{len(st.rules)}".encode()).hexdigest()[:24]
+        active = p.get("activeflag", old["activeflag"] if old else 1)
+        return {"id": rid, "name": name, "ruletype": int(rtype), "activeflag": int(active),
+                "thresholds": clean, "sources": sources}
+
+    async def not_found(request: Request) -> JSONResponse:
+        return _error("Warn.could not detect any correct action.")
+
+    routes = [
+        Route("/user", endpoint(user)),
+        Route("/devicetree", endpoint(devicetree)),
+        Route("/devices", endpoint(devices)),
+        Route("/groups", endpoint(groups), methods=["GET", "POST"]),
+        Route("/sensors", endpoint(sensors)),
+        Route("/sensors/count", endpoint(sensors_count)),
+        Route("/metrics", endpoint(metrics)),
+        Route("/metrics/count", endpoint(metrics_count)),
+        Route("/lastvalues", endpoint(lastvalues)),
+        Route("/data", endpoint(data)),
+        Route("/alarms", endpoint(alarms), methods=["GET", "POST"]),
+        Route("/rules", endpoint(rules), methods=["GET", "POST"]),
+        Route("/{path:path}", endpoint(not_found), methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.sim = st
+    return with_faults(app, faults)
+
+
+def _as_text(v: Any) -> str:
+    """The API sends values as strings (`"temp": "49"`)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _num(v: Any) -> Any:
+    return int(v) if isinstance(v, bool) else v
+
+
+def _aggregate(points: list[tuple[float, Any]], period_ms: int, func: str) -> list[dict[str, Any]]:
+    import statistics
+
+    buckets: dict[int, list[float]] = {}
+    for t, v in points:
+        buckets.setdefault(int(t * 1000) // period_ms, []).append(float(_num(v)))
+    out = []
+    for k in sorted(buckets):
+        vals = buckets[k]
+        value = {
+            "MIN": min(vals),
+            "MAX": max(vals),
+            "AVG": sum(vals) / len(vals),
+            "STDEV": statistics.pstdev(vals) if len(vals) > 1 else 0.0,
+            "COUNT": len(vals),
+        }[func]
+        out.append({"value": round(value, 6) if isinstance(value, float) else value, "timestamp": k * period_ms})
+    return out
+
+
+def demo_profile(name: str, world: World) -> dict[str, Any]:
+    return {"vendor": "teamviewer", "base_url": "http://teamviewer.demo"}
