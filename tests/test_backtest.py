@@ -135,3 +135,31 @@ async def test_backtest_fetches_the_last_24h_through_the_adapter(adapter) -> Non
                thresholds=[Threshold(condition="600", severity=Severity.critical)])
     res = await backtest(adapter, off, now=now)
     assert res.readings > 0 and res.errors == {} and res.episodes == []
+
+
+async def test_teamviewer_native_rules_backtest_through_the_adapter() -> None:
+    from tuiot.adapters import load_adapter
+    from tuiot.credentials import SecretSource
+    from tuiot.fleet.condition import parse
+    from tuiot.simulators import available
+    from tuiot.simulators.demo import build_demo
+
+    if "teamviewer" not in available():
+        pytest.skip("TeamViewer simulator not installed")
+    demo = build_demo(devices=30, vendors=("teamviewer",))
+    prof = demo.profiles[0]
+    a = load_adapter(prof.vendor)(prof, SecretSource(fixed=demo.secrets, use_keyring=False), transport=demo.transport)
+    try:
+        rules = [r for r in await a.rules() if r.kind == "threshold"]
+        assert rules
+        for r in rules:
+            for t in r.thresholds:
+                parse(t.condition)  # the vendor's conditions are in the same language
+        now = now_utc()
+        res = await backtest(a, rules[0], now=now)
+        assert res.readings > 0 and res.errors == {}
+        always = rules[0].model_copy(update={"thresholds": [Threshold(condition="metric > -1e9", severity=Severity.minor)]})
+        (ep,) = (await backtest(a, always, now=now)).episodes
+        assert ep.end is None and ep.count == res.readings and ep.source == rules[0].sources[0]
+    finally:
+        await a.aclose()
