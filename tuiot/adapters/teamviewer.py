@@ -1,0 +1,466 @@
+"""TeamViewer IoT Cloud API → domain.
+
+Bearer API key; paths from VENDORS.md §6, each overridable per profile
+(`[profiles.X.paths]`); array parameters JSON-encoded in the query string. Metric ids
+are `SENSOR_ID:METRIC_ID` so a metric can be found again from its id alone (the data
+endpoint needs both). Severities 1–4 map to critical…warning, alarm status 1/3 to
+open/closed, epoch ms to aware UTC; numbers that arrive as strings become numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tuiot.adapters.base import (
+    Adapter,
+    AdapterError,
+    AuthError,
+    Capability,
+    Health,
+    HttpClient,
+    HttpSettings,
+    InvalidRequest,
+    NotFound,
+    VendorError,
+    as_int,
+    as_list,
+    from_epoch,
+    gather_limited,
+    number,
+    pick,
+    to_epoch,
+)
+from tuiot.adapters.series import bucketize
+from tuiot.domain import (
+    Aggregate,
+    Alarm,
+    AlarmStatus,
+    Node,
+    Origin,
+    Point,
+    Reading,
+    Rule,
+    Series,
+    Severity,
+    Threshold,
+    now_utc,
+)
+
+PATHS = {
+    "user": "/user",
+    "devicetree": "/devicetree",
+    "devices": "/devices",
+    "groups": "/groups",
+    "sensors": "/sensors",
+    "metrics": "/metrics",
+    "rules": "/rules",
+    "alarms": "/alarms",
+    "data": "/data",
+    "lastvalues": "/lastvalues",
+}
+SEVERITY = {1: Severity.critical, 2: Severity.major, 3: Severity.minor, 4: Severity.warning}
+SEVERITY_CODE = {v: k for k, v in SEVERITY.items()}
+FUNC = {Aggregate.avg: "AVG", Aggregate.min: "MIN", Aggregate.max: "MAX", Aggregate.count: "COUNT", Aggregate.stdev: "STDEV"}
+UNIT_NAMES = {
+    "CELSIUS": "°C", "FAHRENHEIT": "°F", "KELVIN": "K", "PASCAL": "Pa", "PERCENT": "%", "VOLT": "V",
+    "AMPERE": "A", "WATT": "W", "METER": "m", "SECOND": "s", "HERTZ": "Hz", "LUX": "lux",
+}
+LASTVALUES_BATCH = 200
+
+
+def unit_of(d: dict[str, Any]) -> str | None:
+    """`valueUnit` (a code like SI.Temperature.CELSIUS) or the custom `valueAnnotation`."""
+    code = pick(d, "valueUnit", "valueunit")
+    if code:
+        last = str(code).rsplit(".", 1)[-1]
+        return UNIT_NAMES.get(last.upper(), last.lower())
+    ann = pick(d, "valueAnnotation", "valueannotation")
+    return str(ann) if ann else None
+
+
+def parse_error(resp: httpx.Response, body: Any) -> AdapterError | None:
+    """The 400 envelope `{"error": {"code", "desc"}}`, also when it comes with a 200."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return VendorError(pick(err, "code"), str(pick(err, "desc", "message", default="") or "unknown error"), resp.status_code)
+    return None
+
+
+def split_metric(metric_id: str) -> tuple[int, str]:
+    sensor, sep, metric = metric_id.partition(":")
+    if not sep or not sensor.isdigit() or not metric:
+        raise InvalidRequest(f"'{metric_id}' is not a TeamViewer metric id (SENSOR:METRIC, as `tuiot tree` prints)")
+    return int(sensor), metric
+
+
+class TeamViewerAdapter(Adapter):
+    vendor = "teamviewer"
+    capabilities = frozenset(
+        {
+            Capability.tree, Capability.latest, Capability.history, Capability.aggregate, Capability.alarms,
+            Capability.alarm_close, Capability.rules, Capability.rule_write, Capability.group_write,
+        }
+    )
+
+    def __init__(self, profile: Any, secrets: Any, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(profile, secrets, transport=transport)
+        self.paths = {**PATHS, **profile.paths}
+        self._http: HttpClient | None = None
+        self._tree: list[dict[str, Any]] | None = None
+
+    # ---- plumbing -------------------------------------------------------------------
+
+    async def http(self) -> HttpClient:
+        if self._http is None:
+            secret = await self.secrets.get(self.name)
+
+            class Bearer(httpx.Auth):
+                def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+                    request.headers["Authorization"] = f"Bearer {secret.get_secret_value()}"
+                    yield request
+
+            self._http = HttpClient(
+                self.profile.base_url,
+                settings=HttpSettings(timeout=self.profile.timeout, max_concurrency=self.profile.max_concurrency),
+                auth=Bearer(),
+                transport=self.transport,
+                error_parser=parse_error,
+                label=f"teamviewer '{self.name}'",
+            )
+        return self._http
+
+    async def _get(self, key: str, **params: Any) -> Any:
+        encoded = {k: json.dumps(v, separators=(",", ":")) if isinstance(v, (list, dict)) else v for k, v in params.items()}
+        http = await self.http()
+        try:
+            body = await http.get(self.paths[key], params=encoded)
+        except AuthError:
+            self.secrets.forget(self.name)
+            raise
+        return body.get("data") if isinstance(body, dict) else body
+
+    async def _post(self, key: str, action: str, payload: dict[str, Any]) -> Any:
+        http = await self.http()
+        body = await http.post(self.paths[key], json_body={"action": action, "payload": payload})
+        return body.get("data") if isinstance(body, dict) else body
+
+    @property
+    def health(self) -> Health:
+        return self._http.health if self._http else Health()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    # ---- tree ---------------------------------------------------------------------------
+
+    async def _devicetree(self, fresh: bool = True) -> list[dict[str, Any]]:
+        if fresh or self._tree is None:
+            self._tree = [g for g in as_list(await self._get("devicetree")) if isinstance(g, dict)]
+        return self._tree
+
+    async def tree(self, *, depth: str = "metric") -> list[Node]:
+        nodes: list[Node] = []
+        for group in await self._devicetree():
+            gref = self.ref("group", str(pick(group, "id")))
+            devices = [d for d in as_list(pick(group, "devices")) if isinstance(d, dict)]
+            nodes.append(Node(kind="group", id=str(pick(group, "id")), name=str(pick(group, "name", default="")),
+                              profile=self.name, has_children=bool(devices),
+                              severity=_worst(devices), attrs={"devices": len(devices)}))
+            for dev in devices:
+                nodes.append(self._device_node(dev, gref))
+                if depth == "metric":
+                    nodes.extend(self._below_device(dev))
+        return nodes
+
+    def _device_node(self, dev: dict[str, Any], parent: str) -> Node:
+        alarm = as_int(pick(dev, "alarm"))
+        state = as_int(pick(dev, "state"))
+        return Node(
+            kind="device", id=str(pick(dev, "id")), name=str(pick(dev, "name", default="")), profile=self.name,
+            parent=parent, online=None if state is None else state == 1,
+            severity=SEVERITY.get(alarm) if alarm else None,
+            has_children=as_int(pick(dev, "sensorsCount"), 1) != 0,
+            attrs={k: v for k, v in (("description", pick(dev, "description")), ("version", pick(dev, "version")),
+                                     ("sensors", number(pick(dev, "sensorsCount"))),
+                                     ("metrics", number(pick(dev, "metricsCount")))) if v not in (None, "")},
+        )
+
+    def _below_device(self, dev: dict[str, Any]) -> list[Node]:
+        dref = self.ref("device", str(pick(dev, "id")))
+        out: list[Node] = []
+        for sensor in as_list(pick(dev, "sensors")):
+            sid = str(pick(sensor, "id"))
+            sref = self.ref("sensor", sid)
+            metrics = as_list(pick(sensor, "metrics"))
+            freq = pick(sensor, "frequency") or {}
+            out.append(Node(kind="sensor", id=sid, name=str(pick(sensor, "name", default="")), profile=self.name,
+                            parent=dref, has_children=bool(metrics),
+                            attrs={"frequency": f"{pick(freq, 'value')} {pick(freq, 'type')}"} if freq else {}))
+            for m in metrics:
+                out.append(Node(kind="metric", id=f"{sid}:{pick(m, 'id')}", name=str(pick(m, "name", default="")),
+                                profile=self.name, parent=sref, unit=unit_of(m),
+                                value_type=pick(m, "valueType", "valuetype"), has_children=False))
+        return out
+
+    async def children(self, ref: str) -> list[Node]:
+        _, kind, id = ref.split("/", 2)
+        tree = await self._devicetree(fresh=self._tree is None)
+        for group in tree:
+            if kind == "group" and str(pick(group, "id")) == id:
+                return [self._device_node(d, ref) for d in as_list(pick(group, "devices"))]
+            for dev in as_list(pick(group, "devices")):
+                if kind == "device" and str(pick(dev, "id")) == id:
+                    return self._below_device(dev)
+                if kind == "sensor":
+                    below = self._below_device(dev)
+                    if any(n.ref == ref for n in below):
+                        return [n for n in below if n.parent == ref]
+        return []
+
+    # ---- latest -------------------------------------------------------------------------
+
+    async def _sensor_ids(self, refs: Sequence[str] | None) -> tuple[list[int], dict[str, str | None]]:
+        """Sensor ids below the refs, and the unit of every metric (`sensor:metric` → unit)."""
+        tree = await self._devicetree(fresh=self._tree is None)
+        wanted = set(refs or [])
+        sensors: list[int] = []
+        units: dict[str, str | None] = {}
+        for group in tree:
+            gref = self.ref("group", str(pick(group, "id")))
+            for dev in as_list(pick(group, "devices")):
+                dref = self.ref("device", str(pick(dev, "id")))
+                for sensor in as_list(pick(dev, "sensors")):
+                    sid = as_int(pick(sensor, "id"))
+                    sref = self.ref("sensor", str(sid))
+                    if refs is None or wanted & {gref, dref, sref, self.ref("profile", self.name)}:
+                        sensors.append(sid)  # type: ignore[arg-type]
+                        for m in as_list(pick(sensor, "metrics")):
+                            units[f"{sid}:{pick(m, 'id')}"] = unit_of(m)
+        return sensors, units
+
+    async def latest(self, refs: Sequence[str] | None = None) -> list[Reading]:
+        if refs is None or any(r == self.name or r.endswith("/profile/" + self.name) for r in refs):
+            refs = None
+        sensors, units = await self._sensor_ids(refs)
+        batches = [sensors[i:i + LASTVALUES_BATCH] for i in range(0, len(sensors), LASTVALUES_BATCH)]
+        results = await gather_limited((self._get("lastvalues", sensorids=b) for b in batches), limit=4)
+        readings: list[Reading] = []
+        for res in results:
+            if isinstance(res, AdapterError):
+                raise res
+            for row in as_list(res):
+                if not isinstance(row, dict):
+                    continue
+                sid = pick(row, "sensorId", "sensorid")
+                ts = pick(row, "timestamp")
+                if sid is None or ts is None:
+                    continue
+                at = from_epoch(ts, "ms")
+                for key, value in row.items():
+                    if key.lower() in ("sensorid", "timestamp"):
+                        continue
+                    mid = f"{sid}:{key}"
+                    readings.append(Reading(metric=self.ref("metric", mid), value=number(value), ts=at, unit=units.get(mid)))
+        return readings
+
+    # ---- history ------------------------------------------------------------------------
+
+    async def history(
+        self,
+        metric: str,
+        start: datetime,
+        end: datetime,
+        *,
+        aggregate: Aggregate | None = None,
+        bucket: timedelta | None = None,
+    ) -> Series:
+        mid = self.metric_id(metric)
+        sensor, metric_key = split_metric(mid)
+        if end <= start:
+            raise InvalidRequest("the history window is empty: start must be before end")
+        spec: dict[str, Any] = {"sensorId": sensor, "metricId": metric_key}
+        params: dict[str, Any] = {"range": [to_epoch(start, "ms"), to_epoch(end, "ms")]}
+        server_side = aggregate is not None and aggregate in FUNC
+        if aggregate is not None:
+            bucket = bucket or timedelta(hours=1)
+        if server_side:
+            spec["func"] = FUNC[aggregate]  # type: ignore[index]
+            params["period"] = int(bucket.total_seconds() * 1000)  # type: ignore[union-attr]
+        params["metrics"] = [spec]
+        data = as_list(await self._get("data", **params))
+        row = next((r for r in data if isinstance(r, dict) and str(pick(r, "metricId", "metricid")) == metric_key), None)
+        if row is None:
+            raise NotFound(f"teamviewer '{self.name}': no data for metric {mid}")
+        points = [
+            Point(ts=from_epoch(pick(p, "timestamp"), "ms"), value=number(pick(p, "value")))
+            for p in as_list(pick(row, "result"))
+            if isinstance(p, dict) and pick(p, "timestamp") is not None
+        ]
+        points.sort(key=lambda p: p.ts)
+        if aggregate is not None and not server_side:
+            points = bucketize(points, aggregate, bucket)  # type: ignore[arg-type]
+        elif server_side:
+            # the server's figure is `value`; also put it where a chart looks for it
+            field = {Aggregate.min: "min", Aggregate.max: "max", Aggregate.avg: "avg", Aggregate.count: "count"}.get(aggregate)  # type: ignore[arg-type]
+            if field:
+                points = [p.model_copy(update={field: int(p.value) if field == "count" else p.value}) for p in points]  # type: ignore[arg-type]
+        unit = None
+        try:
+            _, units = await self._sensor_ids([self.ref("sensor", str(sensor))])
+            unit = units.get(mid)
+        except AdapterError:
+            pass
+        return Series(metric=self.ref("metric", mid), points=points, aggregate=aggregate,
+                      bucket=bucket if aggregate else None, unit=unit)
+
+    # ---- alarms -------------------------------------------------------------------------
+
+    async def alarms(self, *, status: AlarmStatus | None = None, since: datetime | None = None) -> list[Alarm]:
+        now = now_utc()
+        since = since or now - timedelta(days=7)
+        # An open alarm stays open however old it is: ask for open ones over all time.
+        calls = []
+        if status in (None, AlarmStatus.open):
+            calls.append(self._get("alarms", range=[0, to_epoch(now, "ms")], status=1))
+        if status in (None, AlarmStatus.closed):
+            calls.append(self._get("alarms", range=[to_epoch(since, "ms"), to_epoch(now, "ms")], status=3))
+        out: dict[str, Alarm] = {}
+        for res in await gather_limited(calls, limit=2):
+            if isinstance(res, AdapterError):
+                raise res
+            for a in as_list(res):
+                if isinstance(a, dict):
+                    alarm = self._alarm(a)
+                    out[alarm.id] = alarm
+        return sorted(out.values(), key=lambda a: a.opened_at, reverse=True)
+
+    def _alarm(self, a: dict[str, Any]) -> Alarm:
+        source = pick(a, "source") or {}
+        key = str(pick(source, "sourceKey", "sourcekey", default=""))
+        parts = key.split("_")
+        details = pick(source, "details") or {}
+        closed_at = None
+        for change in as_list(pick(a, "changeLog", "changelog")):
+            t = pick(change, "closeTime", "closetime")
+            if t is not None:
+                closed_at = from_epoch(t, "ms")
+        status = AlarmStatus.closed if as_int(pick(a, "status")) == 3 else AlarmStatus.open
+        return Alarm(
+            id=str(pick(a, "id")),
+            profile=self.name,
+            severity=SEVERITY.get(as_int(pick(a, "severity"), 2) or 2, Severity.major),
+            status=status,
+            device=self.ref("device", parts[0]) if parts and parts[0] else None,
+            metric=self.ref("metric", f"{parts[1]}:{parts[2]}") if len(parts) == 3 else None,
+            description=str(pick(a, "description", default="")),
+            opened_at=from_epoch(pick(a, "openTime", "opentime"), "ms"),
+            closed_at=closed_at if status is AlarmStatus.closed else None,
+            origin=Origin.vendor,
+            value=number(pick(details, "value")),
+            rule=str(pick(source, "id")) if pick(source, "id") else None,
+            closable=status is AlarmStatus.open,
+        )
+
+    async def close_alarm(self, alarm_id: str) -> None:
+        if not alarm_id.strip():
+            raise InvalidRequest("an alarm id is required")
+        await self._post("alarms", "close", {"id": alarm_id})
+
+    # ---- rules --------------------------------------------------------------------------
+
+    async def rules(self) -> list[Rule]:
+        return [self._rule(r) for r in as_list(await self._get("rules")) if isinstance(r, dict)]
+
+    def _rule(self, r: dict[str, Any]) -> Rule:
+        rtype = as_int(pick(r, "ruleType", "ruletype"), 1)
+        sources = []
+        for s in as_list(pick(r, "sources")):
+            mid, thing = pick(s, "metricId", "metricid"), pick(s, "thingId", "thingid")
+            if mid and thing is not None:
+                sources.append(self.ref("metric", f"{thing}:{mid}"))
+            elif pick(s, "deviceId", "deviceid") is not None:
+                sources.append(self.ref("device", str(pick(s, "deviceId", "deviceid"))))
+        thresholds = [
+            Threshold(condition=str(pick(t, "condition", default="")),
+                      severity=SEVERITY.get(as_int(pick(t, "severity"), 2) or 2, Severity.major),
+                      checks=as_int(pick(t, "checkcount", "checkCount"), 1) or 1)
+            for t in as_list(pick(r, "thresholds")) if isinstance(t, dict)
+        ]
+        return Rule(id=str(pick(r, "id")), profile=self.name, name=str(pick(r, "name", default="")),
+                    enabled=as_int(pick(r, "activeflag", "activeFlag"), 1) == 1,
+                    kind="offline" if rtype == 2 else "threshold", sources=sources, thresholds=thresholds,
+                    origin=Origin.vendor)
+
+    def _rule_payload(self, rule: Rule) -> dict[str, Any]:
+        if not rule.name.strip():
+            raise InvalidRequest("a rule needs a name")
+        if not rule.sources:
+            raise InvalidRequest("a rule needs at least one source (a metric, or a device for offline rules)")
+        if not rule.thresholds:
+            raise InvalidRequest("a rule needs at least one threshold")
+        sources = []
+        for ref in rule.sources:
+            parts = ref.split("/", 2)
+            kind, id = (parts[1], parts[2]) if len(parts) == 3 else ("metric", ref)
+            if kind == "device" or rule.kind == "offline":
+                if not id.isdigit():
+                    raise InvalidRequest(f"'{id}' is not a TeamViewer device id")
+                sources.append({"deviceId": int(id)})
+            else:
+                sensor, metric = split_metric(id)
+                sources.append({"metricId": metric, "thingId": sensor})
+        thresholds = []
+        for t in rule.thresholds:
+            if t.checks < 1:
+                raise InvalidRequest("a threshold needs at least one check")
+            thresholds.append({"condition": t.condition, "severity": SEVERITY_CODE[t.severity], "checkcount": t.checks})
+        return {"name": rule.name, "ruleType": 2 if rule.kind == "offline" else 1, "sources": sources,
+                "thresholds": thresholds, "checkcount": rule.thresholds[0].checks,
+                "activeflag": 1 if rule.enabled else 2}
+
+    async def create_rule(self, rule: Rule) -> Rule:
+        data = await self._post("rules", "create", self._rule_payload(rule))
+        return rule.model_copy(update={"id": str(pick(data or {}, "id", default=rule.id)), "profile": self.name,
+                                       "origin": Origin.vendor})
+
+    async def update_rule(self, rule: Rule) -> Rule:
+        await self._post("rules", "update", {"id": rule.id, **self._rule_payload(rule)})
+        return rule
+
+    async def delete_rule(self, rule_id: str) -> None:
+        await self._post("rules", "delete", {"id": [rule_id]})
+
+    # ---- groups -------------------------------------------------------------------------
+
+    async def create_group(self, name: str, devices: Sequence[str] = ()) -> str:
+        if not name.strip():
+            raise InvalidRequest("a group needs a name")
+        data = await self._post("groups", "create", {"name": name, "devices": [int(d) for d in devices]})
+        self._tree = None
+        return str(pick(data or {}, "id"))
+
+    async def update_group(self, group_id: str, *, name: str | None = None, devices: Sequence[str] | None = None) -> None:
+        payload: dict[str, Any] = {"id": int(group_id)}
+        if name is not None:
+            payload["name"] = name
+        if devices is not None:
+            payload["devices"] = [int(d) for d in devices]
+        await self._post("groups", "update", payload)
+        self._tree = None
+
+    async def delete_group(self, group_id: str) -> None:
+        await self._post("groups", "delete", {"id": int(group_id)})
+        self._tree = None
+
+
+def _worst(devices: list[dict[str, Any]]) -> Severity | None:
+    return Severity.worst(*(SEVERITY.get(as_int(pick(d, "alarm"), 0) or 0) for d in devices))
+
+
+__all__ = ["TeamViewerAdapter", "split_metric", "unit_of", "parse_error"]
