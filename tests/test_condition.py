@@ -132,13 +132,13 @@ def test_no_eval() -> None:
 ALPHABET = st.sampled_from(list("metric truefals0123456789.-+eE=!<>&|()'\"\\ \t_xé#;") + ["metric", "&&", "||", "==", "true", "(", ")"])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
 @given(st.text(max_size=60))
 def test_random_text_never_crashes(text: str) -> None:
     _parse_or_refuse(text)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_near_miss_text_never_crashes(text: str) -> None:
     cond = _parse_or_refuse(text)
@@ -167,7 +167,7 @@ def _expressions() -> st.SearchStrategy[str]:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(_expressions(), _VALUES)
 def test_generated_valid_expressions_parse_and_evaluate(expr: str, value: object) -> None:
     cond = parse(expr)
