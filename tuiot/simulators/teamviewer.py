@@ -272,6 +272,8 @@ def create_app(
             st.groups[st.next_group] = {"id": st.next_group, "name": p["name"], "devices": _known(p.get("devices", []))}
             st.tree_cache = None
             return _ok({"id": st.next_group})
+        if action not in ("update", "delete"):
+            raise _BadRequest("Warn.could not detect any correct action.")
         gid = p.get("id")
         if gid not in st.groups:
             raise _BadRequest(f"Warn.no group with id {gid}.", "15")
