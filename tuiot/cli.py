@@ -136,15 +136,17 @@ def _console(args: argparse.Namespace) -> int:
     from tuiot.config import ConfigError, load_config
 
     try:
+        demo_factory = None
         if args.demo:
+            from functools import partial
+
+            from tuiot.config import Config
             from tuiot.simulators.demo import build_demo
 
-            demo = build_demo(devices=args.devices, seed=args.seed)
-            from tuiot.config import Config
-
-            config = Config(profiles={p.name: p for p in demo.profiles})
+            # built behind the first screen, so a 100,000-device demo opens at once
+            demo_factory = partial(build_demo, devices=args.devices, seed=args.seed)
+            config = Config()
         else:
-            demo = None
             config = load_config(args.config)
     except (ConfigError, ValueError) as e:
         print(f"tuiot: config: {e}", file=sys.stderr)
@@ -161,7 +163,8 @@ def _console(args: argparse.Namespace) -> int:
     from tuiot.ui.app import run_console
 
     return run_console(
-        config=config, demo=demo, read_only=args.read_only, offline=args.offline, low_bandwidth=low_bandwidth
+        config=config, demo_factory=demo_factory, read_only=args.read_only, offline=args.offline,
+        low_bandwidth=low_bandwidth,
     )
 
 

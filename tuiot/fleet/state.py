@@ -1,0 +1,134 @@
+"""What the console knows about the fleet, indexed for the screens. No I/O, no Textual.
+
+Workers fetch and hand results to `FleetState`; screens read from it. Every index is
+updated per batch, so a keystroke or a refresh costs what it touches, not the fleet:
+children by parent ref, a lower-cased search index of names and ids (the `/` filter
+searches every loaded device of every profile, not only expanded tree nodes), readings
+by metric ref with a version counter so a view repaints only what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Severity, now_utc
+
+
+@dataclass
+class ProfileState:
+    name: str
+    vendor: str
+    state: str = "connecting"  # connecting | ok | degraded | offline | snapshot
+    error: str | None = None
+    last_ok: datetime | None = None
+    snapshot_at: datetime | None = None  # shown data came from a snapshot of this time
+    loaded: bool = False
+
+
+@dataclass
+class FleetState:
+    profiles: dict[str, ProfileState] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    children: dict[str, list[str]] = field(default_factory=dict)
+    readings: dict[str, Reading] = field(default_factory=dict)
+    reading_version: dict[str, int] = field(default_factory=dict)
+    alarms: dict[str, list[Alarm]] = field(default_factory=dict)  # profile → alarms
+    identities: dict[str, list[Identity]] = field(default_factory=dict)
+    version: int = 0
+    _search: list[tuple[str, str]] = field(default_factory=list)  # (haystack, ref) of devices and groups
+
+    # ---- nodes --------------------------------------------------------------------------
+
+    def add_nodes(self, nodes: Iterable[Node]) -> list[Node]:
+        added = []
+        for n in nodes:
+            known = n.ref in self.nodes
+            self.nodes[n.ref] = n
+            parent = n.parent or f"{n.profile}/profile/{n.profile}"
+            if not known:
+                self.children.setdefault(parent, []).append(n.ref)
+                if n.kind in ("device", "group"):
+                    self._search.append((f"{n.name} {n.id}".lower(), n.ref))
+            added.append(n)
+        return added
+
+    def replace_children(self, parent: str, nodes: list[Node]) -> None:
+        for old in self.children.pop(parent, []):
+            self.nodes.pop(old, None)
+        self.add_nodes(nodes)
+
+    def kids(self, ref: str) -> list[Node]:
+        return [self.nodes[r] for r in self.children.get(ref, []) if r in self.nodes]
+
+    def roots(self, profile: str) -> list[Node]:
+        return self.kids(f"{profile}/profile/{profile}")
+
+    def search(self, text: str, limit: int = 200) -> list[Node]:
+        """Devices and groups whose name or id contains `text` (case-insensitive)."""
+        needle = text.lower().strip()
+        if not needle:
+            return []
+        out = []
+        for hay, ref in self._search:
+            if needle in hay and ref in self.nodes:
+                out.append(self.nodes[ref])
+                if len(out) >= limit:
+                    break
+        return out
+
+    def ancestors(self, ref: str) -> list[str]:
+        """Refs from the top of the profile down to the parent of `ref`."""
+        chain = []
+        node = self.nodes.get(ref)
+        while node is not None and node.parent:
+            chain.append(node.parent)
+            node = self.nodes.get(node.parent)
+        return list(reversed(chain))
+
+    def below(self, ref: str) -> set[str]:
+        out: set[str] = set()
+        todo = [ref]
+        while todo:
+            for c in self.children.get(todo.pop(), []):
+                out.add(c)
+                todo.append(c)
+        return out
+
+    # ---- values, alarms, identities -------------------------------------------------------
+
+    def put_readings(self, readings: Iterable[Reading]) -> list[str]:
+        """Store readings; return the metric refs whose value or time changed."""
+        changed = []
+        for r in readings:
+            old = self.readings.get(r.metric)
+            if old is None or old.ts != r.ts or old.value != r.value:
+                self.readings[r.metric] = r
+                self.version += 1
+                self.reading_version[r.metric] = self.version
+                changed.append(r.metric)
+        return changed
+
+    def set_alarms(self, profile: str, alarms: list[Alarm]) -> None:
+        self.alarms[profile] = alarms
+
+    def all_alarms(self) -> list[Alarm]:
+        return [a for items in self.alarms.values() for a in items]
+
+    def worst_open(self, device_ref: str) -> Severity | None:
+        return Severity.worst(
+            *(a.severity for items in self.alarms.values() for a in items
+              if a.device == device_ref and a.status is AlarmStatus.open)
+        )
+
+    def set_identities(self, profile: str, items: list[Identity]) -> None:
+        self.identities[profile] = items
+
+    def mark(self, profile: str, state: str, error: str | None = None) -> None:
+        p = self.profiles[profile]
+        p.state = state
+        p.error = error
+        if state == "ok":
+            p.last_ok = now_utc()
+            p.snapshot_at = None

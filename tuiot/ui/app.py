@@ -1,0 +1,1098 @@
+"""The console: six screens over every connected profile.
+
+Workers do the I/O (through the adapters) and hand results to handlers on the UI
+thread, which own `FleetState` and the widgets. Nothing waits on the network in a
+handler: a slow vendor only delays its own nodes, and its profile shows as degraded or
+offline in the status bar while the others keep refreshing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from tuiot.config import Config, Profile
+from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_utc
+from tuiot.fleet.state import FleetState, ProfileState
+from tuiot.ui import keys
+from tuiot.ui.views import CopyRequested, JumpToDevice
+from tuiot.ui.views.alarms import AlarmsView, CloseRequested
+from tuiot.ui.views.identities import (
+    GroupRequested,
+    IdentitiesView,
+    InstallationStatusRequested,
+    LockRequested,
+    TagAddRequested,
+    TagRemoveRequested,
+)
+from tuiot.ui.views.metrics import HistoryRequested, MetricsView
+from tuiot.ui.widgets.marks import Column, MarkList
+
+PAGE = 500  # devices added to a group node at a time
+SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent", Severity.warning: "$secondary"}
+SEVERITY_MARK = {Severity.critical: "!!", Severity.major: "! ", Severity.minor: "▲ ", Severity.warning: "△ "}
+
+
+def styles_path() -> Path:
+    """Styles ship inside the wheel as tuiot/styles; in a checkout they are the top-level styles/."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "styles"
+    return packaged if packaged.is_dir() else here.parent / "styles"
+
+
+class Confirm(ModalScreen[bool]):
+    """Every destructive action asks first, naming what it will change."""
+
+    BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
+    DEFAULT_CSS = """
+    Confirm { align: center middle; }
+    Confirm > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question)
+            yield Static("[b]y[/b] yes   [b]n[/b]/esc no", markup=True)
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+
+class ConsoleApp(App[int]):
+    TITLE = "tuiot"
+    CSS_PATH = [str(styles_path() / "app.tcss")]
+    COMMANDS = App.COMMANDS | {keys.ActionCommands}
+    BINDINGS = keys.global_bindings()
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        demo: Any = None,
+        demo_factory: Callable[[], Any] | None = None,
+        read_only: bool = False,
+        offline: bool = False,
+        poll_interval: float | None = None,
+        clock: Callable[[], datetime] = now_utc,
+        use_snapshot: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.demo = demo
+        self.demo_factory = demo_factory
+        self.read_only = read_only or config.settings.read_only
+        self.offline = offline
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self.use_snapshot = use_snapshot and demo is None and demo_factory is None
+        self.fleet = FleetState()
+        self.adapters: dict[str, Any] = {}
+        self.current = "devices"
+        self.crumbs: list[str] = ["devices"]
+        self.selection: str | None = None  # node ref for Live
+        self.live_paused = False
+        self.live_sort = 0
+        self.live_filter = ""
+        self.matches: list[Node] = []
+        self.match_index = 0
+        self.first_data_at: datetime | None = None
+        self._tree_nodes: dict[str, TreeNode] = {}
+        self._rules: list[Rule] = []
+        self._pollers: list[Any] = []
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="titlebar")
+        with ContentSwitcher(initial="devices", id="screens"):
+            with Horizontal(id="devices"):
+                yield Tree("fleet", id="tree")
+                yield Static("Select a node to see its details.", id="detail")
+            yield MetricsView(id="metrics")
+            with Vertical(id="live"):
+                yield Static("", id="live-title", classes="view-title")
+                yield MarkList(
+                    [Column("metric", 24, flex=True), Column("value", 12, right=True), Column("unit", 6), Column("age", 9, right=True)],
+                    self._live_cells,
+                    empty="select a device, group or profile on Devices (1) and press l",
+                    id="live-list",
+                )
+            yield AlarmsView(id="alarms")
+            with Vertical(id="rules"):
+                yield Static("Rules — vendor (TeamViewer) and local (rules.toml)   n new · enter edit · space enable/disable · d delete", classes="view-title")
+                yield DataTable(id="rules-table", cursor_type="row")
+            yield IdentitiesView(id="identities")
+        yield Input(placeholder="/ find: name or id, across the whole fleet", id="find")
+        yield Input(placeholder=":devices @profile · :alarms critical · :live · :q", id="cmdline")
+        yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#find").display = False
+        self.query_one("#cmdline").display = False
+        tree = self.query_one("#tree", Tree)
+        tree.show_root = False
+        tree.root.expand()
+        table = self.query_one("#rules-table", DataTable)
+        table.add_columns("origin", "profile", "name", "enabled", "condition", "severity", "checks")
+        self._title()
+        if self.demo_factory is not None and self.demo is None:
+            self._status_note("building the demo fleet…")
+            self._build_demo()
+        else:
+            self._connect_all()
+        self.set_interval(1.0, self._tick)
+
+    # ---- connecting ---------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="demo")
+    def _build_demo(self) -> None:
+        demo = self.demo_factory()  # type: ignore[misc]
+        self.call_from_thread(self._demo_ready, demo)
+
+    def _demo_ready(self, demo: Any) -> None:
+        self.demo = demo
+        self.config = Config(settings=self.config.settings, profiles={p.name: p for p in demo.profiles})
+        self._connect_all()
+
+    def _connect_all(self) -> None:
+        from tuiot.adapters import load_adapter
+        from tuiot.credentials import SecretSource
+
+        if self.demo is not None:
+            secrets = SecretSource(fixed=self.demo.secrets, use_keyring=False)
+            transport = self.demo.transport
+        else:
+            secrets = SecretSource(prompt=None)
+            transport = None
+        tree = self.query_one("#tree", Tree)
+        for profile in self.config.profiles.values():
+            self.fleet.profiles[profile.name] = ProfileState(profile.name, profile.vendor)
+            node = tree.root.add(self._themed(self._profile_label(profile.name)), data=f"{profile.name}/profile/{profile.name}", expand=True)
+            self._tree_nodes[node.data] = node
+            try:
+                self.adapters[profile.name] = load_adapter(profile.vendor)(profile, secrets, transport=transport)
+            except Exception as e:  # a broken plug-in shows as offline, never a crash
+                self.fleet.mark(profile.name, "offline", str(e))
+                continue
+            if self.use_snapshot:
+                self._show_snapshot(profile.name)
+            if not self.offline:
+                self._load_profile(profile)
+        if self.selection is None and self.config.profiles:
+            self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
+        self._status()
+
+    def _profile_label(self, name: str) -> str:
+        p = self.fleet.profiles.get(name)
+        state = p.state if p else "connecting"
+        mark = {"ok": "[$success]●[/]", "degraded": "[$warning]◐[/]", "offline": "[$error]○[/]", "snapshot": "[$warning]◌[/]"}.get(state, "…")
+        return f"{mark} [b]{name}[/b] [dim]{p.vendor if p else ''} · {state}[/]"
+
+    @work(exit_on_error=False, group="snapshot")
+    async def _show_snapshot(self, name: str) -> None:
+        from tuiot.fleet.snapshot import SnapshotStore
+
+        def load() -> Any:
+            with SnapshotStore() as store:
+                snap = store.load(name)
+                return snap, store.take_problems()
+
+        snap, problems = await asyncio.to_thread(load)
+        for p in problems:
+            self.notify(p, severity="warning")
+        if snap is None or not snap.nodes or self.fleet.profiles[name].loaded:
+            if self.offline:
+                self.fleet.mark(name, "offline", "no snapshot yet")
+            return
+        self._tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
+        self.fleet.put_readings(snap.readings or [])
+        if snap.alarms is not None:
+            self.fleet.set_alarms(name, snap.alarms)
+        self.fleet.profiles[name].snapshot_at = snap.updated_at
+        self.fleet.profiles[name].state = "snapshot"
+        self._status()
+
+    @work(exit_on_error=False)
+    async def _load_profile(self, profile: Profile) -> None:
+        adapter = self.adapters[profile.name]
+        try:
+            nodes = await adapter.tree(depth="device")
+        except Exception as e:
+            self._failed(profile.name, e)
+            return
+        self.fleet.profiles[profile.name].loaded = True
+        self.fleet.mark(profile.name, "ok")
+        self._tree_loaded(profile.name, nodes)
+        self._save(profile.name, nodes=nodes)
+        self._load_alarms(profile.name)
+        self._load_identities(profile.name)
+        self._load_rules()
+
+    def _failed(self, name: str, e: Exception) -> None:
+        from tuiot.adapters.base import RateLimited, Unavailable
+
+        p = self.fleet.profiles[name]
+        state = "offline" if isinstance(e, Unavailable) else "degraded" if isinstance(e, RateLimited) else "degraded"
+        if p.snapshot_at is not None and state == "offline":
+            state = "snapshot"
+        self.fleet.mark(name, state, str(e))
+        if p.snapshot_at:
+            p.state = "snapshot"
+        self.notify(f"{name}: {e}", severity="error", timeout=8)
+        self._refresh_profile_label(name)
+        self._status()
+
+    def _save(self, name: str, **parts: Any) -> None:
+        if not self.use_snapshot:
+            return
+        from tuiot.fleet.snapshot import SnapshotStore
+
+        def save() -> None:
+            with SnapshotStore() as store:
+                store.save(name, **parts)
+
+        self.run_worker(asyncio.to_thread(save), exit_on_error=False, group="save")
+
+    def _tree_loaded(self, name: str, nodes: list[Node]) -> None:
+        self.fleet.replace_children(f"{name}/profile/{name}", [])
+        self.fleet.add_nodes(nodes)
+        top = self._tree_nodes[f"{name}/profile/{name}"]
+        top.remove_children()
+        for node in self.fleet.roots(name):
+            self._add_tree_node(top, node)
+        self._refresh_profile_label(name)
+        if self.first_data_at is None:
+            self.first_data_at = now_utc()
+        self._status()
+
+    def _add_tree_node(self, parent: TreeNode, node: Node) -> TreeNode:
+        if node.kind == "metric":
+            t = parent.add_leaf(self._themed(self._label(node)), data=node.ref)
+        else:
+            t = parent.add(self._themed(self._label(node)), data=node.ref, allow_expand=node.has_children is not False)
+            kids = self.fleet.kids(node.ref)
+            if node.kind == "group" and kids:
+                self._add_page(t, node.ref, 0)
+        self._tree_nodes[node.ref] = t
+        return t
+
+    def _add_page(self, tnode: TreeNode, ref: str, start: int) -> None:
+        kids = self.fleet.kids(ref)
+        for child in kids[start:start + PAGE]:
+            self._add_tree_node(tnode, child)
+        if len(kids) > start + PAGE:
+            tnode.add_leaf(f"[dim]… {len(kids) - start - PAGE} more (enter)[/]", data=f"more:{ref}:{start + PAGE}")
+
+    def _label(self, node: Node) -> str:
+        online = "" if node.online is None else ("[$success]●[/] " if node.online else "[$error]○[/] ")
+        sev = node.severity or (self.fleet.worst_open(node.ref) if node.kind == "device" else None)
+        mark = f"[{SEVERITY_STYLE[sev]}]{SEVERITY_MARK[sev]}[/]" if sev else ""
+        unit = f" [dim]{node.unit}[/]" if node.unit else ""
+        name = node.name.replace("[", "\\[")
+        return f"{mark}{online}{name}{unit}"
+
+    def _refresh_profile_label(self, name: str) -> None:
+        t = self._tree_nodes.get(f"{name}/profile/{name}")
+        if t is not None:
+            t.set_label(self._themed(self._profile_label(name)))
+
+    def _themed(self, markup: str) -> str:
+        """Tree labels are Rich markup, which knows no theme variables: resolve them here."""
+        import re
+
+        variables = self.get_css_variables()
+        return re.sub(r"\[\$([a-z-]+)\]", lambda m: f"[{variables.get(m.group(1), 'default')}]", markup)
+
+    # ---- tree events ----------------------------------------------------------------------------
+
+    @on(Tree.NodeExpanded, "#tree")
+    def _expanded(self, event: Tree.NodeExpanded) -> None:
+        ref = event.node.data
+        node = self.fleet.nodes.get(ref) if isinstance(ref, str) else None
+        if node is not None and node.kind in ("device", "sensor") and not event.node.children:
+            event.node.add_leaf("[dim]loading…[/]")
+            self._load_children(node)
+
+    @work(exit_on_error=False, group="children")
+    async def _load_children(self, node: Node) -> None:
+        try:
+            kids = await self.adapters[node.profile].children(node.ref)
+        except Exception as e:
+            self.notify(f"{node.name}: {e}", severity="error")
+            kids = []
+        self.fleet.replace_children(node.ref, kids)
+        t = self._tree_nodes.get(node.ref)
+        if t is None:
+            return
+        t.remove_children()
+        for k in self.fleet.kids(node.ref):
+            self._add_tree_node(t, k)
+            if k.kind == "sensor":
+                # sensors come with their metrics: show them at once
+                for m in self.fleet.kids(k.ref):
+                    self._add_tree_node(self._tree_nodes[k.ref], m)
+        self._refresh_latest([node.ref])
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        ref = event.node.data
+        if isinstance(ref, str) and not ref.startswith("more:"):
+            self._show_detail(ref)
+
+    @on(Tree.NodeSelected, "#tree")
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        ref = event.node.data
+        if isinstance(ref, str) and ref.startswith("more:"):
+            _, parent, start = ref.rsplit(":", 2)[0].split(":", 1) + [ref.rsplit(":", 1)[1]]
+            tnode = event.node.parent
+            event.node.remove()
+            if tnode is not None:
+                self._add_page(tnode, parent, int(start))
+
+    def _show_detail(self, ref: str) -> None:
+        detail = self.query_one("#detail", Static)
+        node = self.fleet.nodes.get(ref)
+        if node is None:
+            p = self.fleet.profiles.get(ref.split("/", 1)[0])
+            if p is None:
+                return
+            text = [f"[b]{p.name}[/b]  {p.vendor}", f"state: {p.state}"]
+            if p.error:
+                text.append(f"[$error]{p.error}[/]")
+            if p.last_ok:
+                text.append(f"last good answer: {_age(self.clock() - p.last_ok)} ago")
+            if p.snapshot_at:
+                text.append(f"[$warning]showing the snapshot of {_age(self.clock() - p.snapshot_at)} ago[/]")
+            text.append(f"devices loaded: {sum(1 for n in self.fleet.nodes.values() if n.profile == p.name and n.kind == 'device')}")
+            detail.update("\n".join(text))
+            return
+        lines = [f"[b]{node.name}[/b]", f"[dim]{node.ref}[/]", f"kind: {node.kind}"]
+        if node.online is not None:
+            lines.append(f"online: {'yes' if node.online else '[$error]no[/]'}")
+        sev = node.severity or self.fleet.worst_open(node.ref)
+        if sev:
+            lines.append(f"worst open alarm: [{SEVERITY_STYLE[sev]}]{sev.value}[/]")
+        for k, v in list(node.attrs.items())[:10]:
+            lines.append(f"{k}: {v}")
+        below = [self.fleet.readings[m] for m in self.fleet.below(ref) | {ref} if m in self.fleet.readings]
+        if below:
+            lines.append("")
+            lines.append("[b]last values[/b]")
+            for r in sorted(below, key=lambda r: r.metric)[:12]:
+                name = self.fleet.nodes[r.metric].name if r.metric in self.fleet.nodes else r.metric.split("/", 2)[-1]
+                lines.append(f"  {name}: {r.value} {r.unit or ''}  [dim]{_age(self.clock() - r.ts)} ago[/]")
+        detail.update("\n".join(lines))
+
+    # ---- actions ---------------------------------------------------------------------------------
+
+    async def run_action_for_view(self, action: str) -> None:
+        """Run a registry action from the palette on whatever owns it."""
+        view = self._view()
+        if view is not None and hasattr(view, f"action_{action.split('(')[0]}"):
+            await view.run_action(action)
+        else:
+            await self.run_action(action)
+
+    def _view(self) -> Any:
+        if self.current in ("metrics", "alarms", "identities"):
+            return self.query_one(f"#{self.current}")
+        return None
+
+    def action_show(self, screen: str) -> None:
+        if screen not in keys.SCREENS:
+            return
+        if self.current != screen:
+            self.crumbs.append(screen)
+        self.current = screen
+        self.query_one("#screens", ContentSwitcher).current = screen
+        self._title()
+        if screen == "live":
+            self._refresh_latest([self.selection] if self.selection else None)
+            self.query_one("#live-list").focus()
+        elif screen == "devices":
+            self.query_one("#tree").focus()
+        elif screen == "rules":
+            self._load_rules()
+            self.query_one("#rules-table").focus()
+        elif screen == "alarms":
+            self._show_alarms()
+            self.query_one("#alarms").focus()
+        elif screen == "identities":
+            self._show_identities()
+            self.query_one("#identities").focus()
+        elif screen == "metrics":
+            self.query_one("#metrics").focus()
+
+    def action_back(self) -> None:
+        for box in ("#find", "#cmdline"):
+            if self.query_one(box).display:
+                self.query_one(box).display = False
+                self.query_one("#tree" if self.current == "devices" else "#screens").focus()
+                return
+        if len(self.crumbs) > 1:
+            self.crumbs.pop()
+            target = self.crumbs.pop()
+            self.action_show(target)
+
+    def action_help(self) -> None:
+        self.push_screen(keys.HelpScreen(self.current))
+
+    def action_command_line(self) -> None:
+        box = self.query_one("#cmdline", Input)
+        box.value = ""
+        box.display = True
+        box.focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#find", Input)
+        box.placeholder = "/ find: name or id, across the whole fleet" if self.current == "devices" else "/ filter"
+        box.value = self.live_filter if self.current == "live" else ""
+        box.display = True
+        box.focus()
+
+    def action_refresh(self) -> None:
+        for name, profile in self.config.profiles.items():
+            if name in self.adapters and not self.offline:
+                self._load_profile(profile)
+
+    def action_pause(self) -> None:
+        self.live_paused = not self.live_paused
+        self.notify("live refresh paused" if self.live_paused else "live refresh resumed")
+        self._live_show()
+
+    def action_sort(self) -> None:
+        self.live_sort = (self.live_sort + 1) % 3
+        self._live_show()
+
+    def action_live_selected(self) -> None:
+        ref = self._tree_cursor()
+        if ref:
+            self.selection = ref
+            self.action_show("live")
+
+    def action_open_selected(self) -> None:
+        ref = self._tree_cursor()
+        node = self.fleet.nodes.get(ref or "")
+        if node is None or node.kind != "metric":
+            return
+        device = next((self.fleet.nodes[a] for a in self.fleet.ancestors(node.ref) if self.fleet.nodes.get(a) and self.fleet.nodes[a].kind == "device"), None)
+        from tuiot.adapters.base import Capability
+
+        adapter = self.adapters.get(node.profile)
+        self.action_show("metrics")
+        self.query_one(MetricsView).show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
+
+    def action_copy_selected(self) -> None:
+        if self.current == "live":
+            key = self.query_one("#live-list", MarkList).highlighted
+            r = self.fleet.readings.get(key or "")
+            text = f"{r.value}" if r else None
+        else:
+            ref = self._tree_cursor()
+            text = ref.split("/", 2)[-1] if ref else None
+        if text:
+            self._copy(text)
+
+    def action_export(self, fmt: str) -> None:
+        from tuiot.fleet.export import ExportError, export_file
+
+        rows = [
+            {"metric": k, "value": r.value, "unit": r.unit, "ts": r.ts}
+            for k in self.query_one("#live-list", MarkList).keys
+            if (r := self.fleet.readings.get(k)) is not None
+        ]
+        try:
+            path = export_file(rows, ["metric", "value", "unit", "ts"], fmt, stem="live")
+        except (ExportError, ValueError) as e:
+            self.notify(str(e), severity="error")
+            return
+        self.notify(f"exported {len(rows)} rows to {path}")
+
+    def action_next_match(self) -> None:
+        if self.matches:
+            self.match_index = (self.match_index + 1) % len(self.matches)
+            self._reveal(self.matches[self.match_index].ref)
+
+    def _tree_cursor(self) -> str | None:
+        node = self.query_one("#tree", Tree).cursor_node
+        return node.data if node is not None and isinstance(node.data, str) and not node.data.startswith("more:") else None
+
+    # ---- find and command line ------------------------------------------------------------------
+
+    @on(Input.Submitted, "#find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        text = event.value.strip()
+        if self.current == "live":
+            self.live_filter = text
+            self._live_show()
+            self.query_one("#live-list").focus()
+            return
+        self.matches = self.fleet.search(text)
+        self.match_index = 0
+        if not self.matches:
+            self.notify(f"nothing in the fleet matches '{text}'", severity="warning")
+            self.query_one("#tree").focus()
+            return
+        self.notify(f"{len(self.matches)}{'+' if len(self.matches) >= 200 else ''} matches; n for the next")
+        self._reveal(self.matches[0].ref)
+
+    def _reveal(self, ref: str) -> None:
+        """Expand the path to `ref` (adding paged-out siblings if needed) and put the cursor on it."""
+        if self.current != "devices":
+            self.action_show("devices")
+        for anc in self.fleet.ancestors(ref):
+            t = self._tree_nodes.get(anc)
+            if t is not None:
+                t.expand()
+        t = self._tree_nodes.get(ref)
+        node = self.fleet.nodes.get(ref)
+        if t is None and node is not None and node.parent in self._tree_nodes:
+            t = self._add_tree_node(self._tree_nodes[node.parent], node)
+        tree = self.query_one("#tree", Tree)
+        tree.focus()
+        if t is not None:
+            self.call_after_refresh(tree.move_cursor, t)
+            self._show_detail(ref)
+
+    @on(Input.Submitted, "#cmdline")
+    def _command(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        words = event.value.strip().lstrip(":").split()
+        if not words:
+            return
+        verb, args = words[0].lower(), words[1:]
+        aliases = {"q": "quit", "quit": "quit", "dev": "devices", "device": "devices", "alarm": "alarms",
+                   "metric": "metrics", "rule": "rules", "identity": "identities", "ids": "identities"}
+        verb = aliases.get(verb, verb)
+        if verb == "quit":
+            self.exit(0)
+            return
+        if verb not in keys.SCREENS:
+            self.notify(f"unknown command ':{verb}' (try :devices, :alarms critical, :live, :q)", severity="error")
+            return
+        profile = next((a[1:] for a in args if a.startswith("@")), None)
+        if profile is not None:
+            match = next((p for p in self.config.profiles if p.lower() == profile.lower()), None)
+            if match is None:
+                self.notify(f"no profile '{profile}' (known: {', '.join(self.config.profiles)})", severity="error")
+                return
+            profile = match
+        self.action_show(verb)
+        if verb == "devices" and profile:
+            self._reveal(f"{profile}/profile/{profile}")
+        elif verb == "live" and profile:
+            self.selection = f"{profile}/profile/{profile}"
+            self._refresh_latest([self.selection])
+        elif verb == "alarms":
+            severity = next((a for a in args if not a.startswith("@")), None)
+            try:
+                self.query_one(AlarmsView).apply_filter(severity=severity, profile=profile)
+            except ValueError as e:
+                self.notify(str(e), severity="error")
+
+    # ---- live ----------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Once a second: poll what is due, repaint ages."""
+        now = self.clock()
+        for name, profile in self.config.profiles.items():
+            p = self.fleet.profiles.get(name)
+            if p is None or name not in self.adapters or self.offline:
+                continue
+            interval = self.poll_interval or profile.poll_interval
+            due = getattr(p, "next_poll", None)
+            if due is None or now >= due:
+                p.next_poll = now + timedelta(seconds=interval * (4 if p.state in ("offline", "degraded") else 1))  # type: ignore[attr-defined]
+                if self.current == "live" and not self.live_paused:
+                    self._refresh_latest([self.selection] if self.selection else None, only=name)
+                if p.loaded:
+                    self._load_alarms(name)
+        if self.current == "live":
+            self.query_one("#live-list", MarkList).invalidate()
+        self._status()
+
+    def _refresh_latest(self, refs: list[str] | None, only: str | None = None) -> None:
+        by_profile: dict[str, list[str] | None] = {}
+        for ref in refs or [f"{n}/profile/{n}" for n in self.config.profiles]:
+            name = ref.split("/", 1)[0]
+            if only and name != only:
+                continue
+            if ref == f"{name}/profile/{name}":
+                by_profile[name] = None
+            elif by_profile.get(name, []) is not None:
+                by_profile.setdefault(name, []).append(ref)  # type: ignore[union-attr]
+        for name, prefs in by_profile.items():
+            if name in self.adapters and not self.offline:
+                self._poll_latest(name, prefs)
+
+    @work(exit_on_error=False, group="latest")
+    async def _poll_latest(self, name: str, refs: list[str] | None) -> None:
+        try:
+            readings = await self.adapters[name].latest(refs)
+        except Exception as e:
+            self._failed(name, e)
+            return
+        self.fleet.mark(name, "ok")
+        self.fleet.put_readings(readings)
+        if refs is None:
+            self._save(name, readings=readings)
+        if self.use_snapshot:
+            from tuiot.fleet.snapshot import SnapshotStore
+
+            def buffer() -> None:
+                with SnapshotStore() as store:
+                    store.append_readings(readings)
+
+            self.run_worker(asyncio.to_thread(buffer), exit_on_error=False, group="buffer")
+        self._live_show()
+
+    def _live_keys(self) -> list[str]:
+        sel = self.selection
+        if sel is None:
+            return []
+        name = sel.split("/", 1)[0]
+        if sel == f"{name}/profile/{name}":
+            keys_ = [k for k in self.fleet.readings if k.startswith(f"{name}/")]
+        else:
+            below = self.fleet.below(sel)
+            keys_ = [k for k in self.fleet.readings if k in below or k.startswith(sel.replace("/device/", "/metric/") + ":")]
+        if self.live_filter:
+            needle = self.live_filter.lower()
+            keys_ = [k for k in keys_ if needle in k.lower() or needle in self._metric_name(k).lower()]
+        if self.live_sort == 1:
+            keys_.sort(key=lambda k: (str(type(self.fleet.readings[k].value)), self.fleet.readings[k].value))
+        elif self.live_sort == 2:
+            keys_.sort(key=lambda k: self.fleet.readings[k].ts)
+        else:
+            keys_.sort(key=self._metric_name)
+        return keys_
+
+    def _live_show(self) -> None:
+        lst = self.query_one("#live-list", MarkList)
+        lst.set_rows(self._live_keys())
+        sort = ("name", "value", "age")[self.live_sort]
+        sel = self.selection.split("/", 2)[-1] if self.selection else "nothing"
+        flags = " · [b]PAUSED[/b]" if self.live_paused else ""
+        filt = f" · filter '{self.live_filter}'" if self.live_filter else ""
+        self.query_one("#live-title", Static).update(f"3 Live — {sel} · {len(lst.keys)} values · sort {sort}{filt}{flags}")
+
+    def _metric_name(self, ref: str) -> str:
+        node = self.fleet.nodes.get(ref)
+        if node is None:
+            return ref.split("/", 2)[-1]
+        parent = self.fleet.nodes.get(node.parent or "")
+        dev = self.fleet.nodes.get(parent.parent or "") if parent and parent.kind == "sensor" else parent
+        return f"{dev.name} · {node.name}" if dev else node.name
+
+    def _live_cells(self, key: str) -> list[tuple[str, str | None]]:
+        r = self.fleet.readings.get(key)
+        if r is None:
+            return [(key, None), ("", None), ("", None), ("", None)]
+        age = self.clock() - r.ts
+        stale = age.total_seconds() > self.config.settings.stale_after
+        value = f"{r.value:.6g}" if isinstance(r.value, float) else str(r.value)
+        return [(self._metric_name(key), "dim" if stale else None), (value, "bad" if stale else None),
+                (r.unit or "", "dim"), (_age(age) + (" stale" if stale else ""), "bad" if stale else "dim")]
+
+    # ---- alarms, identities, rules ------------------------------------------------------------------
+
+    @work(exit_on_error=False, group="alarms")
+    async def _load_alarms(self, name: str) -> None:
+        from tuiot.adapters.base import Capability
+
+        adapter = self.adapters.get(name)
+        if adapter is None or not adapter.can(Capability.alarms):
+            return
+        try:
+            alarms = await adapter.alarms(since=self.clock() - timedelta(days=7))
+        except Exception as e:
+            self._failed(name, e)
+            return
+        self.fleet.set_alarms(name, alarms)
+        self._save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
+        if self.current == "alarms":
+            self._show_alarms()
+
+    def _show_alarms(self) -> None:
+        alarms = self.fleet.all_alarms()
+        try:
+            from tuiot.fleet.local_alarms import LocalAlarmStore
+
+            alarms += LocalAlarmStore().alarms()
+        except Exception as e:  # the inbox still shows vendor alarms
+            self.notify(f"local alarms: {e}", severity="warning")
+        ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
+        self.query_one(AlarmsView).set_alarms(alarms, now=self.clock(), read_only=ro)
+
+    @work(exit_on_error=False, group="identities")
+    async def _load_identities(self, name: str) -> None:
+        from tuiot.adapters.base import Capability
+
+        adapter = self.adapters.get(name)
+        if adapter is None or not adapter.can(Capability.identities):
+            return
+        try:
+            items = await adapter.identities()
+        except Exception as e:
+            self.notify(f"{name}: identities: {e}", severity="warning")
+            return
+        self.fleet.set_identities(name, items)
+        self._save(name, identities=items)
+        if self.current == "identities":
+            self._show_identities()
+
+    def _show_identities(self) -> None:
+        items = [i for lst in self.fleet.identities.values() for i in lst]
+        caps = {n: {c.value for c in a.capabilities} for n, a in self.adapters.items()}
+        ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
+        self.query_one(IdentitiesView).set_identities(items, capabilities=caps, now=self.clock(), read_only=ro)
+
+    @work(exit_on_error=False, group="rules", exclusive=True)
+    async def _load_rules(self) -> None:
+        from tuiot.adapters.base import Capability
+
+        rules: list[Rule] = []
+        try:
+            from tuiot.fleet.rulefile import load_rules
+
+            rules += await asyncio.to_thread(load_rules)
+        except Exception as e:
+            self.notify(f"rules.toml: {e}", severity="error")
+        for name, adapter in self.adapters.items():
+            if adapter.can(Capability.rules) and self.fleet.profiles[name].loaded:
+                try:
+                    rules += await adapter.rules()
+                except Exception as e:
+                    self.notify(f"{name}: rules: {e}", severity="warning")
+        self._rules = rules
+        table = self.query_one("#rules-table", DataTable)
+        table.clear()
+        for r in rules:
+            t = r.thresholds[0] if r.thresholds else None
+            cond = t.condition if t and r.kind == "threshold" else f"silent {r.minutes or '?'} min"
+            table.add_row(r.origin.value, r.profile, r.name, "yes" if r.enabled else "no", cond,
+                          t.severity.value if t else "-", str(t.checks) if t else "-")
+
+    def _selected_rule(self) -> Rule | None:
+        table = self.query_one("#rules-table", DataTable)
+        if not self._rules or table.cursor_row is None or table.cursor_row >= len(self._rules):
+            return None
+        return self._rules[table.cursor_row]
+
+    def _writable(self, profile: str) -> bool:
+        p = self.config.profiles.get(profile)
+        if self.read_only or (p is not None and p.read_only):
+            self.notify(f"read-only: {'--read-only is set' if self.read_only else f'profile {profile} is read-only'}; nothing was changed",
+                        severity="warning")
+            return False
+        return True
+
+    def action_new_rule(self) -> None:
+        self._edit_rule(None)
+
+    def action_edit_rule(self) -> None:
+        self._edit_rule(self._selected_rule())
+
+    def _edit_rule(self, rule: Rule | None) -> None:
+        if rule is not None and not self._writable(rule.profile):
+            return
+        from tuiot.adapters.base import Capability
+        from tuiot.ui.screens.rule_editor import RuleEditor
+
+        native = [n for n, a in self.adapters.items() if a.can(Capability.rule_write)]
+
+        async def backtest(r: Rule) -> Any:
+            from tuiot.fleet.backtest import backtest as run
+
+            return await run(self.adapters[r.profile], r)
+
+        def saved(result: Rule | None) -> None:
+            if result is not None and self._writable(result.profile):
+                self._store_rule(result, rule)
+
+        self.push_screen(RuleEditor(rule, profiles=list(self.config.profiles), backtest=backtest, native_profiles=native), saved)
+
+    @work(exit_on_error=False, group="rule-write")
+    async def _store_rule(self, rule: Rule, old: Rule | None) -> None:
+        from tuiot.domain import Origin
+
+        try:
+            if rule.origin is Origin.vendor:
+                adapter = self.adapters[rule.profile]
+                await (adapter.update_rule(rule) if old is not None else adapter.create_rule(rule))
+            else:
+                from tuiot.fleet.rulefile import save_rule
+
+                await asyncio.to_thread(save_rule, rule, None, replace=old.name if old else None)
+        except Exception as e:
+            self.notify(f"rule not saved: {e}", severity="error")
+            return
+        self.notify(f"saved rule '{rule.name}'")
+        self._audit("rule.save", rule.profile, rule.name)
+        self._load_rules()
+
+    def action_toggle_rule(self) -> None:
+        rule = self._selected_rule()
+        if rule is not None and self._writable(rule.profile):
+            self._store_rule(rule.model_copy(update={"enabled": not rule.enabled}), rule)
+
+    def action_delete_rule(self) -> None:
+        rule = self._selected_rule()
+        if rule is None or not self._writable(rule.profile):
+            return
+
+        async def go() -> None:
+            try:
+                if rule.origin.value == "vendor":
+                    await self.adapters[rule.profile].delete_rule(rule.id)
+                else:
+                    from tuiot.fleet.rulefile import delete_rule
+
+                    await asyncio.to_thread(delete_rule, rule.name)
+            except Exception as e:
+                self.notify(f"rule not deleted: {e}", severity="error")
+                return
+            self._audit("rule.delete", rule.profile, rule.name)
+            self.notify(f"deleted rule '{rule.name}'")
+            self._load_rules()
+
+        self._confirm(f"Delete the {rule.origin.value} rule '{rule.name}' of {rule.profile}?", go)
+
+    def _confirm(self, question: str, then: Callable[[], Any]) -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(then(), exit_on_error=False)
+
+        self.push_screen(Confirm(question), answered)
+
+    def _audit(self, action: str, profile: str, what: str) -> None:
+        import json
+
+        from tuiot.config import data_dir
+
+        line = json.dumps({"at": self.clock().isoformat(), "action": action, "profile": profile, "target": what})
+        try:
+            d = data_dir()
+            d.mkdir(parents=True, exist_ok=True)
+            with open(d / "audit.log", "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError as e:
+            self.notify(f"audit log not written: {e}", severity="warning")
+
+    # ---- view messages ---------------------------------------------------------------------------
+
+    @on(HistoryRequested)
+    def _history_requested(self, msg: HistoryRequested) -> None:
+        self._fetch_history(msg)
+
+    @work(exit_on_error=False, group="history", exclusive=True)
+    async def _fetch_history(self, msg: HistoryRequested) -> None:
+        view = self.query_one(MetricsView)
+        profile = msg.metric_ref.split("/", 1)[0]
+        try:
+            series = await self.adapters[profile].history(msg.metric_ref, msg.start, msg.end,
+                                                         aggregate=msg.aggregate, bucket=msg.bucket)
+        except Exception as e:
+            view.set_error(str(e))
+            return
+        view.set_series(series, request=msg)
+
+    @on(CloseRequested)
+    def _close_requested(self, msg: CloseRequested) -> None:
+        alarms: list[Alarm] = [a for a in msg.alarms if self._writable(a.profile)]
+        if not alarms:
+            return
+        names = ", ".join(a.description[:40] or a.id for a in alarms[:3]) + (f" and {len(alarms) - 3} more" if len(alarms) > 3 else "")
+
+        async def go() -> None:
+            done = 0
+            for a in alarms:
+                try:
+                    if a.origin.value == "local":
+                        from tuiot.fleet.local_alarms import LocalAlarmStore
+
+                        store = LocalAlarmStore()
+                        store.put(a.model_copy(update={"status": AlarmStatus.closed, "closed_at": self.clock()}))
+                    else:
+                        await self.adapters[a.profile].close_alarm(a.id)
+                    done += 1
+                    self._audit("alarm.close", a.profile, a.id)
+                except Exception as e:
+                    self.notify(f"{a.profile}: alarm {a.id} not closed: {e}", severity="error")
+            self.notify(f"closed {done} of {len(alarms)} alarms")
+            for name in {a.profile for a in alarms}:
+                self._load_alarms(name)
+
+        self._confirm(f"Close {len(alarms)} alarm(s): {names}?", go)
+
+    @on(JumpToDevice)
+    def _jump(self, msg: JumpToDevice) -> None:
+        if msg.device_ref in self.fleet.nodes:
+            self._reveal(msg.device_ref)
+        else:
+            self.notify(f"{msg.device_ref} is not loaded in the tree yet", severity="warning")
+
+    @on(CopyRequested)
+    def _copy_requested(self, msg: CopyRequested) -> None:
+        self._copy(msg.text)
+
+    def _copy(self, text: str) -> None:
+        """OSC 52, wrapped for tmux: reaches the local clipboard through SSH."""
+        from tuiot.fleet.export import osc52
+
+        try:
+            seq = osc52(text)
+        except ValueError as e:
+            self.notify(str(e), severity="error")
+            return
+        driver = getattr(self, "_driver", None)
+        if driver is not None:
+            driver.write(seq)
+            driver.flush()
+        self.notify(f"copied {text[:60]}")
+
+    @on(LockRequested)
+    def _lock(self, msg: LockRequested) -> None:
+        verb = "lock" if msg.lock else "unlock"
+        self._identity_write(msg.items, f"{verb.title()} {{n}} identities", lambda a, i: getattr(a, verb)(i.identity))
+
+    @on(TagAddRequested)
+    def _tag_add(self, msg: TagAddRequested) -> None:
+        self._identity_write(msg.items, f"Add tag {msg.name}={msg.value} to {{n}} identities",
+                             lambda a, i: a.tag_add(i.identity, msg.name, msg.value))
+
+    @on(TagRemoveRequested)
+    def _tag_remove(self, msg: TagRemoveRequested) -> None:
+        self._identity_write(msg.items, f"Remove tag {msg.name}={msg.value} from {{n}} identities",
+                             lambda a, i: a.tag_remove(i.identity, msg.name, [msg.value] if msg.value else None))
+
+    @on(InstallationStatusRequested)
+    def _installation(self, msg: InstallationStatusRequested) -> None:
+        self._identity_write(msg.items, f"Set installation status '{msg.status}' on {{n}} things",
+                             lambda a, i: a.set_installation_status(i.identity, msg.status))
+
+    @on(GroupRequested)
+    def _group(self, msg: GroupRequested) -> None:
+        self._identity_write(msg.items, f"Move {{n}} things to group '{msg.group}'",
+                             lambda a, i: a.set_group(i.identity, msg.group))
+
+    def _identity_write(self, items: list[Any], question: str, call: Callable[[Any, Any], Any]) -> None:
+        items = [i for i in items if self._writable(i.profile)]
+        if not items:
+            return
+
+        async def go() -> None:
+            done = 0
+            for i in items:
+                try:
+                    await call(self.adapters[i.profile], i)
+                    done += 1
+                    self._audit("identity.write", i.profile, f"{question.split(' ')[0].lower()} {i.identity}")
+                except Exception as e:
+                    self.notify(f"{i.identity}: {e}", severity="error")
+            self.notify(f"done for {done} of {len(items)}")
+            for name in {i.profile for i in items}:
+                self._load_identities(name)
+
+        self._confirm(question.format(n=len(items)) + "?", go)
+
+    # ---- chrome ----------------------------------------------------------------------------------
+
+    def _title(self) -> None:
+        tabs = "  ".join(f"[reverse] {keys.TITLES[s]} [/]" if s == self.current else f" {keys.TITLES[s]} " for s in keys.SCREENS)
+        crumbs = " › ".join(keys.TITLES[c].split(" ", 1)[1] for c in self.crumbs[-4:])
+        self.query_one("#titlebar", Static).update(f"[b]tuiot[/b] {tabs}   [dim]{crumbs}[/]")
+
+    def _status_note(self, text: str) -> None:
+        self.query_one("#status", Static).update(text)
+
+    def _status(self) -> None:
+        parts = []
+        now = self.clock()
+        for name, p in self.fleet.profiles.items():
+            colour = {"ok": "$success", "degraded": "$warning", "snapshot": "$warning", "offline": "$error"}.get(p.state, "$text-muted")
+            age = ""
+            if p.state == "snapshot" and p.snapshot_at:
+                age = f" offline since {_age(now - p.snapshot_at)}"
+            elif p.last_ok:
+                age = f" {_age(now - p.last_ok)}"
+            parts.append(f"[{colour}]{name}: {p.state}{age}[/]")
+        if self.read_only:
+            parts.append("[reverse] READ-ONLY [/]")
+        if self.offline:
+            parts.append("[reverse] OFFLINE (snapshot) [/]")
+        if not parts:
+            parts.append("no profiles")
+        self.query_one("#status", Static).update("  ".join(parts))
+
+
+def _age(delta: timedelta) -> str:
+    s = int(max(0, delta.total_seconds()))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d"
+
+
+class FirstRun(App[int]):
+    """No profiles yet: say how to add one, offer the demo."""
+
+    CSS_PATH = [str(styles_path() / "app.tcss")]
+    BINDINGS = [Binding("d", "demo", "Open the demo fleet"), Binding("q,ctrl+q", "quit", "Quit")]
+
+    def compose(self) -> ComposeResult:
+        yield Label(
+            "[b]Welcome to tuiot[/b]\n\nNo profiles are configured yet. Add one from the shell:\n\n"
+            "  tuiot profile add plant --vendor teamviewer --base-url https://api.teamviewer-iot.com\n"
+            "  tuiot auth set plant\n\n"
+            "Vendors: teamviewer, thingsee (--client-id), murano (--username --solution-id),\n"
+            "thingspro (--username --gateway URL ...).\n\n"
+            "Press [b]d[/b] to explore the built-in demo fleet, [b]q[/b] to quit.",
+            id="welcome",
+        )
+        yield Footer()
+
+    def action_demo(self) -> None:
+        self.exit(2)
+
+
+def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
+                low_bandwidth: bool = False, demo_factory: Callable[[], Any] | None = None) -> int:
+    if not config.profiles and demo is None and demo_factory is None:
+        if FirstRun().run() != 2:
+            return 0
+        from tuiot.simulators.demo import build_demo
+
+        demo_factory = build_demo
+    from tuiot.fleet.linkmode import detect
+
+    mode = detect(low_bandwidth=low_bandwidth)
+    app = ConsoleApp(config=config, demo=demo, demo_factory=demo_factory, read_only=read_only, offline=offline,
+                     poll_interval=None)
+    if not mode.animations:
+        app.animation_level = mode.animation_level
+    app.run()
+    return 0

@@ -1,0 +1,144 @@
+"""The one action registry: every key of the console, declared once.
+
+The app's bindings, the `?` help screen and the ctrl+p palette are all generated from
+`GLOBAL` plus each view's `ACTIONS`, so a key shown in help is the key that works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tuiot.ui.views import ViewAction
+from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
+from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
+from tuiot.ui.views.metrics import ACTIONS as METRIC_ACTIONS
+
+SCREENS = ("devices", "metrics", "live", "alarms", "rules", "identities")
+TITLES = {
+    "devices": "1 Devices",
+    "metrics": "2 Metrics",
+    "live": "3 Live",
+    "alarms": "4 Alarms",
+    "rules": "5 Rules",
+    "identities": "6 Identities",
+}
+
+GLOBAL: list[ViewAction] = [
+    ViewAction("show('devices')", "1", "Devices"),
+    ViewAction("show('metrics')", "2", "Metrics", show_in_footer=False),
+    ViewAction("show('live')", "3", "Live", show_in_footer=False),
+    ViewAction("show('alarms')", "4", "Alarms", show_in_footer=False),
+    ViewAction("show('rules')", "5", "Rules", show_in_footer=False),
+    ViewAction("show('identities')", "6", "Identities", show_in_footer=False),
+    ViewAction("help", "question_mark", "Help"),
+    ViewAction("command_line", "colon", "Command"),
+    ViewAction("refresh", "ctrl+r", "Refresh now"),
+    ViewAction("back", "escape", "Back", show_in_footer=False),
+    ViewAction("quit", "ctrl+q", "Quit"),
+]
+
+SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
+    "devices": [
+        ViewAction("filter", "slash", "Find in the whole fleet"),
+        ViewAction("next_match", "n", "Next match"),
+        ViewAction("open_selected", "enter", "Drill down / open metric", show_in_footer=False),
+        ViewAction("live_selected", "l", "Live values of the selection"),
+        ViewAction("copy_selected", "y", "Copy the selected id"),
+    ],
+    "metrics": METRIC_ACTIONS,
+    "live": [
+        ViewAction("filter", "slash", "Filter"),
+        ViewAction("pause", "p", "Pause / resume"),
+        ViewAction("sort", "s", "Sort by name / value / age"),
+        ViewAction("export('csv')", "e", "Export CSV"),
+        ViewAction("copy_selected", "y", "Copy the value"),
+    ],
+    "alarms": ALARM_ACTIONS,
+    "rules": [
+        ViewAction("new_rule", "n", "New rule", writes=True),
+        ViewAction("edit_rule", "enter", "Edit rule", writes=True),
+        ViewAction("toggle_rule", "space", "Enable / disable", writes=True),
+        ViewAction("delete_rule", "d", "Delete rule", writes=True),
+    ],
+    "identities": IDENTITY_ACTIONS,
+}
+
+
+def global_bindings() -> list[Binding]:
+    return [Binding(a.key, a.id, a.description, show=a.show_in_footer) for a in GLOBAL]
+
+
+def screen_bindings(screen: str) -> list[Binding]:
+    """Bindings of a screen whose keys are handled by the app (views bind their own)."""
+    if screen in ("devices", "live", "rules"):
+        return [Binding(a.key, a.id, a.description, show=a.show_in_footer) for a in SCREEN_ACTIONS[screen]]
+    return []
+
+
+def key_label(key: str) -> str:
+    first = key.split(",")[0]
+    return {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "space": "space"}.get(first, first)
+
+
+def help_lines(screen: str) -> Iterable[str]:
+    yield f"[b]{TITLES.get(screen, screen)}[/b]"
+    for a in SCREEN_ACTIONS.get(screen, []):
+        yield f"  {key_label(a.key):<10} {a.description}" + ("  (writes)" if a.writes else "")
+    yield ""
+    yield "[b]Everywhere[/b]"
+    for a in GLOBAL:
+        yield f"  {key_label(a.key):<10} {a.description}"
+    yield "  ctrl+p     Command palette (every action, with its key)"
+    yield ""
+    yield "[b]Command line[/b]  :devices [@profile]  :alarms [critical|major|minor|warning] [@profile]"
+    yield "              :live  :metrics  :rules  :identities  :q"
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 90%;
+        border: round $primary; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, screen: str) -> None:
+        super().__init__()
+        self._screen = screen
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("\n".join(help_lines(self._screen)), markup=True)
+
+
+class ActionCommands(Provider):
+    """The palette: every registered action of the current screen and the app, with its key."""
+
+    def _actions(self) -> list[ViewAction]:
+        screen = getattr(self.app, "current", "devices")
+        return [*SCREEN_ACTIONS.get(screen, []), *GLOBAL]
+
+    async def discover(self) -> Hits:
+        for a in self._actions():
+            yield DiscoveryHit(f"{a.description}  [{key_label(a.key)}]", self._runner(a), help=a.id)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for a in self._actions():
+            text = f"{a.description}  [{key_label(a.key)}]"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), self._runner(a), help=a.id)
+
+    def _runner(self, a: ViewAction):  # type: ignore[no-untyped-def]
+        async def run() -> None:
+            await self.app.run_action_for_view(a.id)  # type: ignore[attr-defined]
+
+        return run
