@@ -212,8 +212,12 @@ async def test_rules_crud_persists(client: httpx.AsyncClient) -> None:
 
 async def test_groups_crud_persists_into_the_tree(client: httpx.AsyncClient) -> None:
     groups = (await client.get("/groups")).json()["data"]
-    dev = groups[0]["devices"][0]
-    gid = (await client.post("/groups", json={"action": "create", "payload": {"name": "Spare", "devices": [dev]}})).json()["data"]["id"]
+    assert {"id", "name", "permission", "sharedWith", "contacts", "devices"} <= set(groups[0])
+    assert set(groups[0]["devices"][0]) == {"id", "tvId", "name"}
+    dev = groups[0]["devices"][0]["id"]
+    # ids as strings, as in the document's create example
+    created = await client.post("/groups", json={"action": "create", "payload": {"name": "Spare", "devices": [str(dev)]}})
+    gid = created.json()["data"]["id"]
     tree = {g["id"]: g for g in (await client.get("/devicetree")).json()["data"]}
     assert tree[gid]["name"] == "Spare" and [d["id"] for d in tree[gid]["devices"]] == [dev]
     await client.post("/groups", json={"action": "update", "payload": {"id": gid, "name": "Renamed", "devices": []}})

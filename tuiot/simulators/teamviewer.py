@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tuiot.simulators.faults import Faults, with_faults
@@ -78,6 +78,7 @@ class _State:
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_group: int = 900000
     tree_cache: list[dict[str, Any]] | None = None
+    tree_bytes: bytes | None = None  # the encoded tree: 30,000 devices are tens of MB of JSON
 
 
 def _device_id(dev: Device) -> int:
@@ -254,8 +255,13 @@ def create_app(
         return _ok({"id": USER_ID, "firstname": "Demo", "lastname": "Operator", "email": "ops@example.com",
                     "license": "IoT Premium", "eulaagreement": True})
 
-    async def devicetree(request: Request) -> JSONResponse:
-        return _ok(tree(), timestamp=int(clock() * 1000))
+    async def devicetree(request: Request) -> Response:
+        if st.tree_bytes is None or st.tree_cache is None:
+            encoded = json.dumps(tree(), ensure_ascii=False, separators=(",", ":")).encode()
+            st.tree_bytes = encoded
+        # Splice the cached tree into the envelope: only the timestamp changes per request.
+        body = b'{"data":' + st.tree_bytes + b',"status":"OK","timestamp":' + str(int(clock() * 1000)).encode() + b"}"
+        return Response(body, media_type="application/json")
 
     async def devices(request: Request) -> JSONResponse:
         worst = worst_open()
@@ -263,7 +269,12 @@ def create_app(
 
     async def groups(request: Request) -> JSONResponse:
         if request.method == "GET":
-            return _ok([{"id": g["id"], "name": g["name"], "devices": list(g["devices"])} for g in st.groups.values()])
+            return _ok([
+                {"id": g["id"], "name": g["name"], "permission": 3, "sharedWith": [], "contacts": [],
+                 "devices": [{"id": d, "tvId": d, "name": st.device_by_id[d].name} for d in g["devices"]
+                             if d in st.device_by_id]}
+                for g in st.groups.values()
+            ])
         action, p = await body_of(request)
         if action == "create":
             if not str(p.get("name", "")).strip():
@@ -292,7 +303,16 @@ def create_app(
     def _known(ids: Any) -> list[int]:
         if not isinstance(ids, list):
             raise _BadRequest("Warn.devices must be a list.", "13")
-        return [i for i in ids if i in st.device_by_id]
+        # The document's own example sends device ids as strings.
+        known = []
+        for i in ids:
+            try:
+                did = int(i)
+            except (TypeError, ValueError):
+                raise _BadRequest(f"Warn.{i!r} is not a device id.", "13") from None
+            if did in st.device_by_id:
+                known.append(did)
+        return known
 
     async def sensors(request: Request) -> JSONResponse:
         return _ok([
