@@ -80,7 +80,7 @@ class ConsoleApp(App[int]):
     TITLE = "tuiot"
     CSS_PATH = [str(styles_path() / "app.tcss")]
     COMMANDS = App.COMMANDS | {keys.ActionCommands}
-    BINDINGS = keys.global_bindings()
+    BINDINGS = keys.app_bindings()
 
     def __init__(
         self,
@@ -350,6 +350,7 @@ class ConsoleApp(App[int]):
                 # sensors come with their metrics: show them at once
                 for m in self.fleet.kids(k.ref):
                     self._add_tree_node(self._tree_nodes[k.ref], m)
+                self._tree_nodes[k.ref].expand()
         self._refresh_latest([node.ref])
 
     @on(Tree.NodeHighlighted, "#tree")
@@ -358,9 +359,17 @@ class ConsoleApp(App[int]):
         if isinstance(ref, str) and not ref.startswith("more:"):
             self._show_detail(ref)
 
+    @on(DataTable.RowSelected, "#rules-table")
+    def _rule_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_edit_rule()
+
     @on(Tree.NodeSelected, "#tree")
     def _selected(self, event: Tree.NodeSelected) -> None:
         ref = event.node.data
+        node = self.fleet.nodes.get(ref) if isinstance(ref, str) else None
+        if node is not None and node.kind == "metric":
+            self.action_open_selected()
+            return
         if isinstance(ref, str) and ref.startswith("more:"):
             _, parent, start = ref.rsplit(":", 2)[0].split(":", 1) + [ref.rsplit(":", 1)[1]]
             tnode = event.node.parent
@@ -403,6 +412,14 @@ class ConsoleApp(App[int]):
         detail.update("\n".join(lines))
 
     # ---- actions ---------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        screens = keys.action_screens(action)
+        if screens and self.current not in screens:
+            return False  # the key belongs to another screen: let the focused widget have it
+        if screens and any(self.query_one(box).has_focus for box in ("#find", "#cmdline")):
+            return False  # typing in the find or command box
+        return True
 
     async def run_action_for_view(self, action: str) -> None:
         """Run a registry action from the palette on whatever owns it."""
@@ -485,6 +502,11 @@ class ConsoleApp(App[int]):
 
     def action_live_selected(self) -> None:
         ref = self._tree_cursor()
+        node = self.fleet.nodes.get(ref or "")
+        if node is not None and node.kind in ("sensor", "metric"):
+            # vendors answer latest by device: show the whole device
+            ref = next((a for a in reversed(self.fleet.ancestors(node.ref))
+                        if (n := self.fleet.nodes.get(a)) is not None and n.kind == "device"), ref)
         if ref:
             self.selection = ref
             self.action_show("live")

@@ -75,11 +75,28 @@ def global_bindings() -> list[Binding]:
     return [Binding(a.key, a.id, a.description, show=a.show_in_footer) for a in GLOBAL]
 
 
-def screen_bindings(screen: str) -> list[Binding]:
-    """Bindings of a screen whose keys are handled by the app (views bind their own)."""
-    if screen in ("devices", "live", "rules"):
-        return [Binding(a.key, a.id, a.description, show=a.show_in_footer) for a in SCREEN_ACTIONS[screen]]
-    return []
+# Screens whose keys the app handles itself (the views bind their own keys).
+APP_SCREENS = ("devices", "live", "rules")
+# Keys a focused widget already handles (Tree and DataTable select on enter).
+_WIDGET_KEYS = {"enter"}
+
+
+def app_bindings() -> list[Binding]:
+    """Global keys plus the keys of the app-handled screens (enabled per screen by check_action)."""
+    out = global_bindings()
+    seen = set()
+    for screen in APP_SCREENS:
+        for a in SCREEN_ACTIONS[screen]:
+            if a.key in _WIDGET_KEYS or (a.key, a.id) in seen:
+                continue
+            seen.add((a.key, a.id))
+            out.append(Binding(a.key, a.id, a.description, show=a.show_in_footer))
+    return out
+
+
+def action_screens(action: str) -> set[str]:
+    """Which app-handled screens an action belongs to (empty: global or a view's own)."""
+    return {s for s in APP_SCREENS for a in SCREEN_ACTIONS[s] if a.id.split("(")[0] == action}
 
 
 def key_label(key: str) -> str:
