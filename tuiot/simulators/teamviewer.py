@@ -74,6 +74,8 @@ class _State:
     device_by_id: dict[int, Device] = field(default_factory=dict)
     sensors: dict[int, tuple[Device, SensorSpec]] = field(default_factory=dict)
     metrics: dict[str, _Metric] = field(default_factory=dict)
+    # sensor id → its metrics with their ids, so /lastvalues hashes nothing per request
+    sensor_metrics: dict[int, list[tuple[str, MetricSpec]]] = field(default_factory=dict)
     closed: dict[str, float] = field(default_factory=dict)  # alarm id → close time (ms)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_group: int = 900000
@@ -96,9 +98,11 @@ def _build(world: World, clock: Callable[[], float]) -> _State:
         for k, sensor in enumerate(dev.spec.sensors):
             sid = _sensor_id(dev, k)
             st.sensors[sid] = (dev, sensor)
+            pairs = st.sensor_metrics[sid] = []
             for metric in sensor.metrics:
                 mid = _metric_id(dev, sensor, metric)
                 st.metrics[mid] = _Metric(mid, dev, sid, sensor, metric)
+                pairs.append((mid, metric))
     # A few native rules, as an account would have.
     for n, (dev, sensor) in enumerate(list(st.sensors.values())[:3]):
         metric = next(m for m in sensor.metrics if m.type in ("float", "int"))
@@ -341,15 +345,16 @@ def create_app(
             raise _BadRequest("Warn.sensorids must be a list.", "13")
         now = clock()
         out = []
-        for sid in ids:
-            found = st.sensors.get(sid)
+        for raw in ids:
+            sid = _as_id(raw)
+            found = st.sensors.get(sid) if sid is not None else None
             if found is None:
                 continue
-            dev, sensor = found
+            dev = found[0]
             t = world.last_time(dev, now)
             row: dict[str, Any] = {"sensorId": sid, "timestamp": int(t * 1000)}
-            for m in sensor.metrics:
-                row[_metric_id(dev, sensor, m)] = _as_text(world.value(dev, m, t))
+            for mid, m in st.sensor_metrics[sid]:
+                row[mid] = _as_text(world.value(dev, m, t))
             out.append(row)
         return _ok(out)
 
@@ -368,7 +373,7 @@ def create_app(
         for w in wanted:
             if not isinstance(w, dict):
                 raise _BadRequest("Warn.metrics entries must be objects.", "13")
-            found = st.sensors.get(w.get("sensorId"))
+            found = st.sensors.get(_as_id(w.get("sensorId")))  # type: ignore[arg-type]
             if found is None:
                 raise _BadRequest(f"Warn.no sensor with id {w.get('sensorId')}.", "16")
             dev, sensor = found
@@ -538,6 +543,15 @@ def _as_text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _as_id(v: Any) -> int | None:
+    """Long ids arrive as numbers or, from some clients, as digit strings."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    return int(v) if isinstance(v, str) and v.isdigit() else None
 
 
 def _num(v: Any) -> Any:
