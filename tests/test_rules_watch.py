@@ -46,7 +46,7 @@ def test_watch_raises_an_alarm_for_an_always_true_rule(tmp_path: Path, metric_id
     assert load_rules(rules)[0].sources == [f"Thingsee/metric/{metric_id}"]  # the file is ours as well as watch's
     proc = subprocess.run(
         [*DEMO, "watch", "--profile", "Thingsee", "--rules", str(rules), "--interval", "1", "--duration", "3"],
-        capture_output=True, text=True, timeout=90, env=_env(tmp_path),
+        capture_output=True, text=True, timeout=90, env=_env(tmp_path), check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -63,7 +63,7 @@ def test_watch_values_and_bad_rules_file(tmp_path: Path, metric_id: str) -> None
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rules]]\nname = "x"\nprofile = "Thingsee"\nmetric = "m"\ncondition = "metric >"\n')
     proc = subprocess.run([*DEMO, "watch", "--profile", "Thingsee", "--rules", str(rules), "--duration", "1"],
-                          capture_output=True, text=True, timeout=60, env=_env(tmp_path))
+                          capture_output=True, text=True, timeout=60, env=_env(tmp_path), check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "rules.toml" in proc.stderr and ("line 1" in proc.stderr or "rules.toml:1" in proc.stderr)
     assert "column 9" in proc.stderr
@@ -81,7 +81,7 @@ def test_watch_ctrl_c_exits_cleanly(tmp_path: Path, metric_id: str) -> None:
         assert json.loads(first)["event"] == "reading"
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -8,9 +8,9 @@ gaps between a device's readings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Mapping, Sequence
 
 from tuiot.adapters.base import Adapter, AdapterError, gather_limited
 from tuiot.domain import Point, Reading, Rule, Severity, Value, now_utc

@@ -14,9 +14,8 @@ Every refusal is a `ConditionError` carrying the 1-based column it points at.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
-Value = Union[float, int, str, bool, None]
+Value = float | int | str | bool | None
 
 _OPS2 = ("==", "!=", "<=", ">=", "&&", "||")
 _OPS1 = ("<", ">", "!", "(", ")")

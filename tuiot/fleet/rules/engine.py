@@ -14,9 +14,10 @@ condition has stopped holding once, so it does not reopen at the very next poll.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from tuiot.domain import Alarm, AlarmStatus, Origin, Reading, Rule, Threshold, Value
 from tuiot.fleet.rules.condition import Condition, ConditionError, parse

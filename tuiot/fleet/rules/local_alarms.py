@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from pydantic import ValidationError
 
@@ -48,7 +48,7 @@ class LocalAlarmStore:
             data = json.loads(raw)
             items = data["alarms"] if isinstance(data, dict) else None
             if not isinstance(items, list):
-                raise ValueError("no 'alarms' list")
+                raise ValueError("no 'alarms' list")  # noqa: TRY004 - a bad file, not a caller's type error
             alarms = [Alarm.model_validate(a) for a in items]
         except (ValueError, KeyError, TypeError, ValidationError):
             aside = self.path.with_name(f"{self.path.name}.corrupt-{datetime.now():%Y%m%d%H%M%S%f}")

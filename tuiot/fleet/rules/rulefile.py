@@ -114,7 +114,7 @@ def entry_to_rule(entry: dict[str, Any]) -> Rule:
         raise ValueError(f"rule '{name}': checks must be a whole number ≥ 1")
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise ValueError(f"rule '{name}': enabled must be true or false")
+        raise ValueError(f"rule '{name}': enabled must be true or false")  # noqa: TRY004 - a fault in the user's file
     if kind == "offline":
         device, minutes = entry.get("device"), entry.get("minutes")
         if not isinstance(device, str) or not device:
@@ -130,7 +130,7 @@ def entry_to_rule(entry: dict[str, Any]) -> Rule:
     if not isinstance(metric, str) or not metric:
         raise ValueError(f"rule '{name}': 'metric' is missing")
     if not isinstance(condition, str):
-        raise ValueError(f"rule '{name}': 'condition' is missing")
+        raise ValueError(f"rule '{name}': 'condition' is missing")  # noqa: TRY004 - a fault in the user's file
     try:
         parse(condition)
     except ConditionError as e:
@@ -237,7 +237,7 @@ _DEFAULTS: dict[str, Any] = {"kind": "threshold", "checks": 1, "enabled": True, 
 def _add_key(table: Table, key: str, value: Any) -> None:
     """Put a new key after the table's last key, so a comment that introduces the next
     [[rules]] table stays above that table instead of above the new key."""
-    keys = [k for k in table.keys()]
+    keys = list(table)
     try:
         table.value._insert_after(keys[-1], key, value)  # tomlkit has no public "insert after"
     except (AttributeError, IndexError, KeyError, ValueError):
