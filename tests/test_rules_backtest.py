@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tuiot.adapters.base import Unavailable
 from tuiot.domain import Origin, Point, Reading, Rule, Series, Severity, Threshold
 from tuiot.fleet.rules.backtest import backtest, replay, replay_offline
 
-END = datetime(2026, 1, 2, tzinfo=timezone.utc)
+END = datetime(2026, 1, 2, tzinfo=UTC)
 START = END - timedelta(hours=24)
 M = "P/metric/d1:temp"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tuiot.domain import AlarmStatus, Origin, Reading, Rule, Severity, Threshold
 from tuiot.fleet.rules.engine import RuleEngine
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 M = "P/metric/dev1:temp"
 D = "P/device/dev1"
 

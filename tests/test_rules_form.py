@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-import pytest
 from textual.app import App
 from textual.widgets import Input, Select, Static
 
@@ -12,7 +11,7 @@ from tuiot.domain import Origin, Rule, Severity, Threshold
 from tuiot.fleet.rules.backtest import BacktestResult, Episode
 from tuiot.ui.screens.rule_form import RuleForm
 
-END = datetime(2026, 1, 2, tzinfo=timezone.utc)
+END = datetime(2026, 1, 2, tzinfo=UTC)
 
 
 class Host(App[None]):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tuiot.domain import AlarmStatus, Origin, Reading, Rule, Severity, Threshold
 from tuiot.fleet.rules.engine import RuleEngine
 from tuiot.fleet.rules.local_alarms import LocalAlarmStore, default_path
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RULE = Rule(id="local:P:hot", profile="P", name="hot", sources=["P/metric/m"], origin=Origin.local,
             thresholds=[Threshold(condition="metric > 1", severity=Severity.minor)])
 
