@@ -327,7 +327,7 @@ async def rules(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.action == "validate":
         if args.expr is None:
             raise CliError("rules validate needs a condition, e.g. tuiot rules validate 'metric > 30'")
-        from tuiot.fleet.rules.condition import ConditionError, parse
+        from tuiot.fleet.condition import ConditionError, parse
 
         try:
             parse(args.expr)
