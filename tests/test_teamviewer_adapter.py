@@ -190,6 +190,13 @@ def test_latest_all_and_one_device(world: Any) -> None:
     assert mine and all(next(n for n in deep if n.ref == r.metric).parent in sensors for r in mine)
 
 
+def test_latest_for_one_metric(world: Any) -> None:
+    adapter = sim(world)
+    metric = next(n for n in run(adapter.tree(depth="metric")) if n.kind == "metric")
+    readings = run(adapter.latest([metric.ref]))
+    assert [r.metric for r in readings] == [metric.ref]
+
+
 def test_latest_batches_200_sensors(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tv, "LASTVALUES_BATCH", 5)
     app = create_app(world, now=NOW)

@@ -146,7 +146,11 @@ class TeamViewerAdapter(Adapter):
 
     async def _post(self, key: str, action: str, payload: dict[str, Any]) -> Any:
         http = await self.http()
-        body = await http.post(self.paths[key], json_body={"action": action, "payload": payload})
+        try:
+            body = await http.post(self.paths[key], json_body={"action": action, "payload": payload})
+        except AuthError:
+            self.secrets.forget(self.name)
+            raise
         return body.get("data") if isinstance(body, dict) else body
 
     @property
@@ -247,6 +251,16 @@ class TeamViewerAdapter(Adapter):
     async def latest(self, refs: Sequence[str] | None = None) -> list[Reading]:
         if refs is None or any(r == self.name or r.endswith("/profile/" + self.name) for r in refs):
             refs = None
+        # A metric ref asks for its sensor's last values, then keeps only that metric.
+        only: set[str] | None = None
+        if refs is not None:
+            metric_refs = [r for r in refs if r.split("/", 2)[1:2] == ["metric"]]
+            if metric_refs:
+                only = {self.ref("metric", self.metric_id(r)) for r in metric_refs}
+                others = [r for r in refs if r not in metric_refs]
+                refs = others + [self.ref("sensor", str(split_metric(self.metric_id(r))[0])) for r in metric_refs]
+                if others:
+                    only |= await self._metrics_below(others)
         sensors, units = await self._sensor_ids(refs)
         batches = [sensors[i:i + LASTVALUES_BATCH] for i in range(0, len(sensors), LASTVALUES_BATCH)]
         results = await gather_limited((self._get("lastvalues", sensorids=b) for b in batches), limit=4)
@@ -266,8 +280,14 @@ class TeamViewerAdapter(Adapter):
                     if key.lower() in ("sensorid", "timestamp"):
                         continue
                     mid = f"{sid}:{key}"
+                    if only is not None and self.ref("metric", mid) not in only:
+                        continue
                     readings.append(Reading(metric=self.ref("metric", mid), value=number(value), ts=at, unit=units.get(mid)))
         return readings
+
+    async def _metrics_below(self, refs: Sequence[str]) -> set[str]:
+        _, units = await self._sensor_ids(refs)
+        return {self.ref("metric", mid) for mid in units}
 
     # ---- history ------------------------------------------------------------------------
 
