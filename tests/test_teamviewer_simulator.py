@@ -36,10 +36,6 @@ def client(world: Any):
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://teamviewer.demo", headers=AUTH)
 
 
-def keys_of(sample: dict[str, Any]) -> set[str]:
-    return set(sample)
-
-
 async def test_user_and_envelope(client: httpx.AsyncClient) -> None:
     r = await client.get("/user")
     body = r.json()

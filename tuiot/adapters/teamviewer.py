@@ -483,4 +483,4 @@ def _worst(devices: list[dict[str, Any]]) -> Severity | None:
     return Severity.worst(*(SEVERITY.get(as_int(pick(d, "alarm"), 0) or 0) for d in devices))
 
 
-__all__ = ["TeamViewerAdapter", "split_metric", "unit_of", "parse_error"]
+__all__ = ["TeamViewerAdapter", "parse_error", "split_metric", "unit_of"]
