@@ -79,6 +79,7 @@ class Confirm(ModalScreen[bool]):
 class ConsoleApp(App[int]):
     TITLE = "tuiot"
     CSS_PATH = [str(styles_path() / "app.tcss")]
+    AUTO_FOCUS = "#tree"
     COMMANDS = App.COMMANDS | {keys.ActionCommands}
     BINDINGS = keys.app_bindings()
 
@@ -149,6 +150,7 @@ class ConsoleApp(App[int]):
         self.query_one("#find").display = False
         self.query_one("#cmdline").display = False
         tree = self.query_one("#tree", Tree)
+        tree.focus()  # not the hidden find box: it would swallow the first keys
         tree.show_root = False
         tree.root.expand()
         table = self.query_one("#rules-table", DataTable)
@@ -563,7 +565,7 @@ class ConsoleApp(App[int]):
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
-        text = event.value.strip()
+        text = event.value.strip().removeprefix("/").strip()  # the "/" that opened the box may echo into it
         if self.current == "live":
             self.live_filter = text
             self._live_show()
@@ -593,7 +595,8 @@ class ConsoleApp(App[int]):
         tree = self.query_one("#tree", Tree)
         tree.focus()
         if t is not None:
-            self.call_after_refresh(tree.move_cursor, t)
+            tree.get_node_at_line(0)  # rebuilds the line index now, so the node's line is known
+            tree.move_cursor(t)
             self._show_detail(ref)
 
     @on(Input.Submitted, "#cmdline")

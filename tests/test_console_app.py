@@ -1,0 +1,173 @@
+"""The console, driven by keys as a user would (Pilot), over the in-process demo fleet."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import EPOCH
+from tuiot.config import Config
+from tuiot.simulators.demo import build_demo
+from tuiot.simulators.faults import Faults
+from tuiot.ui.app import ConsoleApp
+
+FIXED = datetime.fromtimestamp(EPOCH, timezone.utc)
+
+
+def make_app(**kw) -> ConsoleApp:
+    faults = kw.pop("faults", None)
+    demo = build_demo(devices=kw.pop("devices", 80), seed=7, epoch=EPOCH, faults=faults, vendors=kw.pop("vendors", None))
+    return ConsoleApp(config=Config(profiles={p.name: p for p in demo.profiles}), demo=demo, **kw)
+
+
+async def loaded(app: ConsoleApp, pilot, timeout: float = 20.0, names: tuple[str, ...] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ps = app.fleet.profiles
+        if ps and all(ps[n].loaded for n in (names or ps)):
+            await pilot.pause()
+            return
+        await pilot.pause(0.05)
+    raise AssertionError({n: (p.state, p.error) for n, p in app.fleet.profiles.items()})
+
+
+async def test_devices_tree_shows_every_profile_and_expands_lazily() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        tree = app.query_one("#tree")
+        labels = [str(n.label) for n in tree.root.children]
+        assert [l.split()[1] for l in labels] == ["TeamViewer", "Thingsee", "Murano", "ThingsPro"]
+        assert all("ok" in l for l in labels)
+        # a device's sensors are not loaded until it is expanded
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")
+        assert not app.fleet.kids(device.ref)
+        await pilot.press("slash", *device.id, "enter")  # find it, then expand it
+        await pilot.pause(0.2)
+        assert app._tree_cursor() == device.ref
+        await pilot.press("space")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.fleet.kids(device.ref):
+                break
+        assert any(k.kind == "sensor" for k in app.fleet.kids(device.ref))
+        assert "TeamViewer/device/" in str(app.query_one("#detail").render())
+
+
+async def test_find_reveals_a_device_anywhere_in_the_fleet() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        target = [n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Murano"][-1]
+        await pilot.press("slash")
+        for ch in target.id:
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app._tree_cursor() == target.ref
+
+
+async def test_screen_keys_help_and_command_line() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        for key, screen in (("3", "live"), ("4", "alarms"), ("5", "rules"), ("6", "identities"), ("2", "metrics"), ("1", "devices")):
+            await pilot.press(key)
+            assert app.current == screen
+        await pilot.press("question_mark")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ != "HelpScreen"
+        await pilot.press("colon", *"alarms critical", "enter")
+        await pilot.pause(0.3)
+        assert app.current == "alarms"
+        shown = app.query_one("#alarms").shown_alarms()
+        assert shown and {a.severity.value for a in shown} == {"critical"}
+        await pilot.press("colon", *"nonsense", "enter")  # a toast, not a crash
+        assert app.current == "alarms"
+
+
+async def test_live_shows_values_of_the_selection_and_pauses() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        app.selection = "Thingsee/profile/Thingsee"
+        await pilot.press("3")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.query_one("#live-list").keys:
+                break
+        keys = app.query_one("#live-list").keys
+        assert keys and all(k.startswith("Thingsee/metric/") for k in keys)
+        await pilot.press("p")
+        assert app.live_paused
+        await pilot.press("slash", *"temp", "enter")
+        assert all("temp" in k.lower() or "temp" in app._metric_name(k).lower() for k in app.query_one("#live-list").keys)
+
+
+async def test_read_only_refuses_writes_and_says_so() -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        assert "READ-ONLY" in str(app.query_one("#status").render())
+        await pilot.press("5")
+        await pilot.pause(0.5)
+        await pilot.press("d")
+        assert app.screen.__class__.__name__ != "Confirm"
+
+
+async def test_alarm_close_asks_first_and_round_trips() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("4")
+        await pilot.pause(0.5)
+        view = app.query_one("#alarms")
+        view.apply_filter(profile="TeamViewer", status="open")
+        await pilot.pause(0.1)
+        before = [a.id for a in view.shown_alarms()]
+        assert before
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "Confirm"
+        await pilot.press("y")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            open_ids = {a.id for a in app.fleet.alarms["TeamViewer"] if a.status.value == "open"}
+            if before[0] not in open_ids:
+                break
+        assert before[0] not in open_ids
+
+
+async def test_a_slow_vendor_does_not_freeze_the_console() -> None:
+    app = make_app(faults={"thingsee": Faults(latency=3.0)})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot, names=("TeamViewer", "Murano"))
+        assert not app.fleet.profiles["Thingsee"].loaded
+        started = time.monotonic()
+        await pilot.press("4", "6", "1")
+        assert app.current == "devices"
+        assert time.monotonic() - started < 2.0  # keys answered while Thingsee is still loading
+
+
+def test_snapshot_devices(snap_compare) -> None:
+    async def settle(pilot) -> None:
+        await loaded(pilot.app, pilot)
+        await pilot.press("down", "enter")
+        await pilot.pause(0.3)
+
+    # vendors whose simulated state depends only on the seeded world, not on the wall clock
+    app = make_app(clock=lambda: FIXED, vendors=("teamviewer", "murano"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+def test_snapshot_alarms(snap_compare) -> None:
+    async def settle(pilot) -> None:
+        await loaded(pilot.app, pilot)
+        await pilot.press("4")
+        await pilot.pause(0.3)
+
+    app = make_app(clock=lambda: FIXED, vendors=("teamviewer", "murano"))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
