@@ -370,3 +370,45 @@ def test_secret_never_in_reprs(world: Any) -> None:
     adapter = sim(world, secret=DEMO_SECRET)
     run(adapter.tree(depth="device"))
     assert DEMO_SECRET not in repr(adapter) and DEMO_SECRET not in repr(adapter.__dict__)
+
+
+# ---- over a real loopback socket ------------------------------------------------------------
+
+
+def test_adapter_over_a_loopback_socket() -> None:
+    from simproc import simulate
+
+    with simulate("--vendor", "teamviewer", "--devices", "40", "--seed", "5") as port:
+        prof = Profile(name="tv", vendor="teamviewer", base_url=f"http://127.0.0.1:{port}", timeout=10)
+        adapter = TeamViewerAdapter(prof, SecretSource(fixed={"tv": DEMO_SECRET}, use_keyring=False))
+
+        async def go() -> None:
+            try:
+                nodes = await adapter.tree(depth="metric")
+                metric = next(n for n in nodes if n.kind == "metric")
+                assert await adapter.latest()
+                series = await adapter.history(metric.id, tv.now_utc() - timedelta(hours=2), tv.now_utc())
+                assert series.points
+            finally:
+                await adapter.aclose()
+
+        run(go())
+
+
+def test_timeout_over_a_loopback_socket() -> None:
+    from simproc import simulate
+
+    with simulate("--vendor", "teamviewer", "--devices", "20", "--faults", "timeout=1.0,stall=1.5") as port:
+        prof = Profile(name="tv", vendor="teamviewer", base_url=f"http://127.0.0.1:{port}", timeout=0.3)
+        adapter = TeamViewerAdapter(prof, SecretSource(fixed={"tv": DEMO_SECRET}, use_keyring=False))
+
+        async def go() -> None:
+            http = await adapter.http()
+            http.settings.retries = 0
+            try:
+                await adapter.tree(depth="device")
+            finally:
+                await adapter.aclose()
+
+        with pytest.raises(Unavailable, match="timed out"):
+            run(go())
