@@ -41,7 +41,8 @@ async def test_user_and_envelope(client: httpx.AsyncClient) -> None:
     body = r.json()
     assert r.status_code == 200 and body["status"] == "OK"
     assert body["data"]["id"] == USER_ID
-    assert {"firstname", "lastname", "email", "license", "eulaagreement"} <= set(body["data"])
+    assert set(body["data"]) == set(fixture("user.json")["data"])
+    assert set(body["data"]["license"]) == {"type", "version"}
 
 
 async def test_auth_refused(world: Any) -> None:
@@ -83,6 +84,7 @@ async def test_devicetree_shape_matches_the_document(client: httpx.AsyncClient, 
 async def test_devices_sensors_metrics_and_counts(client: httpx.AsyncClient, world: Any) -> None:
     devices = (await client.get("/devices")).json()["data"]
     assert len(devices) == len(world.devices_of("teamviewer")) and "sensors" not in devices[0]
+    assert {"id", "name", "devicetype", "buddyid"} <= set(devices[0])  # the document's lower-case listing
     sensors = (await client.get("/sensors")).json()["data"]
     count = (await client.get("/sensors/count")).json()["data"]
     assert count == [len(sensors)] and "deviceId" in sensors[0]

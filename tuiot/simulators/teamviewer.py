@@ -257,7 +257,7 @@ def create_app(
 
     async def user(request: Request) -> JSONResponse:
         return _ok({"id": USER_ID, "firstname": "Demo", "lastname": "Operator", "email": "ops@example.com",
-                    "license": "IoT Premium", "eulaagreement": True})
+                    "license": {"type": "Premium", "version": 15}, "eulaagreement": 1})
 
     async def devicetree(request: Request) -> Response:
         if st.tree_bytes is None or st.tree_cache is None:
@@ -269,7 +269,14 @@ def create_app(
 
     async def devices(request: Request) -> JSONResponse:
         worst = worst_open()
-        return _ok([device_json(d, False, worst) for d in st.devices])
+        # This listing spells its keys in lower case (`devicetype`, `buddyid`), unlike the tree.
+        out = []
+        for d in st.devices:
+            j = device_json(d, False, worst)
+            j["devicetype"] = j.pop("deviceType")
+            j["buddyid"] = 100000 + d.index
+            out.append(j)
+        return _ok(out)
 
     async def groups(request: Request) -> JSONResponse:
         if request.method == "GET":
