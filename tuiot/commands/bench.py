@@ -1,0 +1,185 @@
+"""`tuiot bench [--json]`: the console's speed targets, measured headless in process.
+
+Each figure is the median of a few runs on this machine; the stock-widget baselines
+(a bare Textual app, Textual's DataTable) run the same work, so ratios hold when the
+machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import tracemalloc
+from typing import Any
+
+from tuiot.cli_context import CliContext
+
+TARGETS = {
+    "demo_first_data_ratio": ("demo start to first data / bare Textual start", "<= 1.6"),
+    "large_first_screen_delta_s": ("first screen at 100k minus small demo, s", "<= 0.7"),
+    "large_browsable_s": ("100k fleet browsable and filterable, s", "<= 10"),
+    "filter_keystroke_ms": ("filter over the whole fleet, per keystroke, ms", "< 50"),
+    "live_refresh_50k_ms": ("50,000-row live list refresh + repaint, ms", "< 100"),
+    "datatable_refresh_50k_ms": ("same through Textual's DataTable (baseline), ms", "-"),
+    "memory_growth_mb": ("memory growth over 1 h of simulated live refresh, MB", "bounded"),
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure start-up, scale and refresh targets (headless)", parents=[sub.parent_options])
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--large", type=int, default=100_000, help="devices in the large fleet (default 100000)")
+    p.add_argument("--runs", type=int, default=3)
+    p.set_defaults(run=run)
+
+
+async def _until(pilot: Any, cond: Any, timeout: float) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if cond():
+            return time.perf_counter() - t0
+        await pilot.pause(0.01)
+    raise TimeoutError("condition not reached")
+
+
+async def bare_start() -> float:
+    from textual.app import App
+    from textual.widgets import Footer, Static
+
+    class Bare(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Static("hello")
+            yield Footer()
+
+    t0 = time.perf_counter()
+    async with Bare().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        return time.perf_counter() - t0
+
+
+async def console_start(devices: int, *, until_all: bool = False) -> tuple[float, float, Any]:
+    """(first screen s, first data s — or whole fleet when until_all, app state)."""
+    from functools import partial
+
+    from tuiot.config import Config
+    from tuiot.simulators.demo import build_demo
+    from tuiot.ui.app import ConsoleApp
+
+    t0 = time.perf_counter()
+    app = ConsoleApp(config=Config(), demo_factory=partial(build_demo, devices=devices, seed=7))
+    async with app.run_test(size=(120, 40)) as pilot:
+        first_screen = app.mounted_at - t0
+        if until_all:
+            await _until(pilot, lambda: app.fleet.profiles and all(p.loaded for p in app.fleet.profiles.values()), 120)
+        else:
+            await _until(pilot, lambda: app.first_data_at is not None, 60)
+        data = time.perf_counter() - t0
+        return first_screen, data, app.fleet
+
+
+def filter_ms(fleet: Any) -> float:
+    times = []
+    for text in ("p", "pu", "pum", "pump", "pump-0", "roof", "TSPD", "zzz"):
+        t0 = time.perf_counter()
+        fleet.search(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+async def live_refresh_ms(rows: int = 50_000) -> tuple[float, float]:
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    from tuiot.ui.widgets.marks import Column, MarkList
+
+    values = {f"m{i}": i for i in range(rows)}
+
+    class Live(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield MarkList([Column("metric", 20, flex=True), Column("value", 10, right=True)],
+                           lambda k: [(k, None), (str(values[k]), None)], id="l")
+
+    async with Live().run_test(size=(120, 40)) as pilot:
+        lst = pilot.app.query_one(MarkList)
+        lst.set_rows(list(values))
+        await pilot.pause()
+        samples = []
+        for n in range(3):
+            for k in list(values)[: rows // 10]:
+                values[k] += 1
+            t0 = time.perf_counter()
+            lst.set_rows(list(values))
+            await pilot.pause()
+            samples.append((time.perf_counter() - t0) * 1000)
+        ours = statistics.median(samples)
+
+    class Table(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield DataTable()
+
+    async with Table().run_test(size=(120, 40)) as pilot:
+        table = pilot.app.query_one(DataTable)
+        cols = table.add_columns("metric", "value")
+        table.add_rows([(k, v) for k, v in values.items()])
+        await pilot.pause()
+        samples = []
+        keys = list(table.rows)[:200]
+        for n in range(2):
+            t0 = time.perf_counter()
+            for rk in keys:
+                table.update_cell(rk, cols[1], n)
+            await pilot.pause()
+            samples.append((time.perf_counter() - t0) * 1000)
+        baseline = statistics.median(samples)
+    return ours, baseline
+
+
+def memory_growth_mb(fleet: Any) -> float:
+    """Feed an hour of 10-second refreshes of every known reading; the store keeps one per metric."""
+    from datetime import timedelta
+
+    readings = list(fleet.readings.values())[:20_000]
+    if not readings:
+        return 0.0
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for step in range(360):
+        fleet.put_readings(r.model_copy(update={"ts": r.ts + timedelta(seconds=10 * step)}) for r in readings[:2000])
+    grown = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return round(grown / 1e6, 2)
+
+
+async def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    runs = max(1, args.runs)
+    bare = statistics.median([await bare_start() for _ in range(runs)])
+    small = [await console_start(400) for _ in range(runs)]
+    small_first = statistics.median(s[0] for s in small)
+    small_data = statistics.median(s[1] for s in small)
+    large_first, large_all, fleet = await console_start(args.large, until_all=True)
+    live, table = await live_refresh_ms()
+    figures = {
+        "bare_textual_start_s": round(bare, 3),
+        "demo_first_data_s": round(small_data, 3),
+        "demo_first_data_ratio": round(small_data / bare, 2),
+        "small_first_screen_s": round(small_first, 3),
+        "large_first_screen_s": round(large_first, 3),
+        "large_first_screen_delta_s": round(large_first - small_first, 3),
+        "large_browsable_s": round(large_all, 2),
+        "large_devices_loaded": sum(1 for n in fleet.nodes.values() if n.kind == "device"),
+        "filter_keystroke_ms": round(filter_ms(fleet), 2),
+        "live_refresh_50k_ms": round(live, 1),
+        "datatable_refresh_50k_ms": round(table, 1),
+        "memory_growth_mb": memory_growth_mb(fleet),
+    }
+    if args.json:
+        ctx.say(json.dumps(figures, indent=2))
+        return 0
+    for key, value in figures.items():
+        label, target = TARGETS.get(key, (key.replace("_", " "), ""))
+        ctx.say(f"{label:<58} {value:>10}  {target}")
+    return 0
+
+
