@@ -183,16 +183,18 @@ class TeamViewerAdapter(Adapter):
         return nodes
 
     def _device_node(self, dev: dict[str, Any], parent: str) -> Node:
-        alarm = as_int(pick(dev, "alarm"))
-        state = as_int(pick(dev, "state"))
+        # One lower-cased view per device: tens of thousands of devices, several keys each.
+        d = {k.lower(): v for k, v in dev.items() if isinstance(k, str)}
+        alarm = as_int(d.get("alarm"))
+        state = as_int(d.get("state"))
         return Node(
-            kind="device", id=str(pick(dev, "id")), name=str(pick(dev, "name", default="")), profile=self.name,
+            kind="device", id=str(d.get("id")), name=str(d.get("name") or ""), profile=self.name,
             parent=parent, online=None if state is None else state == 1,
             severity=SEVERITY.get(alarm) if alarm else None,
-            has_children=as_int(pick(dev, "sensorsCount"), 1) != 0,
-            attrs={k: v for k, v in (("description", pick(dev, "description")), ("version", pick(dev, "version")),
-                                     ("sensors", number(pick(dev, "sensorsCount"))),
-                                     ("metrics", number(pick(dev, "metricsCount")))) if v not in (None, "")},
+            has_children=as_int(d.get("sensorscount"), 1) != 0,
+            attrs={k: v for k, v in (("description", d.get("description")), ("version", d.get("version")),
+                                     ("sensors", number(d.get("sensorscount"))),
+                                     ("metrics", number(d.get("metricscount")))) if v not in (None, "")},
         )
 
     def _below_device(self, dev: dict[str, Any]) -> list[Node]:
