@@ -76,7 +76,7 @@ def test_documented_devicetree_parses() -> None:
     device, = by_kind["device"]
     assert (group.id, group.name, group.ref) == ("33858", "My computers", "tv/group/33858")
     assert device.id == "2000000472" and device.parent == group.ref
-    assert device.online is True and device.severity is Severity.major  # alarm "2"
+    assert device.online is False and device.severity is Severity.major  # state 1 = offline; alarm "2"
     assert device.attrs["sensors"] == 7 and device.attrs["version"] == "2.6.3"  # "7" → 7
     assert group.severity is Severity.major
     m1, m2 = by_kind["metric"]

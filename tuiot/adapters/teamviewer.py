@@ -189,7 +189,8 @@ class TeamViewerAdapter(Adapter):
         state = as_int(d.get("state"))
         return Node(
             kind="device", id=str(d.get("id")), name=str(d.get("name") or ""), profile=self.name,
-            parent=parent, online=None if state is None else state == 1,
+            # The document: state 1 offline, 2 online (its own sample device is offline).
+            parent=parent, online=None if state is None else state == 2,
             severity=SEVERITY.get(alarm) if alarm else None,
             has_children=as_int(d.get("sensorscount"), 1) != 0,
             attrs={k: v for k, v in (("description", d.get("description")), ("version", d.get("version")),

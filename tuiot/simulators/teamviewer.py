@@ -207,7 +207,7 @@ def create_app(
             "id": _device_id(dev),
             "name": dev.name,
             "deviceType": 2,
-            "state": 1 if dev.online else 0,
+            "state": 2 if dev.online else 1,  # the document: 1 offline, 2 online
             "sensorsCount": str(len(dev.spec.sensors)),
             "metricsCount": str(sum(len(s.metrics) for s in dev.spec.sensors)),
             "description": f"{dev.spec.name} {dev.serial}",
