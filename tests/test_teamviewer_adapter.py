@@ -306,6 +306,21 @@ def test_group_round_trip(world: Any) -> None:
         run(adapter.create_group(" "))
 
 
+@pytest.mark.parametrize("call", [
+    lambda a: a.create_group("g", ["not-a-device"]),
+    lambda a: a.update_group("abc", name="x"),
+    lambda a: a.delete_group(""),
+    lambda a: a.children("no-slashes"),
+    lambda a: a.history("1:a", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC),
+                        aggregate=Aggregate.avg, bucket=timedelta(seconds=-5)),
+])
+def test_bad_input_is_a_typed_refusal_before_any_request(call: Any) -> None:
+    seen: list[httpx.Request] = []
+    with pytest.raises(InvalidRequest):
+        run(call(mock({}, seen)))
+    assert seen == []
+
+
 def test_paths_overridable(world: Any) -> None:
     seen: list[httpx.Request] = []
     prof = Profile(name="tv", vendor="teamviewer", base_url="http://x", paths={"devicetree": "/v2/tree"})

@@ -91,6 +91,14 @@ def parse_error(resp: httpx.Response, body: Any) -> AdapterError | None:
     return None
 
 
+def long_id(value: Any, what: str) -> int:
+    """The API's Long ids (groups, devices); a typo is a clear refusal, not a ValueError."""
+    text = str(value).strip()
+    if not text.isdigit():
+        raise InvalidRequest(f"'{value}' is not a TeamViewer {what} id (a number)")
+    return int(text)
+
+
 def split_metric(metric_id: str) -> tuple[int, str]:
     sensor, sep, metric = metric_id.partition(":")
     if not sep or not sensor.isdigit() or not metric:
@@ -216,7 +224,10 @@ class TeamViewerAdapter(Adapter):
         return out
 
     async def children(self, ref: str) -> list[Node]:
-        _, kind, id = ref.split("/", 2)
+        parts = ref.split("/", 2)
+        if len(parts) != 3:
+            raise InvalidRequest(f"'{ref}' is not a node reference (profile/kind/id)")
+        _, kind, id = parts
         tree = await self._devicetree(fresh=self._tree is None)
         for group in tree:
             if kind == "group" and str(pick(group, "id")) == id:
@@ -312,6 +323,8 @@ class TeamViewerAdapter(Adapter):
         server_side = aggregate is not None and aggregate in FUNC
         if aggregate is not None:
             bucket = bucket or timedelta(hours=1)
+            if bucket.total_seconds() * 1000 < 1:
+                raise InvalidRequest("an aggregation bucket must be at least one millisecond")
         if server_side:
             spec["func"] = FUNC[aggregate]  # type: ignore[index]
             params["period"] = int(bucket.total_seconds() * 1000)  # type: ignore[union-attr]
@@ -464,21 +477,21 @@ class TeamViewerAdapter(Adapter):
     async def create_group(self, name: str, devices: Sequence[str] = ()) -> str:
         if not name.strip():
             raise InvalidRequest("a group needs a name")
-        data = await self._post("groups", "create", {"name": name, "devices": [int(d) for d in devices]})
+        data = await self._post("groups", "create", {"name": name, "devices": [long_id(d, "device") for d in devices]})
         self._tree = None
         return str(pick(data or {}, "id"))
 
     async def update_group(self, group_id: str, *, name: str | None = None, devices: Sequence[str] | None = None) -> None:
-        payload: dict[str, Any] = {"id": int(group_id)}
+        payload: dict[str, Any] = {"id": long_id(group_id, "group")}
         if name is not None:
             payload["name"] = name
         if devices is not None:
-            payload["devices"] = [int(d) for d in devices]
+            payload["devices"] = [long_id(d, "device") for d in devices]
         await self._post("groups", "update", payload)
         self._tree = None
 
     async def delete_group(self, group_id: str) -> None:
-        await self._post("groups", "delete", {"id": int(group_id)})
+        await self._post("groups", "delete", {"id": long_id(group_id, "group")})
         self._tree = None
 
 
