@@ -234,6 +234,8 @@ async def test_error_envelopes(client: httpx.AsyncClient) -> None:
         client.get("/data", params={"range": "[1]", "metrics": "[]"}),
         client.get("/alarms"),
         client.get("/nowhere"),
+        client.post("/rules", json={"action": "create", "payload": {"name": "r", "ruleType": "one",
+                                                                     "thresholds": [{"severity": 1}], "sources": ["x"]}}),
     ]
     for call in cases:
         r = await call
@@ -242,6 +244,18 @@ async def test_error_envelopes(client: httpx.AsyncClient) -> None:
         assert isinstance(r.json()["error"]["code"], str)
     r = await client.post("/groups", json={"action": "explode", "payload": {}})
     assert r.json() == sample
+
+
+async def test_paths_can_be_moved(world: Any) -> None:
+    app = create_app(world, now=NOW, paths={"lastvalues": "/metrics/lastvalues", "devicetree": "/tree"})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x", headers=AUTH) as c:
+        tree = (await c.get("/tree")).json()["data"]
+        sid = tree[0]["devices"][0]["sensors"][0]["id"]
+        rows = (await c.get("/metrics/lastvalues", params=q(sensorids=[sid]))).json()["data"]
+        assert rows[0]["sensorId"] == sid
+        assert (await c.get("/lastvalues", params=q(sensorids=[sid]))).status_code == 400
+    with pytest.raises(ValueError, match="unknown TeamViewer path keys"):
+        create_app(world, paths={"lastvalue": "/x"})
 
 
 def test_demo_profile(world: Any) -> None:

@@ -30,6 +30,14 @@ from tuiot.simulators.fleet import Device, MetricSpec, SensorSpec, World
 
 DEMO_SECRET = "tv-demo-api-key-0123456789"
 USER_ID = "u100000"
+# VENDORS.md §6 defaults; `create_app(paths=...)` serves others (e.g. {"lastvalues": "/metrics/lastvalues"})
+# so a profile's path overrides can be exercised end to end.
+PATHS = {
+    "user": "/user", "devicetree": "/devicetree", "devices": "/devices", "groups": "/groups",
+    "sensors": "/sensors", "sensors_count": "/sensors/count", "metrics": "/metrics",
+    "metrics_count": "/metrics/count", "lastvalues": "/lastvalues", "data": "/data",
+    "alarms": "/alarms", "rules": "/rules",
+}
 
 # Common units of the API (valueUnit) for the world's units; others go to valueAnnotation.
 _UNITS = {
@@ -161,7 +169,12 @@ def create_app(
     faults: Faults | None = None,
     secret: str = DEMO_SECRET,
     now: float | Callable[[], float] | None = None,
+    paths: dict[str, str] | None = None,
 ) -> Any:
+    unknown = set(paths or {}) - set(PATHS)
+    if unknown:
+        raise ValueError(f"unknown TeamViewer path keys: {', '.join(sorted(unknown))}")
+    where = {**PATHS, **(paths or {})}
     clock: Callable[[], float] = now if callable(now) else (lambda: float(now)) if now is not None else time.time
     st = _build(world, clock)
 
@@ -176,6 +189,9 @@ def create_app(
                 return await fn(request)
             except _BadRequest as e:
                 return _error(e.desc, e.code)
+            except (TypeError, ValueError, KeyError, AttributeError):
+                # A payload of the wrong shape (a string where a number or object belongs).
+                return _error("Warn.malformed request parameters.", "13")
 
         return wrapped
 
@@ -525,21 +541,14 @@ def create_app(
     async def not_found(request: Request) -> JSONResponse:
         return _error("Warn.could not detect any correct action.")
 
-    routes = [
-        Route("/user", endpoint(user)),
-        Route("/devicetree", endpoint(devicetree)),
-        Route("/devices", endpoint(devices)),
-        Route("/groups", endpoint(groups), methods=["GET", "POST"]),
-        Route("/sensors", endpoint(sensors)),
-        Route("/sensors/count", endpoint(sensors_count)),
-        Route("/metrics", endpoint(metrics)),
-        Route("/metrics/count", endpoint(metrics_count)),
-        Route("/lastvalues", endpoint(lastvalues)),
-        Route("/data", endpoint(data)),
-        Route("/alarms", endpoint(alarms), methods=["GET", "POST"]),
-        Route("/rules", endpoint(rules), methods=["GET", "POST"]),
-        Route("/{path:path}", endpoint(not_found), methods=["GET", "POST"]),
-    ]
+    handlers = {
+        "user": user, "devicetree": devicetree, "devices": devices, "groups": groups, "sensors": sensors,
+        "sensors_count": sensors_count, "metrics": metrics, "metrics_count": metrics_count,
+        "lastvalues": lastvalues, "data": data, "alarms": alarms, "rules": rules,
+    }
+    routes = [Route(where[key], endpoint(fn), methods=["GET", "POST"] if key in ("groups", "alarms", "rules") else ["GET"])
+              for key, fn in handlers.items()]
+    routes.append(Route("/{path:path}", endpoint(not_found), methods=["GET", "POST"]))
     app = Starlette(routes=routes)
     app.state.sim = st
     return with_faults(app, faults)
