@@ -60,6 +60,11 @@ def build_demo(
 ) -> Demo:
     """Build the demo fleet; `faults` maps a vendor (or demo profile name) to its faults."""
     world = build_world(devices=devices, seed=seed, epoch=epoch)
+    # The world's objects live as long as the process: keep the garbage collector from
+    # rescanning them while the adapters decode large answers in the same process.
+    import gc
+
+    gc.freeze()
     router = HostRouter()
     profiles: list[Profile] = []
     secrets: dict[str, str] = {}
