@@ -334,6 +334,18 @@ def test_paths_overridable(world: Any) -> None:
     assert seen[0].url.path == "/v2/tree" and seen[0].headers["authorization"] == "Bearer k"
 
 
+def test_moved_paths_end_to_end(world: Any) -> None:
+    moved = {"lastvalues": "/metrics/lastvalues", "data": "/metrics/data"}
+    app = create_app(world, now=NOW, paths=moved)
+    adapter = make(httpx.ASGITransport(app=app, raise_app_exceptions=False), paths=moved)
+    device = next(n for n in run(adapter.tree(depth="device")) if n.kind == "device")
+    readings = run(adapter.latest([device.ref]))
+    assert readings
+    start = datetime.fromtimestamp(NOW - 3600, UTC)
+    series = run(adapter.history(readings[0].metric, start, start + timedelta(hours=1)))
+    assert series.points
+
+
 # ---- error paths ----------------------------------------------------------------------------
 
 
