@@ -117,7 +117,7 @@ class ConsoleApp(App[int]):
         self.first_data_at: datetime | None = None
         self._tree_nodes: dict[str, TreeNode] = {}
         self._rules: list[Rule] = []
-        self._pollers: list[Any] = []
+        self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -202,6 +202,7 @@ class ConsoleApp(App[int]):
                 self._show_snapshot(profile.name)
             if not self.offline:
                 self._load_profile(profile)
+        self._load_local_rules()
         if self.selection is None and self.config.profiles:
             self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
         self._status()
@@ -251,6 +252,38 @@ class ConsoleApp(App[int]):
         self._load_alarms(profile.name)
         self._load_identities(profile.name)
         self._load_rules()
+
+    @work(exit_on_error=False, group="local-rules", exclusive=True)
+    async def _load_local_rules(self) -> None:
+        """Local rules run in the console on every reading it fetches, for every vendor."""
+        from tuiot.fleet.local_alarms import LocalAlarmStore, LocalRules
+        from tuiot.fleet.rulefile import load_rules
+
+        try:
+            rules = await asyncio.to_thread(load_rules)
+        except Exception as e:
+            self.notify(f"rules.toml: {e}", severity="error", timeout=10)
+            return
+        store = await asyncio.to_thread(LocalAlarmStore)
+        if store.warning:
+            self.notify(store.warning, severity="warning", timeout=10)
+        if self.local is None:
+            self.local = LocalRules(rules, store)
+        else:
+            self._alarm_events(self.local.set_rules(rules))
+
+    def _rule_profiles(self) -> set[str]:
+        if self.local is None:
+            return set()
+        return {r.profile for r in self.local.engine.rules if r.enabled}
+
+    def _alarm_events(self, events: list[Any]) -> None:
+        for ev in events:
+            a = ev.alarm
+            if ev.kind == "raised":
+                self.notify(f"{a.severity.value.upper()} {a.profile}: {a.rule or ''} {a.description}", severity="error", timeout=8)
+        if events and self.current == "alarms":
+            self._show_alarms()
 
     def _failed(self, name: str, e: Exception) -> None:
         from tuiot.adapters.base import RateLimited, Unavailable
@@ -651,7 +684,9 @@ class ConsoleApp(App[int]):
             due = getattr(p, "next_poll", None)
             if due is None or now >= due:
                 p.next_poll = now + timedelta(seconds=interval * (4 if p.state in ("offline", "degraded") else 1))  # type: ignore[attr-defined]
-                if self.current == "live" and not self.live_paused:
+                if name in self._rule_profiles():
+                    self._poll_latest(name, None)  # local rules need every reading, on screen or not
+                elif self.current == "live" and not self.live_paused:
                     self._refresh_latest([self.selection] if self.selection else None, only=name)
                 if p.loaded:
                     self._load_alarms(name)
@@ -682,6 +717,8 @@ class ConsoleApp(App[int]):
             return
         self.fleet.mark(name, "ok")
         self.fleet.put_readings(readings)
+        if self.local is not None:
+            self._alarm_events(self.local.feed(readings))
         if refs is None:
             self._save(name, readings=readings)
         if self.use_snapshot:
@@ -763,12 +800,8 @@ class ConsoleApp(App[int]):
 
     def _show_alarms(self) -> None:
         alarms = self.fleet.all_alarms()
-        try:
-            from tuiot.fleet.local_alarms import LocalAlarmStore
-
-            alarms += LocalAlarmStore().alarms()
-        except Exception as e:  # the inbox still shows vendor alarms
-            self.notify(f"local alarms: {e}", severity="warning")
+        if self.local is not None:
+            alarms += self.local.alarms()
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
         self.query_one(AlarmsView).set_alarms(alarms, now=self.clock(), read_only=ro)
 
@@ -878,6 +911,7 @@ class ConsoleApp(App[int]):
         self.notify(f"saved rule '{rule.name}'")
         self._audit("rule.save", rule.profile, rule.name)
         self._load_rules()
+        self._load_local_rules()
 
     def action_toggle_rule(self) -> None:
         rule = self._selected_rule()
@@ -903,6 +937,7 @@ class ConsoleApp(App[int]):
             self._audit("rule.delete", rule.profile, rule.name)
             self.notify(f"deleted rule '{rule.name}'")
             self._load_rules()
+            self._load_local_rules()
 
         self._confirm(f"Delete the {rule.origin.value} rule '{rule.name}' of {rule.profile}?", go)
 
@@ -957,10 +992,9 @@ class ConsoleApp(App[int]):
             for a in alarms:
                 try:
                     if a.origin.value == "local":
-                        from tuiot.fleet.local_alarms import LocalAlarmStore
-
-                        store = LocalAlarmStore()
-                        store.put(a.model_copy(update={"status": AlarmStatus.closed, "closed_at": self.clock()}))
+                        if self.local is not None:
+                            await asyncio.to_thread(self.local.close, a.id)
+                        self._show_alarms()
                     else:
                         await self.adapters[a.profile].close_alarm(a.id)
                     done += 1
