@@ -13,6 +13,8 @@ its own mutable state (created groups, closed alarms, tags) on top of this world
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
@@ -333,6 +335,16 @@ class World:
         for sensor in dev.spec.sensors:
             for metric in sensor.metrics:
                 yield sensor, metric
+
+
+def sim_clock(now: float | Callable[[], float] | None) -> Callable[[], float]:
+    """A simulator's data clock: a fixed time (tests), a callable, or the wall clock."""
+    if callable(now):
+        return now
+    if now is not None:
+        fixed = float(now)
+        return lambda: fixed
+    return time.time
 
 
 def _ip(h: int) -> str:

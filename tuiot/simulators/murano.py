@@ -48,7 +48,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tuiot.simulators.faults import Faults, with_faults
-from tuiot.simulators.fleet import MODELS, Device, MetricSpec, World, mix, unit
+from tuiot.simulators.fleet import MODELS, Device, MetricSpec, World, mix, sim_clock, unit
 
 DEMO_SECRET = "murano-demo-pass"
 DEMO_EMAIL = "ops@example.com"
@@ -959,15 +959,6 @@ OPERATIONS: dict[str, Callable[[MuranoSim, dict[str, Any]], Any]] = {
 # ---- the app --------------------------------------------------------------------------------
 
 
-def _clock(now: Callable[[], float] | float | None) -> Callable[[], float]:
-    if callable(now):
-        return now
-    if now is not None:
-        fixed = float(now)
-        return lambda: fixed
-    return time.time
-
-
 def _bizerror(status: int, message: str) -> JSONResponse:
     return JSONResponse({"statusCode": status, "message": message}, status_code=status)
 
@@ -988,7 +979,7 @@ def create_app(
     `app.state.sim` is the gateway (tests inspect it); `app.state.revoke_tokens()` forgets
     every issued token, as an expiry would; `app.state.logins` counts successful logins.
     """
-    sim = MuranoSim(world, _clock(now))
+    sim = MuranoSim(world, sim_clock(now))
     tokens: dict[str, float] = {}
     counter = [0]
     key = hashlib.sha256(f"murano:{secret}:{world.seed}".encode()).digest()

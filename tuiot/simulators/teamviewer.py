@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tuiot.simulators.faults import Faults, with_faults
-from tuiot.simulators.fleet import Device, MetricSpec, SensorSpec, World
+from tuiot.simulators.fleet import Device, MetricSpec, SensorSpec, World, sim_clock
 
 DEMO_SECRET = "tv-demo-api-key-0123456789"
 USER_ID = "u100000"
@@ -175,7 +174,7 @@ def create_app(
     if unknown:
         raise ValueError(f"unknown TeamViewer path keys: {', '.join(sorted(unknown))}")
     where = {**PATHS, **(paths or {})}
-    clock: Callable[[], float] = now if callable(now) else (lambda: float(now)) if now is not None else time.time
+    clock = sim_clock(now)
     st = _build(world, clock)
 
     def authorized(request: Request) -> bool:

@@ -52,7 +52,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tuiot.simulators.faults import Faults, with_faults
-from tuiot.simulators.fleet import Device, MetricSpec, World, mix, unit
+from tuiot.simulators.fleet import Device, MetricSpec, World, mix, sim_clock, unit
 
 DEMO_SECRET = "thingsee-demo-secret"
 DEMO_CLIENT_ID = "tuiot-demo-client"
@@ -417,15 +417,7 @@ def create_app(
 ) -> Any:
     """The Thingsee cloud of `world`. `now` fixes the data clock (tests), tokens use `token_clock`;
     `flaky` is the share of online things that miss heartbeats now and then."""
-    if callable(now):
-        clock = now
-    elif now is not None:
-        fixed = float(now)
-
-        def clock() -> float:
-            return fixed
-    else:
-        clock = time.time
+    clock = sim_clock(now)
     state = ThingseeState(
         world, secret=secret, client_id=client_id, clock=clock,
         token_clock=token_clock or time.monotonic,

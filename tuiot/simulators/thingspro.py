@@ -59,7 +59,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tuiot.simulators.faults import Faults, with_faults
-from tuiot.simulators.fleet import SYSTEM, Device, Gateway, MetricSpec, World, mix, str_hash, unit
+from tuiot.simulators.fleet import SYSTEM, Device, Gateway, MetricSpec, World, mix, sim_clock, str_hash, unit
 
 DEMO_SECRET = "moxa-demo-pass"
 MODBUS = "modbus_tcp_master"
@@ -422,15 +422,7 @@ def create_app(
         if not found:
             raise ValueError(f"no thingspro gateway '{gateway}' in this world")
         gw = found[0]
-    if callable(now):
-        clock = now
-    elif now is not None:
-        fixed = float(now)
-
-        def clock() -> float:
-            return fixed
-    else:
-        clock = time.time
+    clock = sim_clock(now)
     state = GatewayState(world, gw, secret, username, clock)
 
     def authorized(request: Request) -> bool:
