@@ -72,7 +72,10 @@ async def console_start(devices: int, *, until_all: bool = False) -> tuple[float
     async with app.run_test(size=(120, 40)) as pilot:
         first_screen = app.mounted_at - t0
         if until_all:
-            await _until(pilot, lambda: app.fleet.profiles and all(p.loaded for p in app.fleet.profiles.values()), 120)
+            try:
+                await _until(pilot, lambda: app.fleet.profiles and all(p.loaded for p in app.fleet.profiles.values()), 120)
+            except TimeoutError:
+                return first_screen, float("inf"), app.fleet  # reported as "not within 120 s"
         else:
             await _until(pilot, lambda: app.first_data_at is not None, 60)
         data = time.perf_counter() - t0
@@ -167,7 +170,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
         "small_first_screen_s": round(small_first, 3),
         "large_first_screen_s": round(large_first, 3),
         "large_first_screen_delta_s": round(large_first - small_first, 3),
-        "large_browsable_s": round(large_all, 2),
+        "large_browsable_s": round(large_all, 2) if large_all != float("inf") else "over 120",
         "large_devices_loaded": sum(1 for n in fleet.nodes.values() if n.kind == "device"),
         "filter_keystroke_ms": round(filter_ms(fleet), 2),
         "live_refresh_50k_ms": round(live, 1),
