@@ -204,3 +204,44 @@ async def test_a_local_rule_raises_an_alarm_in_the_console(tmp_path, monkeypatch
         await pilot.press("4")
         await pilot.pause(0.2)
         assert any(a.origin.value == "local" for a in app.query_one("#alarms").shown_alarms())
+
+
+async def test_starts_from_the_snapshot_when_the_vendor_is_unreachable(monkeypatch) -> None:
+    """Field mode: the last known fleet at once, marked with its age, and no crash."""
+    from datetime import timedelta
+
+    from simproc import free_port
+    from tuiot.config import parse_config
+    from tuiot.domain import Node, Reading
+    from tuiot.fleet.snapshot import SnapshotStore
+
+    config = parse_config(f'[profiles.site]\nvendor = "thingsee"\nbase_url = "http://127.0.0.1:{free_port()}"\nclient_id = "c"\ntimeout = 1\n')
+    monkeypatch.setenv("TUIOT_SECRET_SITE", "s")
+    taken = datetime.now(timezone.utc) - timedelta(hours=2)
+    nodes = [
+        Node(kind="group", id="prfi00oulu", name="Oulu office", profile="site"),
+        Node(kind="device", id="TSPD1", name="Lobby sensor", profile="site", parent="site/group/prfi00oulu", online=True),
+    ]
+    with SnapshotStore() as store:
+        store.save("site", nodes=nodes, readings=[Reading(metric="site/metric/TSPD1:temp", value=21.5, ts=taken, unit="°C")],
+                   fetched_at=taken)
+    app = ConsoleApp(config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.fleet.profiles["site"].snapshot_at and app.fleet.profiles["site"].error:
+                break
+        assert "site/device/TSPD1" in app.fleet.nodes
+        status = str(app.query_one("#status").render())
+        assert "snapshot" in status and "offline since 2h" in status
+
+
+async def test_offline_flag_never_touches_the_network(monkeypatch) -> None:
+    from tuiot.config import parse_config
+
+    config = parse_config('[profiles.site]\nvendor = "thingsee"\nbase_url = "http://127.0.0.1:9"\nclient_id = "c"\n')
+    app = ConsoleApp(config=config, offline=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        assert "OFFLINE" in str(app.query_one("#status").render())
+        assert app.adapters["site"].health.requests == 0

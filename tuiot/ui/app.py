@@ -575,13 +575,26 @@ class ConsoleApp(App[int]):
     def action_export(self, fmt: str) -> None:
         from tuiot.fleet.export import ExportError, export_file
 
-        rows = [
-            {"metric": k, "value": r.value, "unit": r.unit, "ts": r.ts}
-            for k in self.query_one("#live-list", MarkList).keys
-            if (r := self.fleet.readings.get(k)) is not None
-        ]
+        if self.current == "devices":
+            # what the tree shows: the loaded nodes below the selection (or everything)
+            sel = self._tree_cursor()
+            refs = self.fleet.below(sel) | {sel} if sel else set(self.fleet.nodes)
+            rows = [{**n.model_dump(mode="json"), "ref": n.ref} for r in sorted(refs) if (n := self.fleet.nodes.get(r))]
+            columns, stem = ["ref", "kind", "id", "name", "parent", "online", "severity", "unit"], "devices"
+        elif self.current == "rules":
+            rows = [{"origin": r.origin.value, "profile": r.profile, "name": r.name, "enabled": r.enabled, "kind": r.kind,
+                     "sources": r.sources, "thresholds": [t.model_dump(mode="json") for t in r.thresholds]}
+                    for r in self._rules]
+            columns, stem = ["origin", "profile", "name", "enabled", "kind", "sources", "thresholds"], "rules"
+        else:
+            rows = [
+                {"metric": k, "value": r.value, "unit": r.unit, "ts": r.ts}
+                for k in self.query_one("#live-list", MarkList).keys
+                if (r := self.fleet.readings.get(k)) is not None
+            ]
+            columns, stem = ["metric", "value", "unit", "ts"], "live"
         try:
-            path = export_file(rows, ["metric", "value", "unit", "ts"], fmt, stem="live")
+            path = export_file(rows, columns, fmt, stem=stem)
         except (ExportError, ValueError) as e:
             self.notify(str(e), severity="error")
             return
@@ -972,13 +985,33 @@ class ConsoleApp(App[int]):
     async def _fetch_history(self, msg: HistoryRequested) -> None:
         view = self.query_one(MetricsView)
         profile = msg.metric_ref.split("/", 1)[0]
+        buffered = await asyncio.to_thread(self._buffered, msg.metric_ref, msg.start, msg.end)
         try:
             series = await self.adapters[profile].history(msg.metric_ref, msg.start, msg.end,
                                                          aggregate=msg.aggregate, bucket=msg.bucket)
         except Exception as e:
-            view.set_error(str(e))
-            return
+            if not buffered:
+                view.set_error(str(e))
+                return
+            # the vendor is away: what this console has seen is still history
+            from tuiot.domain import Series
+
+            series = Series(metric=msg.metric_ref, points=[])
+            self.notify(f"{profile}: {e}; showing values seen by this console", severity="warning")
+        if buffered:
+            from tuiot.fleet.snapshot import merge_series
+
+            series = merge_series(series, buffered)
         view.set_series(series, request=msg)
+
+    def _buffered(self, metric: str, start: datetime, end: datetime) -> list[Any]:
+        """Values of `metric` seen live, kept across restarts (tops up short vendor windows)."""
+        if not self.use_snapshot:
+            return []
+        from tuiot.fleet.snapshot import SnapshotStore
+
+        with SnapshotStore() as store:
+            return store.history(metric, start, end)
 
     @on(CloseRequested)
     def _close_requested(self, msg: CloseRequested) -> None:

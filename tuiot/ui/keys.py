@@ -51,6 +51,8 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
         ViewAction("open_selected", "enter", "Drill down / open metric", show_in_footer=False),
         ViewAction("live_selected", "l", "Live values of the selection"),
         ViewAction("copy_selected", "y", "Copy the selected id"),
+        ViewAction("export('csv')", "e", "Export the loaded tree below the selection (CSV)"),
+        ViewAction("export('json')", "E", "Export as JSON"),
     ],
     "metrics": METRIC_ACTIONS,
     "live": [
@@ -58,6 +60,7 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
         ViewAction("pause", "p", "Pause / resume"),
         ViewAction("sort", "s", "Sort by name / value / age"),
         ViewAction("export('csv')", "e", "Export CSV"),
+        ViewAction("export('json')", "E", "Export JSON"),
         ViewAction("copy_selected", "y", "Copy the value"),
     ],
     "alarms": ALARM_ACTIONS,
@@ -66,6 +69,7 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
         ViewAction("edit_rule", "enter", "Edit rule", writes=True),
         ViewAction("toggle_rule", "space", "Enable / disable", writes=True),
         ViewAction("delete_rule", "d", "Delete rule", writes=True),
+        ViewAction("export('csv')", "e", "Export CSV"),
     ],
     "identities": IDENTITY_ACTIONS,
 }
