@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tuiot {__version__}")
     _global_options(parser, suppress=False)
     parser.add_argument("--low-bandwidth", action="store_true", help="slow link: fewer frames, less polling, no animation")
+    parser.add_argument("--rules", metavar="FILE", default=None, help="local rules file (default: rules.toml beside config.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parent = argparse.ArgumentParser(add_help=False)
     _global_options(parent, suppress=True)
@@ -164,7 +165,7 @@ def _console(args: argparse.Namespace) -> int:
 
     return run_console(
         config=config, demo_factory=demo_factory, read_only=args.read_only, offline=args.offline,
-        low_bandwidth=low_bandwidth,
+        low_bandwidth=low_bandwidth, rules_path=args.rules,
     )
 
 

@@ -94,8 +94,10 @@ class ConsoleApp(App[int]):
         poll_interval: float | None = None,
         clock: Callable[[], datetime] = now_utc,
         use_snapshot: bool = True,
+        rules_path: str | None = None,
     ) -> None:
         super().__init__()
+        self.rules_path = rules_path
         self.config = config
         self.demo = demo
         self.demo_factory = demo_factory
@@ -260,9 +262,9 @@ class ConsoleApp(App[int]):
         from tuiot.fleet.rulefile import load_rules
 
         try:
-            rules = await asyncio.to_thread(load_rules)
+            rules = await asyncio.to_thread(load_rules, self.rules_path)
         except Exception as e:
-            self.notify(f"rules.toml: {e}", severity="error", timeout=10)
+            self.notify(f"rules: {e}", severity="error", timeout=10)
             return
         store = await asyncio.to_thread(LocalAlarmStore)
         if store.warning:
@@ -849,7 +851,7 @@ class ConsoleApp(App[int]):
         try:
             from tuiot.fleet.rulefile import load_rules
 
-            rules += await asyncio.to_thread(load_rules)
+            rules += await asyncio.to_thread(load_rules, self.rules_path)
         except Exception as e:
             self.notify(f"rules.toml: {e}", severity="error")
         for name, adapter in self.adapters.items():
@@ -917,7 +919,7 @@ class ConsoleApp(App[int]):
             else:
                 from tuiot.fleet.rulefile import save_rule
 
-                await asyncio.to_thread(save_rule, rule, None, replace=old.name if old else None)
+                await asyncio.to_thread(save_rule, rule, self.rules_path, replace=old.name if old else None)
         except Exception as e:
             self.notify(f"rule not saved: {e}", severity="error")
             return
@@ -943,7 +945,7 @@ class ConsoleApp(App[int]):
                 else:
                     from tuiot.fleet.rulefile import delete_rule
 
-                    await asyncio.to_thread(delete_rule, rule.name)
+                    await asyncio.to_thread(delete_rule, rule.name, self.rules_path)
             except Exception as e:
                 self.notify(f"rule not deleted: {e}", severity="error")
                 return
@@ -1175,7 +1177,8 @@ class FirstRun(App[int]):
 
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
-                low_bandwidth: bool = False, demo_factory: Callable[[], Any] | None = None) -> int:
+                low_bandwidth: bool = False, demo_factory: Callable[[], Any] | None = None,
+                rules_path: str | None = None) -> int:
     if not config.profiles and demo is None and demo_factory is None:
         if FirstRun().run() != 2:
             return 0
@@ -1186,7 +1189,7 @@ def run_console(*, config: Config, demo: Any = None, read_only: bool = False, of
 
     mode = detect(low_bandwidth=low_bandwidth)
     app = ConsoleApp(config=config, demo=demo, demo_factory=demo_factory, read_only=read_only, offline=offline,
-                     poll_interval=None)
+                     poll_interval=None, rules_path=rules_path)
     if not mode.animations:
         app.animation_level = mode.animation_level
     app.run()
