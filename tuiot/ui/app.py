@@ -328,12 +328,14 @@ class ConsoleApp(App[int]):
         if node.kind == "metric":
             t = parent.add_leaf(self._themed(self._label(node)), data=node.ref)
         else:
+            # children are added when the node is first expanded: a 100k fleet is ~2k group lines
             t = parent.add(self._themed(self._label(node)), data=node.ref, allow_expand=node.has_children is not False)
-            kids = self.fleet.kids(node.ref)
-            if node.kind == "group" and kids:
-                self._add_page(t, node.ref, 0)
         self._tree_nodes[node.ref] = t
         return t
+
+    def _fill_group(self, tnode: TreeNode, ref: str) -> None:
+        if not tnode.children and self.fleet.kids(ref):
+            self._add_page(tnode, ref, 0)
 
     def _add_page(self, tnode: TreeNode, ref: str, start: int) -> None:
         kids = self.fleet.kids(ref)
@@ -368,6 +370,9 @@ class ConsoleApp(App[int]):
     def _expanded(self, event: Tree.NodeExpanded) -> None:
         ref = event.node.data
         node = self.fleet.nodes.get(ref) if isinstance(ref, str) else None
+        if node is not None and node.kind == "group":
+            self._fill_group(event.node, node.ref)
+            return
         if node is not None and node.kind in ("device", "sensor") and not event.node.children:
             event.node.add_leaf("[dim]loading…[/]")
             self._load_children(node)
@@ -638,6 +643,9 @@ class ConsoleApp(App[int]):
         for anc in self.fleet.ancestors(ref):
             t = self._tree_nodes.get(anc)
             if t is not None:
+                anc_node = self.fleet.nodes.get(anc)
+                if anc_node is not None and anc_node.kind == "group":
+                    self._fill_group(t, anc)
                 t.expand()
         t = self._tree_nodes.get(ref)
         node = self.fleet.nodes.get(ref)
