@@ -38,6 +38,7 @@ class FleetState:
     identities: dict[str, list[Identity]] = field(default_factory=dict)
     version: int = 0
     _search: list[tuple[str, str]] = field(default_factory=list)  # (haystack, ref) of devices and groups
+    _worst: dict[str, Severity] = field(default_factory=dict)  # device ref → worst open alarm
 
     # ---- nodes --------------------------------------------------------------------------
 
@@ -112,15 +113,18 @@ class FleetState:
 
     def set_alarms(self, profile: str, alarms: list[Alarm]) -> None:
         self.alarms[profile] = alarms
+        # one pass per alarm refresh, so a tree label costs a dict look-up, not a scan
+        worst: dict[str, Severity] = {}
+        for a in self.all_alarms():
+            if a.device and a.status is AlarmStatus.open:
+                worst[a.device] = Severity.worst(worst.get(a.device), a.severity)  # type: ignore[assignment]
+        self._worst = worst
 
     def all_alarms(self) -> list[Alarm]:
         return [a for items in self.alarms.values() for a in items]
 
     def worst_open(self, device_ref: str) -> Severity | None:
-        return Severity.worst(
-            *(a.severity for items in self.alarms.values() for a in items
-              if a.device == device_ref and a.status is AlarmStatus.open)
-        )
+        return self._worst.get(device_ref)
 
     def set_identities(self, profile: str, items: list[Identity]) -> None:
         self.identities[profile] = items

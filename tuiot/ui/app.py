@@ -98,6 +98,7 @@ class ConsoleApp(App[int]):
     ) -> None:
         super().__init__()
         self.rules_path = rules_path
+        self._theme_vars: tuple[str, dict[str, str]] | None = None
         self.config = config
         self.demo = demo
         self.demo_factory = demo_factory
@@ -361,7 +362,9 @@ class ConsoleApp(App[int]):
         """Tree labels are Rich markup, which knows no theme variables: resolve them here."""
         import re
 
-        variables = self.get_css_variables()
+        if self._theme_vars is None or self._theme_vars[0] != self.theme:
+            self._theme_vars = (self.theme, self.get_css_variables())  # once per theme, not per label
+        variables = self._theme_vars[1]
         return re.sub(r"\[\$([a-z-]+)\]", lambda m: f"[{variables.get(m.group(1), 'default')}]", markup)
 
     # ---- tree events ----------------------------------------------------------------------------
