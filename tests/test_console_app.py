@@ -147,14 +147,19 @@ async def test_alarm_close_asks_first_and_round_trips() -> None:
 
 
 async def test_a_slow_vendor_does_not_freeze_the_console() -> None:
-    app = make_app(faults={"thingsee": Faults(latency=3.0)})
+    app = make_app(faults={"thingsee": Faults(latency=3.0)}, poll_interval=1)
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot, names=("TeamViewer", "Murano"))
         assert not app.fleet.profiles["Thingsee"].loaded
         await pilot.press("4", "6", "1")
         # the keys were answered while Thingsee is still loading
         assert app.current == "devices" and app.crumbs[-3:] == ["alarms", "identities", "devices"]
+        # and the fast vendors kept refreshing: their pollers wait for nobody
+        rounds = app.pollers["TeamViewer"].rounds
+        await pilot.pause(2.5)
+        assert app.pollers["TeamViewer"].rounds >= rounds + 2
         assert not app.fleet.profiles["Thingsee"].loaded
+        assert app.fleet.profiles["TeamViewer"].state == "ok"
 
 
 def test_snapshot_devices(snap_compare) -> None:
@@ -194,7 +199,7 @@ async def test_a_local_rule_raises_an_alarm_in_the_console(tmp_path, monkeypatch
         )
         app._load_local_rules()
         await pilot.pause(0.3)
-        app._poll_latest("Thingsee", None)
+        app.pollers["Thingsee"].wake()  # local rules: the next round reads the whole profile
         for _ in range(60):
             await pilot.pause(0.05)
             if app.local is not None and app.local.alarms():

@@ -18,12 +18,14 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tuiot.config import Config, Profile
 from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_utc
+from tuiot.fleet.poller import Polled, Poller, Want
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys
 from tuiot.ui.views import CopyRequested, JumpToDevice
@@ -76,6 +78,14 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class PollDone(Message):
+    """A profile's poller finished a round (posted from its worker)."""
+
+    def __init__(self, result: Polled) -> None:
+        super().__init__()
+        self.result = result
+
+
 class ConsoleApp(App[int]):
     TITLE = "tuiot"
     CSS_PATH = [str(styles_path() / "app.tcss")]
@@ -120,6 +130,8 @@ class ConsoleApp(App[int]):
         self.first_data_at: datetime | None = None
         self._tree_nodes: dict[str, TreeNode] = {}
         self._rules: list[Rule] = []
+        self.pollers: dict[str, Poller] = {}
+        self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
 
     # ---- layout ---------------------------------------------------------------------------
@@ -205,6 +217,7 @@ class ConsoleApp(App[int]):
                 self._show_snapshot(profile.name)
             if not self.offline:
                 self._load_profile(profile)
+                self._start_poller(profile.name)
         self._load_local_rules()
         if self.selection is None and self.config.profiles:
             self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
@@ -252,7 +265,7 @@ class ConsoleApp(App[int]):
         self.fleet.mark(profile.name, "ok")
         self._tree_loaded(profile.name, nodes)
         self._save(profile.name, nodes=nodes)
-        self._load_alarms(profile.name)
+        self._wake(profile.name)  # the alarm inbox is due now that devices are known
         self._load_identities(profile.name)
         self._load_rules()
 
@@ -295,10 +308,12 @@ class ConsoleApp(App[int]):
         state = "offline" if isinstance(e, Unavailable) else "degraded" if isinstance(e, RateLimited) else "degraded"
         if p.snapshot_at is not None and state == "offline":
             state = "snapshot"
+        news = (p.state, p.error) != (state, str(e))
         self.fleet.mark(name, state, str(e))
         if p.snapshot_at:
             p.state = "snapshot"
-        self.notify(f"{name}: {e}", severity="error", timeout=8)
+        if news:  # a vendor that stays down toasts once, not every retry
+            self.notify(f"{name}: {e}", severity="error", timeout=8)
         self._refresh_profile_label(name)
         self._status()
 
@@ -439,6 +454,10 @@ class ConsoleApp(App[int]):
                 text.append(f"last good answer: {_age(self.clock() - p.last_ok)} ago")
             if p.snapshot_at:
                 text.append(f"[$warning]showing the snapshot of {_age(self.clock() - p.snapshot_at)} ago[/]")
+            poller = self.pollers.get(p.name)
+            if poller is not None:
+                text.append(f"polled every {poller.interval:g} s, {poller.rounds} rounds"
+                            + (f"; {poller.failures} failed in a row, backing off" if poller.failures else ""))
             text.append(f"devices loaded: {sum(1 for n in self.fleet.nodes.values() if n.profile == p.name and n.kind == 'device')}")
             detail.update("\n".join(text))
             return
@@ -700,52 +719,80 @@ class ConsoleApp(App[int]):
     # ---- live ----------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        """Once a second: poll what is due, repaint ages."""
-        now = self.clock()
-        for name, profile in self.config.profiles.items():
-            p = self.fleet.profiles.get(name)
-            if p is None or name not in self.adapters or self.offline:
-                continue
-            interval = self.poll_interval or profile.poll_interval
-            due = getattr(p, "next_poll", None)
-            if due is None or now >= due:
-                p.next_poll = now + timedelta(seconds=interval * (4 if p.state in ("offline", "degraded") else 1))  # type: ignore[attr-defined]
-                if name in self._rule_profiles():
-                    self._poll_latest(name, None)  # local rules need every reading, on screen or not
-                elif self.current == "live" and not self.live_paused:
-                    self._refresh_latest([self.selection] if self.selection else None, only=name)
-                if p.loaded:
-                    self._load_alarms(name)
+        """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
         if self.current == "live":
             self.query_one("#live-list", MarkList).invalidate()
         self._status()
 
+    # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------
+
+    def _start_poller(self, name: str) -> None:
+        from tuiot.adapters.base import Capability
+
+        adapter = self.adapters[name]
+        poller = Poller(
+            name,
+            adapter,
+            interval=self.poll_interval or self.config.profiles[name].poll_interval,
+            want=lambda: self._want(name),
+            deliver=lambda result: self.post_message(PollDone(result)),
+            can_alarms=adapter.can(Capability.alarms),
+            clock=self.clock,
+        )
+        self.pollers[name] = poller
+        self.run_worker(poller.run(), name=f"poll {name}", group=f"poll:{name}", exit_on_error=False)
+
+    def _wake(self, name: str | None = None) -> None:
+        for pname, poller in self.pollers.items():
+            if name is None or pname == name:
+                poller.wake()
+
+    def _want(self, name: str) -> Want:
+        """What profile `name` should fetch this round: what is on screen, or all of it for local rules."""
+        p = self.fleet.profiles.get(name)
+        refs = self._asked.pop(name, set())
+        latest: tuple[str, ...] | None
+        if name in self._rule_profiles():
+            latest = None  # local rules need every reading, on screen or not
+        else:
+            if self.current == "live" and not self.live_paused and self.selection:
+                if self.selection == f"{name}/profile/{name}":
+                    return Want(latest=None, alarms=bool(p and p.loaded))
+                refs.update(r for r in self._live_targets() if r.startswith(f"{name}/"))
+            latest = tuple(sorted(refs))
+        return Want(latest=latest, alarms=bool(p and p.loaded))
+
+    @on(PollDone)
+    def _poll_done(self, msg: PollDone) -> None:
+        result = msg.result
+        name = result.profile
+        if name not in self.fleet.profiles:
+            return
+        if result.errors:
+            self._failed(name, result.errors[0])
+        else:
+            self.fleet.mark(name, "ok")
+            self._refresh_profile_label(name)
+        if result.readings is not None:
+            self._took_readings(name, result.readings, whole=result.want.latest is None)
+        if result.alarms is not None:
+            self._took_alarms(name, result.alarms)
+        self._status()
+
     def _refresh_latest(self, refs: list[str] | None, only: str | None = None) -> None:
-        by_profile: dict[str, list[str] | None] = {}
+        """Ask the pollers for these refs now (None: every profile, whole)."""
         for ref in refs or [f"{n}/profile/{n}" for n in self.config.profiles]:
             name = ref.split("/", 1)[0]
             if only and name != only:
                 continue
-            if ref == f"{name}/profile/{name}":
-                by_profile[name] = None
-            elif by_profile.get(name, []) is not None:
-                by_profile.setdefault(name, []).append(ref)  # type: ignore[union-attr]
-        for name, prefs in by_profile.items():
-            if name in self.adapters and not self.offline:
-                self._poll_latest(name, prefs)
+            self._asked.setdefault(name, set()).add(ref)
+            self._wake(name)
 
-    @work(exit_on_error=False, group="latest")
-    async def _poll_latest(self, name: str, refs: list[str] | None) -> None:
-        try:
-            readings = await self.adapters[name].latest(refs)
-        except Exception as e:
-            self._failed(name, e)
-            return
-        self.fleet.mark(name, "ok")
+    def _took_readings(self, name: str, readings: list[Reading], *, whole: bool) -> None:
         self.fleet.put_readings(readings)
         if self.local is not None:
             self._alarm_events(self.local.feed(readings))
-        if refs is None:
+        if whole:
             self._save(name, readings=readings)
         if self.use_snapshot:
             from tuiot.fleet.snapshot import SnapshotStore
@@ -756,6 +803,14 @@ class ConsoleApp(App[int]):
 
             self.run_worker(asyncio.to_thread(buffer), exit_on_error=False, group="buffer")
         self._live_show()
+        if self.current == "devices":
+            cursor = self._tree_cursor()
+            if cursor:
+                self._show_detail(cursor)
+
+    def _live_targets(self) -> list[str]:
+        """The refs Live reads: the selection."""
+        return [self.selection] if self.selection else []
 
     def _live_keys(self) -> list[str]:
         sel = self.selection
@@ -807,18 +862,11 @@ class ConsoleApp(App[int]):
 
     # ---- alarms, identities, rules ------------------------------------------------------------------
 
-    @work(exit_on_error=False, group="alarms")
-    async def _load_alarms(self, name: str) -> None:
-        from tuiot.adapters.base import Capability
+    def _load_alarms(self, name: str) -> None:
+        """Refresh a profile's alarms now (after a close, say): the poller's next round, at once."""
+        self._wake(name)
 
-        adapter = self.adapters.get(name)
-        if adapter is None or not adapter.can(Capability.alarms):
-            return
-        try:
-            alarms = await adapter.alarms(since=self.clock() - timedelta(days=7))
-        except Exception as e:
-            self._failed(name, e)
-            return
+    def _took_alarms(self, name: str, alarms: list[Alarm]) -> None:
         self.fleet.set_alarms(name, alarms)
         self._save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
         if self.current == "alarms":
