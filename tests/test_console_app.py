@@ -18,7 +18,8 @@ FIXED = datetime.fromtimestamp(EPOCH, timezone.utc)
 
 def make_app(**kw) -> ConsoleApp:
     faults = kw.pop("faults", None)
-    demo = build_demo(devices=kw.pop("devices", 80), seed=7, epoch=EPOCH, faults=faults, vendors=kw.pop("vendors", None))
+    demo = build_demo(devices=kw.pop("devices", 80), seed=7, epoch=EPOCH, faults=faults, vendors=kw.pop("vendors", None),
+                      now=kw.pop("now", None))
     return ConsoleApp(config=Config(profiles={p.name: p for p in demo.profiles}), demo=demo, **kw)
 
 
@@ -94,22 +95,78 @@ async def test_screen_keys_help_and_command_line() -> None:
         assert app.current == "alarms"
 
 
+async def _live_rows(app, pilot, n: int = 1) -> list[str]:
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if len(app.query_one("#live").list.keys) >= n:
+            break
+    return app.query_one("#live").list.keys
+
+
 async def test_live_shows_values_of_the_selection_and_pauses() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         app.selection = "Thingsee/profile/Thingsee"
         await pilot.press("3")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if app.query_one("#live-list").keys:
-                break
-        keys = app.query_one("#live-list").keys
+        keys = await _live_rows(app, pilot)
         assert keys and all(k.startswith("Thingsee/metric/") for k in keys)
+        view = app.query_one("#live")
         await pilot.press("p")
-        assert app.live_paused
+        assert view.paused and "PAUSED" in str(view.query_one("#summary").render())
+        assert app._want("Thingsee").latest == ()  # paused: Live asks the vendor for nothing
         await pilot.press("slash", *"temp", "enter")
-        assert all("temp" in k.lower() or "temp" in app._metric_name(k).lower() for k in app.query_one("#live-list").keys)
+        assert view.list.keys and len(view.list.keys) < len(keys)
+        assert all("temp" in k.lower() or "temp" in app._metric_name(k).lower() for k in view.list.keys)
+        await pilot.press("s")
+        assert view.sort == 1
+        # Enter drills into the metric's history
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.current == "metrics"
+
+
+async def test_live_colours_values_outside_a_rule_threshold(tmp_path) -> None:
+    from tuiot.domain import Rule, Severity, Threshold
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        app.selection = "Thingsee/profile/Thingsee"
+        await pilot.press("3")
+        keys = await _live_rows(app, pilot)
+        hot, cold = keys[0], keys[1]
+        app._rules = [
+            Rule(id="r1", profile="Thingsee", name="always", sources=[hot],
+                 thresholds=[Threshold(condition="metric > -1000000 || metric == metric || metric != metric", severity=Severity.critical)]),
+            Rule(id="r2", profile="Thingsee", name="never", sources=[cold],
+                 thresholds=[Threshold(condition="metric > 1e12", severity=Severity.major)]),
+        ]
+        app._index_thresholds()
+        view = app.query_one("#live")
+        assert view.cells(hot)[1][1] == "critical"
+        assert view.cells(cold)[1][1] is None
+
+
+async def test_devices_marks_feed_live_copy_and_export() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        devices = [n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer"][:2]
+        for d in devices:
+            app._reveal(d.ref)
+            await pilot.pause(0.1)
+            await pilot.press("m")
+        assert app.marked == {d.ref for d in devices}
+        assert "2 marked" in str(app.query_one("#status").render())
+        await pilot.press("l")
+        assert app.current == "live" and sorted(app.live_refs) == sorted(d.ref for d in devices)
+        keys = await _live_rows(app, pilot, 2)
+        # the values of exactly the marked devices (sensors never expanded: readings name their device)
+        assert {app.fleet.readings[k].device for k in keys} == {d.ref for d in devices}
+        assert all(" · " in app._metric_name(k) for k in keys)
+        await pilot.press("1", "escape")  # Esc on Devices clears the marks first
+        assert app.marked == set()
 
 
 async def test_read_only_refuses_writes_and_says_so() -> None:
@@ -178,6 +235,39 @@ def test_snapshot_alarms(snap_compare) -> None:
         await loaded(pilot.app, pilot)
         await pilot.press("4")
         await pilot.pause(0.3)
+
+    app = make_app(clock=lambda: FIXED, vendors=("teamviewer", "murano"))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
+
+
+def test_snapshot_live_with_a_threshold(snap_compare) -> None:
+    from tuiot.domain import Rule, Severity, Threshold
+
+    async def settle(pilot) -> None:
+        app = pilot.app
+        await loaded(app, pilot)
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Murano")
+        app.selection = device.ref
+        await pilot.press("3")
+        keys = await _live_rows(app, pilot, 3)
+        app._rules = [Rule(id="r", profile="Murano", name="hot", sources=[sorted(keys)[0]],
+                           thresholds=[Threshold(condition="metric == metric", severity=Severity.critical)])]
+        app._index_thresholds()
+        await pilot.pause(0.3)
+
+    app = make_app(clock=lambda: FIXED, vendors=("teamviewer", "murano"), now=EPOCH)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+def test_snapshot_rules(snap_compare) -> None:
+    async def settle(pilot) -> None:
+        await loaded(pilot.app, pilot)
+        await pilot.press("5")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if pilot.app.query_one("#rules-table").row_count:
+                break
+        await pilot.pause(0.2)
 
     app = make_app(clock=lambda: FIXED, vendors=("teamviewer", "murano"))
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)

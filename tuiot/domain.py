@@ -114,6 +114,7 @@ class Reading(Model):
     value: Value
     ts: datetime
     unit: str | None = None
+    device: str | None = None  # device ref, where the vendor's answer names it (metric ids need not)
 
     @field_validator("ts")
     @classmethod

@@ -573,7 +573,8 @@ class MuranoAdapter(Adapter):
         except (ValueError, OverflowError, OSError):
             return None
         return Reading(
-            metric=self.ref("metric", f"{ident}:{alias}"), value=typed(raw, pick(d, "format")), ts=ts, unit=pick(d, "unit") or None
+            metric=self.ref("metric", f"{ident}:{alias}"), value=typed(raw, pick(d, "format")), ts=ts, unit=pick(d, "unit") or None,
+            device=self.ref("device", str(ident)),
         )
 
     # ---- history ---------------------------------------------------------------------------

@@ -120,6 +120,7 @@ class TeamViewerAdapter(Adapter):
         self.paths = {**PATHS, **profile.paths}
         self._http: HttpClient | None = None
         self._tree: list[dict[str, Any]] | None = None
+        self._sensor_device: dict[int, str] = {}  # sensor id → device ref
 
     # ---- plumbing -------------------------------------------------------------------
 
@@ -244,7 +245,10 @@ class TeamViewerAdapter(Adapter):
     # ---- latest -------------------------------------------------------------------------
 
     async def _sensor_ids(self, refs: Sequence[str] | None) -> tuple[list[int], dict[str, str | None]]:
-        """Sensor ids below the refs, and the unit of every metric (`sensor:metric` → unit)."""
+        """Sensor ids below the refs, and the unit of every metric (`sensor:metric` → unit).
+
+        Also notes each sensor's device in `self._sensor_device`, so readings can name it.
+        """
         tree = await self._devicetree(fresh=self._tree is None)
         wanted = set(refs or [])
         sensors: list[int] = []
@@ -258,6 +262,7 @@ class TeamViewerAdapter(Adapter):
                     sref = self.ref("sensor", str(sid))
                     if refs is None or wanted & {gref, dref, sref, self.ref("profile", self.name)}:
                         sensors.append(sid)  # type: ignore[arg-type]
+                        self._sensor_device[sid] = dref  # type: ignore[index]
                         for m in as_list(pick(sensor, "metrics")):
                             units[f"{sid}:{pick(m, 'id')}"] = unit_of(m)
         return sensors, units
@@ -296,7 +301,8 @@ class TeamViewerAdapter(Adapter):
                     mid = f"{sid}:{key}"
                     if only is not None and self.ref("metric", mid) not in only:
                         continue
-                    readings.append(Reading(metric=self.ref("metric", mid), value=number(value), ts=at, unit=units.get(mid)))
+                    readings.append(Reading(metric=self.ref("metric", mid), value=number(value), ts=at, unit=units.get(mid),
+                                            device=self._sensor_device.get(as_int(sid))))  # type: ignore[arg-type]
         return readings
 
     async def _metrics_below(self, refs: Sequence[str]) -> set[str]:

@@ -634,7 +634,8 @@ class ThingseeAdapter(Adapter):
             v = number(value)
             if isinstance(v, (dict, list)) or v is None:
                 continue
-            out.append(Reading(metric=self.ref("metric", f"{tuid}:{key}"), value=v, ts=from_epoch(ts, "s"), unit=info.unit))
+            out.append(Reading(metric=self.ref("metric", f"{tuid}:{key}"), value=v, ts=from_epoch(ts, "s"), unit=info.unit,
+                               device=self.ref("device", tuid)))
         return out
 
     # ---- history -----------------------------------------------------------------------------

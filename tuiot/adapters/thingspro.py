@@ -619,7 +619,8 @@ class ThingsProAdapter(Adapter):
             return None
         unit = pick(item, "dataUnit") or (info.unit if info else None) or None
         mid = f"{gw.key}|{tag_path(prov, src, str(tag))}"
-        return Reading(metric=self.ref("metric", mid), value=_value(raw, data_type), ts=when, unit=unit)
+        return Reading(metric=self.ref("metric", mid), value=_value(raw, data_type), ts=when, unit=unit,
+                       device=self.ref("device", f"{gw.key}|{_enc(prov)}/{_enc(src)}"))
 
     async def _read_source(self, t: _Target) -> list[Reading]:
         answer = await self._call(t.gw, "GET", self._monitor_path(t), params={"tags": ",".join(t.tags)})

@@ -39,6 +39,7 @@ class FleetState:
     version: int = 0
     _search: list[tuple[str, str]] = field(default_factory=list)  # (haystack, ref) of devices and groups
     _worst: dict[str, Severity] = field(default_factory=dict)  # device ref → worst open alarm
+    device_metrics: dict[str, set[str]] = field(default_factory=dict)  # device ref → metric refs read
 
     # ---- nodes --------------------------------------------------------------------------
 
@@ -104,12 +105,23 @@ class FleetState:
         changed = []
         for r in readings:
             old = self.readings.get(r.metric)
+            if r.device and (old is None or old.device != r.device):
+                self.device_metrics.setdefault(r.device, set()).add(r.metric)
             if old is None or old.ts != r.ts or old.value != r.value:
                 self.readings[r.metric] = r
                 self.version += 1
                 self.reading_version[r.metric] = self.version
                 changed.append(r.metric)
         return changed
+
+    def metrics_below(self, ref: str) -> set[str]:
+        """Metric refs with a reading below `ref` (a device, group or sensor), whether or not
+        the device's sensors were ever loaded: readings name their device."""
+        below = self.below(ref) | {ref}
+        out = {m for m in below if m in self.readings}
+        for dev in below:
+            out |= self.device_metrics.get(dev, set())
+        return out
 
     def set_alarms(self, profile: str, alarms: list[Alarm]) -> None:
         self.alarms[profile] = alarms

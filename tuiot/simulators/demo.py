@@ -57,8 +57,12 @@ def build_demo(
     epoch: float | None = None,
     faults: dict[str, Faults] | None = None,
     vendors: tuple[str, ...] | None = None,
+    now: float | None = None,
 ) -> Demo:
-    """Build the demo fleet; `faults` maps a vendor (or demo profile name) to its faults."""
+    """Build the demo fleet; `faults` maps a vendor (or demo profile name) to its faults.
+
+    `now` stops the simulators' clock at that time (snapshot tests); None is the wall clock.
+    """
     world = build_world(devices=devices, seed=seed, epoch=epoch)
     # The world's objects live as long as the process: keep the garbage collector from
     # rescanning them while the adapters decode large answers in the same process.
@@ -82,10 +86,10 @@ def build_demo(
                 gw = by_id.get(host.split(".")[0])
                 if gw is None:
                     continue
-                router.add(host, mod.create_app(world, gateway=gw.id, faults=vendor_faults, down=not gw.online))
+                router.add(host, mod.create_app(world, gateway=gw.id, faults=vendor_faults, down=not gw.online, now=now))
         else:
             host = urlsplit(fields["base_url"]).hostname or ""
-            router.add(host, mod.create_app(world, faults=vendor_faults))
+            router.add(host, mod.create_app(world, faults=vendor_faults, now=now))
         profiles.append(Profile(name=name, **fields))
         secrets[name] = mod.DEMO_SECRET
     return Demo(world=world, profiles=profiles, transport=router, secrets=secrets)

@@ -30,6 +30,7 @@ from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys
 from tuiot.ui.views import CopyRequested, JumpToDevice
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested
+from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.identities import (
     GroupRequested,
     IdentitiesView,
@@ -39,7 +40,6 @@ from tuiot.ui.views.identities import (
     TagRemoveRequested,
 )
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
-from tuiot.ui.widgets.marks import Column, MarkList
 
 PAGE = 500  # devices added to a group node at a time
 SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent", Severity.warning: "$secondary"}
@@ -121,10 +121,9 @@ class ConsoleApp(App[int]):
         self.adapters: dict[str, Any] = {}
         self.current = "devices"
         self.crumbs: list[str] = ["devices"]
-        self.selection: str | None = None  # node ref for Live
-        self.live_paused = False
-        self.live_sort = 0
-        self.live_filter = ""
+        self.live_refs: list[str] = []  # what Live shows: one node, or the devices marked on Devices
+        self.marked: set[str] = set()  # device refs marked on Devices (m)
+        self._thresholds: Any = None  # tuiot.fleet.thresholds.ThresholdIndex of vendor + local rules
         self.matches: list[Node] = []
         self.match_index = 0
         self.first_data_at: datetime | None = None
@@ -143,14 +142,7 @@ class ConsoleApp(App[int]):
                 yield Tree("fleet", id="tree")
                 yield Static("Select a node to see its details.", id="detail")
             yield MetricsView(id="metrics")
-            with Vertical(id="live"):
-                yield Static("", id="live-title", classes="view-title")
-                yield MarkList(
-                    [Column("metric", 24, flex=True), Column("value", 12, right=True), Column("unit", 6), Column("age", 9, right=True)],
-                    self._live_cells,
-                    empty="select a device, group or profile on Devices (1) and press l",
-                    id="live-list",
-                )
+            yield LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
             yield AlarmsView(id="alarms")
             with Vertical(id="rules"):
                 yield Static("Rules — vendor (TeamViewer) and local (rules.toml)   n new · enter edit · space enable/disable · d delete", classes="view-title")
@@ -285,8 +277,10 @@ class ConsoleApp(App[int]):
             self.notify(store.warning, severity="warning", timeout=10)
         if self.local is None:
             self.local = LocalRules(rules, store)
+            self._index_thresholds()
         else:
             self._alarm_events(self.local.set_rules(rules))
+            self._index_thresholds()
 
     def _rule_profiles(self) -> set[str]:
         if self.local is None:
@@ -366,7 +360,8 @@ class ConsoleApp(App[int]):
         mark = f"[{SEVERITY_STYLE[sev]}]{SEVERITY_MARK[sev]}[/]" if sev else ""
         unit = f" [dim]{node.unit}[/]" if node.unit else ""
         name = node.name.replace("[", "\\[")
-        return f"{mark}{online}{name}{unit}"
+        pin = "[reverse]*[/]" if node.ref in self.marked else ""
+        return f"{pin}{mark}{online}{name}{unit}"
 
     def _refresh_profile_label(self, name: str) -> None:
         t = self._tree_nodes.get(f"{name}/profile/{name}")
@@ -497,7 +492,7 @@ class ConsoleApp(App[int]):
             await self.run_action(action)
 
     def _view(self) -> Any:
-        if self.current in ("metrics", "alarms", "identities"):
+        if self.current in ("metrics", "live", "alarms", "identities"):
             return self.query_one(f"#{self.current}")
         return None
 
@@ -510,8 +505,9 @@ class ConsoleApp(App[int]):
         self.query_one("#screens", ContentSwitcher).current = screen
         self._title()
         if screen == "live":
-            self._refresh_latest([self.selection] if self.selection else None)
-            self.query_one("#live-list").focus()
+            self._live_show()
+            self._refresh_latest(self.live_refs or None)
+            self.query_one(LiveView).focus()
         elif screen == "devices":
             self.query_one("#tree").focus()
         elif screen == "rules":
@@ -532,6 +528,8 @@ class ConsoleApp(App[int]):
                 self.query_one(box).display = False
                 self.query_one("#tree" if self.current == "devices" else "#screens").focus()
                 return
+        if self.current == "devices" and self._clear_marks():
+            return
         if len(self.crumbs) > 1:
             self.crumbs.pop()
             target = self.crumbs.pop()
@@ -549,7 +547,7 @@ class ConsoleApp(App[int]):
     def action_filter(self) -> None:
         box = self.query_one("#find", Input)
         box.placeholder = "/ find: name or id, across the whole fleet" if self.current == "devices" else "/ filter"
-        box.value = self.live_filter if self.current == "live" else ""
+        box.value = ""
         box.display = True
         box.focus()
 
@@ -558,15 +556,6 @@ class ConsoleApp(App[int]):
             if name in self.adapters and not self.offline:
                 self._load_profile(profile)
 
-    def action_pause(self) -> None:
-        self.live_paused = not self.live_paused
-        self.notify("live refresh paused" if self.live_paused else "live refresh resumed")
-        self._live_show()
-
-    def action_sort(self) -> None:
-        self.live_sort = (self.live_sort + 1) % 3
-        self._live_show()
-
     def action_live_selected(self) -> None:
         ref = self._tree_cursor()
         node = self.fleet.nodes.get(ref or "")
@@ -574,15 +563,32 @@ class ConsoleApp(App[int]):
             # vendors answer latest by device: show the whole device
             ref = next((a for a in reversed(self.fleet.ancestors(node.ref))
                         if (n := self.fleet.nodes.get(a)) is not None and n.kind == "device"), ref)
-        if ref:
+        marked = sorted(self.marked)
+        if marked:
+            self.live_refs = marked  # the marked devices, side by side
+            self.action_show("live")
+        elif ref:
             self.selection = ref
             self.action_show("live")
 
     def action_open_selected(self) -> None:
         ref = self._tree_cursor()
         node = self.fleet.nodes.get(ref or "")
-        if node is None or node.kind != "metric":
-            return
+        if node is not None and node.kind == "metric":
+            self._open_metric_ref(node.ref)
+
+    def _open_metric_ref(self, ref: str) -> None:
+        """The metric's history on Metrics (a metric seen only in Live gets a node from its reading)."""
+        from tuiot.domain import split_ref
+
+        node = self.fleet.nodes.get(ref)
+        if node is None:
+            try:
+                profile, kind, ident = split_ref(ref)
+            except ValueError:
+                return
+            r = self.fleet.readings.get(ref)
+            node = Node(kind="metric", id=ident, name=self._metric_name(ref), profile=profile, unit=r.unit if r else None)
         device = next((self.fleet.nodes[a] for a in self.fleet.ancestors(node.ref) if self.fleet.nodes.get(a) and self.fleet.nodes[a].kind == "device"), None)
         from tuiot.adapters.base import Capability
 
@@ -591,13 +597,8 @@ class ConsoleApp(App[int]):
         self.query_one(MetricsView).show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
 
     def action_copy_selected(self) -> None:
-        if self.current == "live":
-            key = self.query_one("#live-list", MarkList).highlighted
-            r = self.fleet.readings.get(key or "")
-            text = f"{r.value}" if r else None
-        else:
-            ref = self._tree_cursor()
-            text = ref.split("/", 2)[-1] if ref else None
+        refs = sorted(self.marked) or ([c] if (c := self._tree_cursor()) else [])
+        text = "\n".join(r.split("/", 2)[-1] for r in refs)
         if text:
             self._copy(text)
 
@@ -605,9 +606,12 @@ class ConsoleApp(App[int]):
         from tuiot.fleet.export import ExportError, export_file
 
         if self.current == "devices":
-            # what the tree shows: the loaded nodes below the selection (or everything)
+            # the marked devices, else what the tree shows: the loaded nodes below the selection
             sel = self._tree_cursor()
-            refs = self.fleet.below(sel) | {sel} if sel else set(self.fleet.nodes)
+            if self.marked:
+                refs = set().union(*(self.fleet.below(m) | {m} for m in self.marked))
+            else:
+                refs = self.fleet.below(sel) | {sel} if sel else set(self.fleet.nodes)
             rows = [{**n.model_dump(mode="json"), "ref": n.ref} for r in sorted(refs) if (n := self.fleet.nodes.get(r))]
             columns, stem = ["ref", "kind", "id", "name", "parent", "online", "severity", "unit"], "devices"
         elif self.current == "rules":
@@ -616,18 +620,36 @@ class ConsoleApp(App[int]):
                     for r in self._rules]
             columns, stem = ["origin", "profile", "name", "enabled", "kind", "sources", "thresholds"], "rules"
         else:
-            rows = [
-                {"metric": k, "value": r.value, "unit": r.unit, "ts": r.ts}
-                for k in self.query_one("#live-list", MarkList).keys
-                if (r := self.fleet.readings.get(k)) is not None
-            ]
-            columns, stem = ["metric", "value", "unit", "ts"], "live"
+            return
         try:
             path = export_file(rows, columns, fmt, stem=stem)
         except (ExportError, ValueError) as e:
             self.notify(str(e), severity="error")
             return
         self.notify(f"exported {len(rows)} rows to {path}")
+
+    def action_mark_device(self) -> None:
+        """Mark or unmark the device under the cursor for a bulk action (l, e, y)."""
+        ref = self._tree_cursor()
+        node = self.fleet.nodes.get(ref or "")
+        if node is None or node.kind != "device":
+            self.notify("marks are for devices: move to a device", severity="warning")
+            return
+        self.marked.symmetric_difference_update({node.ref})
+        self._tree_nodes[node.ref].set_label(self._themed(self._label(node)))
+        self.query_one("#tree", Tree).action_cursor_down()
+        self._status()
+
+    def _clear_marks(self) -> bool:
+        if not self.marked:
+            return False
+        old, self.marked = self.marked, set()
+        for ref in old:
+            if (t := self._tree_nodes.get(ref)) is not None and (n := self.fleet.nodes.get(ref)) is not None:
+                t.set_label(self._themed(self._label(n)))
+        self.notify(f"cleared {len(old)} marks")
+        self._status()
+        return True
 
     def action_next_match(self) -> None:
         if self.matches:
@@ -644,11 +666,6 @@ class ConsoleApp(App[int]):
     def _find_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
         text = event.value.strip().removeprefix("/").strip()  # the "/" that opened the box may echo into it
-        if self.current == "live":
-            self.live_filter = text
-            self._live_show()
-            self.query_one("#live-list").focus()
-            return
         self.matches = self.fleet.search(text)
         self.match_index = 0
         if not self.matches:
@@ -721,7 +738,7 @@ class ConsoleApp(App[int]):
     def _tick(self) -> None:
         """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
         if self.current == "live":
-            self.query_one("#live-list", MarkList).invalidate()
+            self.query_one(LiveView).tick()
         self._status()
 
     # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------
@@ -755,10 +772,10 @@ class ConsoleApp(App[int]):
         if name in self._rule_profiles():
             latest = None  # local rules need every reading, on screen or not
         else:
-            if self.current == "live" and not self.live_paused and self.selection:
-                if self.selection == f"{name}/profile/{name}":
+            if self.current == "live" and not self.query_one(LiveView).paused:
+                if f"{name}/profile/{name}" in self.live_refs:
                     return Want(latest=None, alarms=bool(p and p.loaded))
-                refs.update(r for r in self._live_targets() if r.startswith(f"{name}/"))
+                refs.update(r for r in self.live_refs if r.startswith(f"{name}/"))
             latest = tuple(sorted(refs))
         return Want(latest=latest, alarms=bool(p and p.loaded))
 
@@ -808,57 +825,62 @@ class ConsoleApp(App[int]):
             if cursor:
                 self._show_detail(cursor)
 
-    def _live_targets(self) -> list[str]:
-        """The refs Live reads: the selection."""
-        return [self.selection] if self.selection else []
+    @property
+    def selection(self) -> str | None:
+        """The first node Live shows (the profile, group or device picked with l)."""
+        return self.live_refs[0] if self.live_refs else None
+
+    @selection.setter
+    def selection(self, ref: str | None) -> None:
+        self.live_refs = [ref] if ref else []
 
     def _live_keys(self) -> list[str]:
-        sel = self.selection
-        if sel is None:
-            return []
-        name = sel.split("/", 1)[0]
-        if sel == f"{name}/profile/{name}":
-            keys_ = [k for k in self.fleet.readings if k.startswith(f"{name}/")]
-        else:
-            below = self.fleet.below(sel)
-            keys_ = [k for k in self.fleet.readings if k in below or k.startswith(sel.replace("/device/", "/metric/") + ":")]
-        if self.live_filter:
-            needle = self.live_filter.lower()
-            keys_ = [k for k in keys_ if needle in k.lower() or needle in self._metric_name(k).lower()]
-        if self.live_sort == 1:
-            keys_.sort(key=lambda k: (str(type(self.fleet.readings[k].value)), self.fleet.readings[k].value))
-        elif self.live_sort == 2:
-            keys_.sort(key=lambda k: self.fleet.readings[k].ts)
-        else:
-            keys_.sort(key=self._metric_name)
-        return keys_
+        keys_: set[str] = set()
+        for sel in self.live_refs:
+            name = sel.split("/", 1)[0]
+            if sel == f"{name}/profile/{name}":
+                keys_.update(k for k in self.fleet.readings if k.startswith(f"{name}/"))
+            else:
+                keys_ |= self.fleet.metrics_below(sel)
+        return list(keys_)
 
     def _live_show(self) -> None:
-        lst = self.query_one("#live-list", MarkList)
-        lst.set_rows(self._live_keys())
-        sort = ("name", "value", "age")[self.live_sort]
-        sel = self.selection.split("/", 2)[-1] if self.selection else "nothing"
-        flags = " · [b]PAUSED[/b]" if self.live_paused else ""
-        filt = f" · filter '{self.live_filter}'" if self.live_filter else ""
-        self.query_one("#live-title", Static).update(f"3 Live — {sel} · {len(lst.keys)} values · sort {sort}{filt}{flags}")
+        view = self.query_one(LiveView)
+        if len(self.live_refs) > 1:
+            title = f"{len(self.live_refs)} marked devices"
+        else:
+            title = self.selection.split("/", 2)[-1] if self.selection else "nothing selected"
+        stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
+        view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
+                  stale_profiles=stale)
+
+    def _threshold_severity(self, r: Reading) -> Severity | None:
+        return self._thresholds.severity(r.metric, r.value) if self._thresholds is not None else None
+
+    def _index_thresholds(self) -> None:
+        """Colour live values by every enabled threshold rule, vendor and local."""
+        from tuiot.fleet.thresholds import ThresholdIndex
+
+        local = self.local.engine.rules if self.local is not None else []
+        self._thresholds = ThresholdIndex([*(r for r in self._rules if r.origin.value != "local"), *local])
+        if self.current == "live":
+            self.query_one(LiveView).tick()
+
+    @on(OpenMetric)
+    def _open_metric(self, msg: OpenMetric) -> None:
+        self._open_metric_ref(msg.metric_ref)
 
     def _metric_name(self, ref: str) -> str:
         node = self.fleet.nodes.get(ref)
         if node is None:
-            return ref.split("/", 2)[-1]
+            r = self.fleet.readings.get(ref)
+            dev = self.fleet.nodes.get(r.device) if r is not None and r.device else None
+            tail = ref.split("/", 2)[-1]
+            # a metric of a device never expanded: its device's name and the metric's own id
+            return f"{dev.name} · {tail.rsplit(':', 1)[-1].rsplit('/', 1)[-1]}" if dev else tail
         parent = self.fleet.nodes.get(node.parent or "")
         dev = self.fleet.nodes.get(parent.parent or "") if parent and parent.kind == "sensor" else parent
         return f"{dev.name} · {node.name}" if dev else node.name
-
-    def _live_cells(self, key: str) -> list[tuple[str, str | None]]:
-        r = self.fleet.readings.get(key)
-        if r is None:
-            return [(key, None), ("", None), ("", None), ("", None)]
-        age = self.clock() - r.ts
-        stale = age.total_seconds() > self.config.settings.stale_after
-        value = f"{r.value:.6g}" if isinstance(r.value, float) else str(r.value)
-        return [(self._metric_name(key), "dim" if stale else None), (value, "bad" if stale else None),
-                (r.unit or "", "dim"), (_age(age) + (" stale" if stale else ""), "bad" if stale else "dim")]
 
     # ---- alarms, identities, rules ------------------------------------------------------------------
 
@@ -920,6 +942,7 @@ class ConsoleApp(App[int]):
                 except Exception as e:
                     self.notify(f"{name}: rules: {e}", severity="warning")
         self._rules = rules
+        self._index_thresholds()
         table = self.query_one("#rules-table", DataTable)
         table.clear()
         for r in rules:
@@ -1193,6 +1216,8 @@ class ConsoleApp(App[int]):
             elif p.last_ok:
                 age = f" {_age(now - p.last_ok)}"
             parts.append(f"[{colour}]{name}: {p.state}{age}[/]")
+        if self.marked:
+            parts.append(f"[reverse] {len(self.marked)} marked [/]")
         if self.read_only:
             parts.append("[reverse] READ-ONLY [/]")
         if self.offline:

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from tuiot.ui.views import ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
+from tuiot.ui.views.live import ACTIONS as LIVE_ACTIONS
 from tuiot.ui.views.metrics import ACTIONS as METRIC_ACTIONS
 
 SCREENS = ("devices", "metrics", "live", "alarms", "rules", "identities")
@@ -49,20 +50,14 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
         ViewAction("filter", "slash", "Find in the whole fleet"),
         ViewAction("next_match", "n", "Next match"),
         ViewAction("open_selected", "enter", "Drill down / open metric", show_in_footer=False),
-        ViewAction("live_selected", "l", "Live values of the selection"),
-        ViewAction("copy_selected", "y", "Copy the selected id"),
-        ViewAction("export('csv')", "e", "Export the loaded tree below the selection (CSV)"),
+        ViewAction("mark_device", "m", "Mark device (l, e, y act on marks)"),
+        ViewAction("live_selected", "l", "Live values (cursor or marked)"),
+        ViewAction("copy_selected", "y", "Copy id(s)"),
+        ViewAction("export('csv')", "e", "Export CSV"),
         ViewAction("export('json')", "E", "Export as JSON"),
     ],
     "metrics": METRIC_ACTIONS,
-    "live": [
-        ViewAction("filter", "slash", "Filter"),
-        ViewAction("pause", "p", "Pause / resume"),
-        ViewAction("sort", "s", "Sort by name / value / age"),
-        ViewAction("export('csv')", "e", "Export CSV"),
-        ViewAction("export('json')", "E", "Export JSON"),
-        ViewAction("copy_selected", "y", "Copy the value"),
-    ],
+    "live": LIVE_ACTIONS,
     "alarms": ALARM_ACTIONS,
     "rules": [
         ViewAction("new_rule", "n", "New rule", writes=True),
@@ -80,7 +75,7 @@ def global_bindings() -> list[Binding]:
 
 
 # Screens whose keys the app handles itself (the views bind their own keys).
-APP_SCREENS = ("devices", "live", "rules")
+APP_SCREENS = ("devices", "rules")
 # Keys a focused widget already handles (Tree and DataTable select on enter).
 _WIDGET_KEYS = {"enter"}
 

@@ -1,0 +1,206 @@
+"""Screen 3, Live: the latest value of every metric below the selection.
+
+The selection is one node (a device, a group, a profile) or several marked devices. The
+shell pushes readings in (`show`); this view filters, sorts and paints them. Values
+that cross a rule's threshold right now take that rule's severity colour; values older
+than `stale_after`, or from a profile whose last poll failed, are marked stale rather
+than hidden, so an operator sees what is old instead of a blank.
+
+Public API
+----------
+`LiveView(*, name_of, clock, stale_after, export_dir=None, id=None, ...)`
+`show(keys, readings, *, title, severity_of, stale_profiles)`  replace the rows
+`paused`, `sort` (0 name, 1 value, 2 age); `action_pause`, `action_sort`
+Messages: `OpenMetric(ref)` (Enter: its history on Metrics), `CopyRequested(text)`.
+`ACTIONS` lists every key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+
+from tuiot.domain import Reading, Severity, Value
+from tuiot.ui.views import ViewAction, age, bindings, stamp
+from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.widgets.marks import Cell, Column
+
+ACTIONS: list[ViewAction] = [
+    *LIST_ACTIONS,
+    ViewAction("open", "enter", "history of the metric"),
+    ViewAction("pause", "p", "pause / resume"),
+    ViewAction("sort", "s", "sort name/value/age"),
+]
+
+SORTS = ("name", "value", "age")
+
+
+class OpenMetric(Message):
+    """Show this metric's history on the Metrics screen."""
+
+    def __init__(self, metric_ref: str) -> None:
+        super().__init__()
+        self.metric_ref = metric_ref
+
+
+def _fmt(value: Value | None) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "—" if value is None else str(value)
+
+
+def _value_key(r: Reading) -> tuple[int, Any]:
+    # numbers before text, so a mixed list still sorts without comparing str to float
+    v = r.value
+    if isinstance(v, bool) or v is None:
+        return (1, str(v))
+    if isinstance(v, (int, float)):
+        return (0, v)
+    return (1, str(v))
+
+
+class LiveView(ListBody):
+    """Live values; see the module doc for the API."""
+
+    BINDINGS = bindings(ACTIONS)
+    TITLE = "3 Live"
+    EXPORT_STEM = "live"
+    DEFAULT_CSS = """
+    LiveView > .view-detail { height: 4; }
+    """
+
+    def __init__(self, *, name_of: Callable[[str], str], clock: Callable[[], datetime], stale_after: float,
+                 export_dir: Path | None = None, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        self.name_of = name_of
+        self.clock = clock
+        self.stale_after = stale_after
+        self.paused = False
+        self.sort = 0
+        self.heading = "nothing selected"
+        self._keys: list[str] = []
+        self._readings: Mapping[str, Reading] = {}
+        self._severity_of: Callable[[Reading], Severity | None] = lambda r: None
+        self._stale_profiles: Collection[str] = ()
+        self._needle = ""
+        super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
+
+    # ---- input API ------------------------------------------------------------------
+
+    def show(self, keys: Sequence[str], readings: Mapping[str, Reading], *, title: str,
+             severity_of: Callable[[Reading], Severity | None] | None = None,
+             stale_profiles: Collection[str] = ()) -> None:
+        """Replace the rows (metric refs); marks on rows still shown are kept."""
+        self._keys = list(keys)
+        self._readings = readings
+        self.heading = title
+        if severity_of is not None:
+            self._severity_of = severity_of
+        self._stale_profiles = stale_profiles
+        if self.is_mounted:
+            self.refilter()
+
+    def tick(self) -> None:
+        """Ages moved on: repaint the visible lines only."""
+        self.list.invalidate()
+
+    # ---- ListBody hooks ---------------------------------------------------------------
+
+    def set_text_filter(self, text: str) -> str | None:
+        self.text_filter = text
+        self._needle = text.strip().lower()
+        return None
+
+    def visible_keys(self) -> list[str]:
+        keys = [k for k in self._keys if k in self._readings]
+        if self._needle:
+            keys = [k for k in keys if self._needle in k.lower() or self._needle in self.name_of(k).lower()]
+        if self.sort == 1:
+            keys.sort(key=lambda k: _value_key(self._readings[k]))
+        elif self.sort == 2:
+            keys.sort(key=lambda k: self._readings[k].ts, reverse=True)
+        else:
+            keys.sort(key=self.name_of)
+        return keys
+
+    def columns(self, width: int) -> Sequence[Column]:
+        return [Column("METRIC", 24, flex=True), Column("VALUE", 12, right=True), Column("UNIT", 6),
+                Column("AGE", 9, right=True)]
+
+    def _stale(self, r: Reading) -> bool:
+        if r.metric.split("/", 1)[0] in self._stale_profiles:
+            return True
+        return (self.clock() - r.ts).total_seconds() > self.stale_after
+
+    def cells(self, key: str) -> Sequence[Cell]:
+        r = self._readings.get(key)
+        if r is None:
+            return [(self.name_of(key), "dim"), ("", None), ("", None), ("", None)]
+        stale = self._stale(r)
+        sev = self._severity_of(r)
+        value_style = sev.value if sev is not None else ("dim" if stale else None)
+        return [(self.name_of(key), "dim" if stale else None), (_fmt(r.value), value_style),
+                (r.unit or "", "dim"), (age(self.clock() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
+
+    def summary(self) -> Text:
+        parts = [self.heading, f"{len(self.list.keys):,} values", f"sort {SORTS[self.sort]}"]
+        if self.text_filter:
+            parts.append(f"filter '{self.text_filter}'")
+        if self.list.marked:
+            parts.append(f"{len(self.list.marked)} marked")
+        text = Text(" · ".join(parts))
+        if self.paused:
+            text.append(" · PAUSED", style="bold reverse")
+        return text
+
+    def empty_text(self) -> str:
+        if not self._keys:
+            return "select a device, group or profile on Devices (1) and press l"
+        return "no values match the filter" if self._needle else "waiting for the first values…"
+
+    def detail(self, key: str | None) -> Text:
+        r = self._readings.get(key or "")
+        if r is None:
+            return Text("")
+        sev = self._severity_of(r)
+        lines = [f"{self.name_of(r.metric)}   {_fmt(r.value)} {r.unit or ''}",
+                 f"{r.metric}   at {stamp(r.ts)}" + ("   STALE" if self._stale(r) else "")]
+        if sev is not None:
+            lines.append(f"outside a {sev.value} threshold · enter: history")
+        return Text("\n".join(lines))
+
+    def export_columns(self) -> Sequence[str]:
+        return ["metric", "name", "value", "unit", "ts"]
+
+    def export_row(self, key: str) -> Mapping[str, Any]:
+        r = self._readings[key]
+        return {"metric": key, "name": self.name_of(key), "value": r.value, "unit": r.unit, "ts": r.ts}
+
+    def export_rows_shown(self) -> list[Mapping[str, Any]]:
+        """Marked rows when any are marked (a bulk export), else every row shown."""
+        return [self.export_row(k) for k in self.targets()] if self.list.marked else super().export_rows_shown()
+
+    def copy_text(self, key: str) -> str:
+        r = self._readings.get(key)
+        return f"{self.name_of(key)}\t{_fmt(r.value) if r else ''}"
+
+    # ---- keys -----------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        key = self.list.highlighted
+        if key is not None:
+            self.post_message(OpenMetric(key))
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.notify("live refresh paused" if self.paused else "live refresh resumed")
+        self._update_text()
+
+    def action_sort(self) -> None:
+        self.sort = (self.sort + 1) % len(SORTS)
+        self.refilter()
