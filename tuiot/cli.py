@@ -12,7 +12,7 @@ import asyncio
 import importlib
 import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from tuiot import __version__
 
@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser, suppress=False)
     parser.add_argument("--low-bandwidth", action="store_true", help="slow link: fewer frames, less polling, no animation")
     parser.add_argument("--rules", metavar="FILE", default=None, help="local rules file (default: rules.toml beside config.toml)")
+    # `tuiot bench`: run headless and exit once the first fleet data is painted (start-up timing)
+    parser.add_argument("--exit-on-data", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parent = argparse.ArgumentParser(add_help=False)
     _global_options(parent, suppress=True)
@@ -139,20 +141,24 @@ def _console(args: argparse.Namespace) -> int:
     try:
         demo_factory = None
         if args.demo:
-            from functools import partial
-
             from tuiot.config import Config
-            from tuiot.simulators.demo import build_demo
 
-            # built behind the first screen, so a 100,000-device demo opens at once
-            demo_factory = partial(build_demo, devices=args.devices, seed=args.seed)
+            devices, seed = args.devices, args.seed
+
+            def demo_factory() -> Any:
+                # imported and built in the app's worker thread, behind the first screen:
+                # the simulators' imports and a 100,000-device world never delay it
+                from tuiot.simulators.demo import build_demo
+
+                return build_demo(devices=devices, seed=seed)
+
             config = Config()
         else:
             config = load_config(args.config)
     except (ConfigError, ValueError) as e:
         print(f"tuiot: config: {e}", file=sys.stderr)
         return EXIT_USAGE
-    if not sys.stdout.isatty() and not os.environ.get("TUIOT_FORCE_CONSOLE"):
+    if not sys.stdout.isatty() and not os.environ.get("TUIOT_FORCE_CONSOLE") and not args.exit_on_data:
         print("tuiot: the console needs a terminal; for scripts use a sub-command (tuiot --help)", file=sys.stderr)
         return EXIT_USAGE
     # Textual reads its frame rate and animation settings once, at import: decide first.
@@ -165,7 +171,7 @@ def _console(args: argparse.Namespace) -> int:
 
     return run_console(
         config=config, demo_factory=demo_factory, read_only=args.read_only, offline=args.offline,
-        low_bandwidth=low_bandwidth, rules_path=args.rules,
+        low_bandwidth=low_bandwidth, rules_path=args.rules, exit_on_data=args.exit_on_data,
     )
 
 

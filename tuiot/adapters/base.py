@@ -8,6 +8,7 @@ the adapter module.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import email.utils
 import json
 import random
@@ -595,10 +596,13 @@ async def gather_limited(coros: Iterable[Awaitable[Any]], limit: int = 8) -> lis
     sem = asyncio.Semaphore(limit)
 
     async def one(c: Awaitable[Any]) -> Any:
-        async with sem:
-            try:
+        try:
+            async with sem:
                 return await c
-            except AdapterError as e:
-                return e
+        except AdapterError as e:
+            return e
+        finally:
+            if inspect.iscoroutine(c) and c.cr_frame is not None and not c.cr_running and c.cr_await is None:
+                c.close()  # cancelled while queued for the semaphore: never started, so close it quietly
 
     return await asyncio.gather(*(one(c) for c in coros))

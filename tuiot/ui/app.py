@@ -127,6 +127,7 @@ class ConsoleApp(App[int]):
         self.matches: list[Node] = []
         self.match_index = 0
         self.first_data_at: datetime | None = None
+        self.exit_on_data = False
         self._tree_nodes: dict[str, TreeNode] = {}
         self._rules: list[Rule] = []
         self.pollers: dict[str, Poller] = {}
@@ -332,6 +333,8 @@ class ConsoleApp(App[int]):
         self._refresh_profile_label(name)
         if self.first_data_at is None:
             self.first_data_at = now_utc()
+            if self.exit_on_data:
+                self.call_after_refresh(self.exit, 0)  # `tuiot bench`: the first data is painted
         self._status()
 
     def _add_tree_node(self, parent: TreeNode, node: Node) -> TreeNode:
@@ -1262,7 +1265,7 @@ class FirstRun(App[int]):
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
                 low_bandwidth: bool = False, demo_factory: Callable[[], Any] | None = None,
-                rules_path: str | None = None) -> int:
+                rules_path: str | None = None, exit_on_data: bool = False) -> int:
     if not config.profiles and demo is None and demo_factory is None:
         if FirstRun().run() != 2:
             return 0
@@ -1276,5 +1279,6 @@ def run_console(*, config: Config, demo: Any = None, read_only: bool = False, of
                      poll_interval=None, rules_path=rules_path)
     if not mode.animations:
         app.animation_level = mode.animation_level
-    app.run()
+    app.exit_on_data = exit_on_data
+    app.run(headless=exit_on_data)
     return 0
