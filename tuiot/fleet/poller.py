@@ -63,6 +63,12 @@ class Polled:
     def ok(self) -> bool:
         return not self.errors
 
+    def __repr__(self) -> str:
+        # Textual reprs messages as it dispatches them: a round may carry 100,000 readings
+        n = lambda items: "-" if items is None else len(items)  # noqa: E731
+        return (f"Polled({self.profile!r}, readings={n(self.readings)}, alarms={n(self.alarms)}, "
+                f"errors={len(self.errors)}, took={self.took:.3f})")
+
 
 def backoff(interval: float, failures: int, retry_after: float | None = None, *,
             cap: float = MAX_BACKOFF, jitter: float = 0.1, rand: Callable[[], float] = random.random) -> float:

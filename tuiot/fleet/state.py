@@ -27,7 +27,7 @@ class ProfileState:
     loaded: bool = False
 
 
-@dataclass
+@dataclass(repr=False)  # the generated repr would print 100,000 nodes (asyncio reprs task results)
 class FleetState:
     profiles: dict[str, ProfileState] = field(default_factory=dict)
     nodes: dict[str, Node] = field(default_factory=dict)
@@ -40,6 +40,9 @@ class FleetState:
     _search: list[tuple[str, str]] = field(default_factory=list)  # (haystack, ref) of devices and groups
     _worst: dict[str, Severity] = field(default_factory=dict)  # device ref → worst open alarm
     device_metrics: dict[str, set[str]] = field(default_factory=dict)  # device ref → metric refs read
+
+    def __repr__(self) -> str:
+        return f"FleetState(profiles={list(self.profiles)}, nodes={len(self.nodes)}, readings={len(self.readings)})"
 
     # ---- nodes --------------------------------------------------------------------------
 

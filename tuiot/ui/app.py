@@ -786,8 +786,8 @@ class ConsoleApp(App[int]):
     def _poll_done(self, msg: PollDone) -> None:
         result = msg.result
         name = result.profile
-        if name not in self.fleet.profiles:
-            return
+        if name not in self.fleet.profiles or not self.query("#status"):
+            return  # a round that ended while the console was closing
         if result.errors:
             self._failed(name, result.errors[0])
         else:
