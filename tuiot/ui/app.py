@@ -131,6 +131,7 @@ class ConsoleApp(App[int]):
         self._tree_nodes: dict[str, TreeNode] = {}
         self._rules: list[Rule] = []
         self.pollers: dict[str, Poller] = {}
+        self._identities_due: set[str] = set()
         self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
 
@@ -259,8 +260,18 @@ class ConsoleApp(App[int]):
         self._tree_loaded(profile.name, nodes)
         self._save(profile.name, nodes=nodes)
         self._wake(profile.name)  # the alarm inbox is due now that devices are known
-        self._load_identities(profile.name)
+        self._identities_due.add(profile.name)
+        self._identities_when_settled()
         self._load_rules()
+
+    def _identities_when_settled(self) -> None:
+        """Identity lists (30k for a big Murano) load once every tree is in, or at once on screen 6:
+        they share one CPU with the tree loads, and the tree is what makes the fleet browsable."""
+        settled = all(p.loaded or p.error is not None for p in self.fleet.profiles.values())
+        if settled or self.current == "identities":
+            for name in sorted(self._identities_due):
+                self._load_identities(name)
+            self._identities_due.clear()
 
     @work(exit_on_error=False, group="local-rules", exclusive=True)
     async def _load_local_rules(self) -> None:
@@ -309,6 +320,7 @@ class ConsoleApp(App[int]):
             p.state = "snapshot"
         if news:  # a vendor that stays down toasts once, not every retry
             self.notify(f"{name}: {e}", severity="error", timeout=8)
+        self._identities_when_settled()
         self._refresh_profile_label(name)
         self._status()
 
@@ -520,6 +532,7 @@ class ConsoleApp(App[int]):
             self._show_alarms()
             self.query_one("#alarms").focus()
         elif screen == "identities":
+            self._identities_when_settled()
             self._show_identities()
             self.query_one("#identities").focus()
         elif screen == "metrics":
