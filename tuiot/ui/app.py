@@ -414,7 +414,9 @@ class ConsoleApp(App[int]):
             kids = []
         self.fleet.replace_children(node.ref, kids)
         t = self._tree_nodes.get(node.ref)
-        if t is None:
+        if t is None:  # loaded for Live's names: no tree line to fill
+            if self.current == "live":
+                self._live_show()
             return
         t.remove_children()
         for k in self.fleet.kids(node.ref):
@@ -520,6 +522,7 @@ class ConsoleApp(App[int]):
         self.query_one("#screens", ContentSwitcher).current = screen
         self._title()
         if screen == "live":
+            self._name_live_metrics()
             self._live_show()
             self._refresh_latest(self.live_refs or None)
             self.query_one(LiveView).focus()
@@ -859,6 +862,13 @@ class ConsoleApp(App[int]):
             else:
                 keys_ |= self.fleet.metrics_below(sel)
         return list(keys_)
+
+    def _name_live_metrics(self) -> None:
+        """Load the sensors of the few devices Live shows, so metrics show their names, not ids."""
+        devices = [n for r in self.live_refs[:50] if (n := self.fleet.nodes.get(r)) is not None and n.kind == "device"]
+        for node in devices:
+            if not self.fleet.kids(node.ref):
+                self._load_children(node)
 
     def _live_show(self) -> None:
         view = self.query_one(LiveView)
