@@ -165,8 +165,7 @@ class GatewayState:
         self._key = hashlib.sha256(f"{secret}|{gw.id}".encode()).digest()
         self.tags: dict[tuple[str, str], dict[str, Tag]] = {}
         self.writes: dict[tuple[str, str, str], tuple[float, Any]] = {}
-        devices = [d for d in world.devices_of("thingspro") if d.gateway == gw.index]
-        for dev in devices:
+        for dev in world.devices_of_gateway(gw.index):
             source: dict[str, Tag] = {}
             for sensor, metric in world.metrics(dev):
                 name = metric.key if metric.key not in source else f"{sensor.key}_{metric.key}"
