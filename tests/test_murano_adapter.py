@@ -95,6 +95,25 @@ async def test_token_header_one_login_and_one_discovery(setup: Setup) -> None:
     assert "authorization" not in login[2]
 
 
+async def test_tree_and_identities_share_one_listing_until_a_write(setup: Setup) -> None:
+    a = setup.adapter
+    nodes = await a.tree(depth="device")
+    items = await a.identities()
+    assert setup.transport.count("/call/listIdentities") == 1
+    assert {i.identity for i in items} == {n.id for n in nodes if n.kind == "device"}
+    # handed over once: the same call again (a refresh) reads the gateway
+    await a.identities()
+    assert setup.transport.count("/call/listIdentities") == 2
+    await a.tree(depth="device")  # takes the listing identities() just read
+    assert setup.transport.count("/call/listIdentities") == 2
+    await a.tree(depth="device")
+    assert setup.transport.count("/call/listIdentities") == 3
+    # a write drops the listing the tree left for identities()
+    await a.add_identity("shared-listing-1")
+    assert "shared-listing-1" in {i.identity for i in await a.identities()}
+    assert setup.transport.count("/call/listIdentities") == 4
+
+
 async def test_relogin_once_after_token_expiry(setup: Setup) -> None:
     await setup.adapter.identities()
     setup.app.state.revoke_tokens()

@@ -18,6 +18,7 @@ import asyncio
 import gc
 import json
 import math
+import time
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -56,6 +57,10 @@ API = "/api:1"
 LIST_PAGE = 2000  # listIdentities maximum
 LATEST_PAGE = 2000  # latestSignalsSearch maximum
 SIGNAL_PAGE = 10_000  # querySignal / aggrquerySignal maximum
+# How long the full identity listing read by tree() answers the next identities() (and the
+# other way round). The console asks for both right after start-up, seconds apart; at 30,000
+# identities each listing is 15 pages and ~1 s of parsing, so the second one is pure waste.
+SHARED_LISTING_S = 30.0
 LATEST_IDENTITIES_PER_CALL = 200
 SERVER_BUCKETS = ((3600, "1h"), (300, "5m"), (60, "1m"))
 MIN_TIME, MAX_TIME = 1_000_000_000, 9_999_999_999  # signal queries take seconds in this range
@@ -244,6 +249,8 @@ class MuranoAdapter(Adapter):
         self._config_lock = asyncio.Lock()
         self._resources: dict[str, dict[str, Any]] | None = None
         self._groups: dict[str, list[str]] | None = None  # group id → identities (from the last tree)
+        # (read at, the caller it is kept for: "tree" | "identities", the unfiltered listing)
+        self._shared: tuple[float, str, list[Identity]] | None = None
 
     @property
     def health(self) -> Health:
@@ -299,7 +306,10 @@ class MuranoAdapter(Adapter):
         """One Device2 operation; read-only ones are retried on 429/5xx, writes are not."""
         cid = await self._config()
         path = f"{API}/solution/{self.profile.solution_id}/serviceconfig/{cid}/call/{operation}"
-        return await self.http.post(path, json_body=dict(params or {}), retry=operation in _READ_OPS)
+        read = operation in _READ_OPS
+        if not read:
+            self._shared = None  # any write may change what a listing says
+        return await self.http.post(path, json_body=dict(params or {}), retry=read)
 
     async def resources(self) -> dict[str, dict[str, Any]]:
         """Resource definitions (format, unit, settable) by alias; read once per session."""
@@ -405,10 +415,26 @@ class MuranoAdapter(Adapter):
             filters["identity"] = match
         if tags:
             filters["tags"] = json.dumps([{"name": k, "operator": "eq", "value": str(v)} for k, v in tags.items()])
+        if filters:
+            return await self._read_identities(filters)
+        return await self._all_identities("identities")
+
+    async def _read_identities(self, filters: Mapping[str, Any]) -> list[Identity]:
         raws = await self._list(filters)
         times: dict[Any, datetime | None] = {}
         with _gc_paused():
             return [self._identity(d, times) for d in raws]
+
+    async def _all_identities(self, caller: str) -> list[Identity]:
+        """Every identity; a listing the other caller (tree/identities) read moments ago is
+        used once instead of a new one. Only one hand-over per listing, so repeating a call
+        (a refresh) always reads the gateway again."""
+        shared, self._shared = self._shared, None
+        if shared is not None and shared[1] == caller and time.monotonic() - shared[0] < SHARED_LISTING_S:
+            return list(shared[2])
+        items = await self._read_identities({})
+        self._shared = (time.monotonic(), "tree" if caller == "identities" else "identities", items)
+        return list(items)
 
     async def identity(self, identity: str) -> Identity:
         return self._identity(await self.call("getIdentity", {"identity": identity}))
@@ -419,7 +445,7 @@ class MuranoAdapter(Adapter):
         return f"(no {self.profile.group_by_tag})"
 
     async def tree(self, *, depth: str = "metric") -> list[Node]:
-        idents = await self.identities()
+        idents = await self._all_identities("tree")
         defs = await self.resources() if depth != "device" else {}
         groups: dict[str, list[Identity]] = {}
         for i in idents:
