@@ -346,3 +346,18 @@ def test_demo_profile_fields(world: Any) -> None:
 
     p = Profile(name="Murano", **demo_profile("Murano", world))
     assert p.vendor == "murano" and p.base_url == "http://murano.demo" and p.solution_id == DEMO_SOLUTION and p.username == DEMO_EMAIL
+
+
+async def test_listing_text_is_what_json_response_would_send(client: Any) -> None:
+    """listIdentities writes its identities as text; each must read back as `view()` does."""
+    from tuiot.simulators.murano import _dumps
+
+    sim = client.app.state.sim
+    pump = next(k for k, i in sim.idents.items() if k.startswith("pump-") and i.connected_ever)
+    assert (await client.call("setIdentityState", {"identity": pump, "setpoint": 3.5})).status_code == 204
+    sim.idents[next(iter(sim.idents))].expire = 1_900_000_000
+    t = sim.snapshot_time()
+    for ident in sim.idents.values():
+        assert sim.view_json(ident, t) == _dumps(sim.view(ident, t))
+    listed = (await client.ok("listIdentities", {"limit": 2000}))["devices"]
+    assert listed == [sim.view(i, t) for i in sim.order()[0][: len(listed)]]
