@@ -31,6 +31,7 @@ from tuiot.adapters.base import (
     as_list,
     from_epoch,
     gather_limited,
+    gc_paused,
     number,
     pick,
     to_epoch,
@@ -178,8 +179,14 @@ class TeamViewerAdapter(Adapter):
         return self._tree
 
     async def tree(self, *, depth: str = "metric") -> list[Node]:
+        tree = await self._devicetree()
         nodes: list[Node] = []
-        for group in await self._devicetree():
+        with gc_paused():  # 30,000 devices in one synchronous stretch
+            self._tree_nodes(tree, depth, nodes)
+        return nodes
+
+    def _tree_nodes(self, tree: list[dict[str, Any]], depth: str, nodes: list[Node]) -> None:
+        for group in tree:
             gref = self.ref("group", str(pick(group, "id")))
             devices = [d for d in as_list(pick(group, "devices")) if isinstance(d, dict)]
             nodes.append(Node(kind="group", id=str(pick(group, "id")), name=str(pick(group, "name", default="")),
@@ -189,22 +196,30 @@ class TeamViewerAdapter(Adapter):
                 nodes.append(self._device_node(dev, gref))
                 if depth == "metric":
                     nodes.extend(self._below_device(dev))
-        return nodes
 
     def _device_node(self, dev: dict[str, Any], parent: str) -> Node:
-        # One lower-cased view per device: tens of thousands of devices, several keys each.
-        d = {k.lower(): v for k, v in dev.items() if isinstance(k, str)}
-        alarm = as_int(d.get("alarm"))
-        state = as_int(d.get("state"))
+        if dev.keys() <= _DEVICE_KEYS:
+            # Spelt as the documents spell them (every device of a 30,000-device tree): read
+            # directly, with no lower-cased copy of the device.
+            id_, name, alarm_v, state_v = dev.get("id"), dev.get("name"), dev.get("alarm"), dev.get("state")
+            sensors, metrics = dev.get("sensorsCount"), dev.get("metricsCount")
+            description, version = dev.get("description"), dev.get("version")
+        else:
+            d = {k.lower(): v for k, v in dev.items() if isinstance(k, str)}
+            id_, name, alarm_v, state_v = d.get("id"), d.get("name"), d.get("alarm"), d.get("state")
+            sensors, metrics = d.get("sensorscount"), d.get("metricscount")
+            description, version = d.get("description"), d.get("version")
+        alarm = as_int(alarm_v)
+        state = as_int(state_v)
         return Node(
-            kind="device", id=str(d.get("id")), name=str(d.get("name") or ""), profile=self.name,
+            kind="device", id=str(id_), name=str(name or ""), profile=self.name,
             # The document: state 1 offline, 2 online (its own sample device is offline).
             parent=parent, online=None if state is None else state == 2,
             severity=SEVERITY.get(alarm) if alarm else None,
-            has_children=as_int(d.get("sensorscount"), 1) != 0,
-            attrs={k: v for k, v in (("description", d.get("description")), ("version", d.get("version")),
-                                     ("sensors", number(d.get("sensorscount"))),
-                                     ("metrics", number(d.get("metricscount")))) if v not in (None, "")},
+            has_children=as_int(sensors, 1) != 0,
+            attrs={k: v for k, v in (("description", description), ("version", version),
+                                     ("sensors", number(sensors)),
+                                     ("metrics", number(metrics))) if v not in (None, "")},
         )
 
     def _below_device(self, dev: dict[str, Any]) -> list[Node]:
@@ -501,8 +516,23 @@ class TeamViewerAdapter(Adapter):
         self._tree = None
 
 
+# A device's keys in the documents' spelling (the tree and /devices listings).
+_DEVICE_KEYS = frozenset(
+    {"id", "name", "deviceType", "devicetype", "state", "sensorsCount", "metricsCount", "description",
+     "isMonitoringEnabled", "version", "alarm", "sensors", "buddyid"}
+)
+
+
+def _alarm(d: dict[str, Any]) -> Any:
+    """`pick(d, "alarm")`: a device spelt as documented and without an alarm needs no search
+    of its other keys (most of 30,000 devices have none)."""
+    if "alarm" in d:
+        return d["alarm"]
+    return None if d.keys() <= _DEVICE_KEYS else pick(d, "alarm")
+
+
 def _worst(devices: list[dict[str, Any]]) -> Severity | None:
-    return Severity.worst(*(SEVERITY.get(as_int(pick(d, "alarm"), 0) or 0) for d in devices))
+    return Severity.worst(*(SEVERITY.get(as_int(_alarm(d), 0) or 0) for d in devices))
 
 
 __all__ = ["TeamViewerAdapter", "parse_error", "split_metric", "unit_of"]
