@@ -280,3 +280,19 @@ async def test_fast_at_30000_devices() -> None:
     assert len(rows) == len(ids)
     print(f"devicetree first {first:.2f}s cached {cached:.2f}s; lastvalues(200) {last * 1000:.0f} ms")
     assert first < 20 and last < 2
+
+
+async def test_tree_text_is_the_tree_objects_encoded(world: Any) -> None:
+    """/devicetree writes its JSON directly; it must stay the tree's objects, encoded."""
+    app = create_app(world, now=NOW)
+    st = app.state.sim
+    compact = {"ensure_ascii": False, "separators": (",", ":")}
+    assert st.tree_text() == json.dumps(st.tree_objects(), **compact)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://tv",
+                                 headers={"Authorization": f"Bearer {DEMO_SECRET}"}) as c:
+        alarm = next(a for a in (await c.get("/alarms", params=q(range=[0, int(NOW * 1000)], status=1))).json()["data"])
+        assert (await c.post("/alarms", json={"action": "close", "payload": {"id": alarm["id"]}})).status_code == 200
+        assert (await c.post("/groups", json={"action": "create", "payload": {"name": "Mixed \"quoted\" ü"}})).status_code == 200
+        tree = (await c.get("/devicetree")).json()["data"]
+    assert st.tree_text() == json.dumps(st.tree_objects(), **compact)
+    assert tree == st.tree_objects()
