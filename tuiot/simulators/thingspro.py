@@ -165,6 +165,8 @@ class GatewayState:
         self._key = hashlib.sha256(f"{secret}|{gw.id}".encode()).digest()
         self.tags: dict[tuple[str, str], dict[str, Tag]] = {}
         self.writes: dict[tuple[str, str, str], tuple[float, Any]] = {}
+        self._verified: dict[str, float] = {}  # token → its exp claim, once its signature checked out
+        self.tag_list_bodies: dict[str | None, bytes] = {}  # provider filter → /tags/list answer (tags never change)
         for dev in world.devices_of_gateway(gw.index):
             source: dict[str, Tag] = {}
             for sensor, metric in world.metrics(dev):
@@ -193,17 +195,24 @@ class GatewayState:
         return f"{header}.{payload}.{sig}"
 
     def check(self, token: str) -> bool:
-        parts = token.split(".")
-        if len(parts) != 3:
-            return False
-        want = _b64(hmac.new(self._key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(want, parts[2]):
-            return False
-        try:
-            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        except ValueError:
-            return False
-        return isinstance(claims, dict) and float(claims.get("exp", 0)) > self.clock()
+        # A token's signature and expiry claim never change: verified once, then only the
+        # expiry is compared (every request of every gateway carries one).
+        exp = self._verified.get(token)
+        if exp is None:
+            parts = token.split(".")
+            if len(parts) != 3:
+                return False
+            want = _b64(hmac.new(self._key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest())
+            if not hmac.compare_digest(want, parts[2]):
+                return False
+            try:
+                claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            except ValueError:
+                return False
+            if not isinstance(claims, dict):
+                return False
+            exp = self._verified[token] = float(claims.get("exp", 0))
+        return exp > self.clock()
 
     def password_ok(self, name: str, password: str) -> bool:
         return hmac.compare_digest(name.encode(), self.username.encode()) & hmac.compare_digest(
@@ -462,13 +471,18 @@ def create_app(
 
     async def tag_list(request: Request) -> Response:
         provider = request.query_params.get("provider")
-        out = [
-            tag.describe()
-            for (prov, _), tags in state.tags.items()
-            if provider in (None, "", prov)
-            for tag in tags.values()
-        ]
-        return _ok(out)
+        body = state.tag_list_bodies.get(provider)
+        if body is None:
+            out = [
+                tag.describe()
+                for (prov, _), tags in state.tags.items()
+                if provider in (None, "", prov)
+                for tag in tags.values()
+            ]
+            body = _ok(out).body
+            if provider in (None, "") or any(prov == provider for prov, _ in state.tags):
+                state.tag_list_bodies[provider] = body
+        return Response(body, media_type="application/json")
 
     def source_tags(request: Request) -> dict[str, Tag] | Response:
         key = (request.path_params["provider"], request.path_params["source"])
