@@ -114,6 +114,29 @@ async def test_tree_and_identities_share_one_listing_until_a_write(setup: Setup)
     assert setup.transport.count("/call/listIdentities") == 4
 
 
+async def test_identities_and_nodes_are_as_validated(setup: Setup) -> None:
+    """Identities and device nodes are built without validation: they must be exactly the
+    validated models (equal, same repr, same dump, same fields set)."""
+    from tuiot.domain import Identity, Node, StateValue
+
+    a = setup.adapter
+    nodes = await a.tree(depth="device")
+    items = await a.identities()
+    odd = a._identity({"Identity": "x", "STATE": {"a": {"Set": {"k": 1}, "reported": None}},
+                       "Tags": [{"Name": "n", "VALUE": 3}], "Status": "weird", "auth": {"type": 5}})
+    for i in [*items, odd]:
+        again = Identity(**{**i.__dict__, "state": {k: StateValue(**v.__dict__) for k, v in i.state.items()}})
+        assert i == again and repr(i) == repr(again) and i.model_dump_json() == again.model_dump_json()
+        assert i.model_fields_set == again.model_fields_set
+        assert all(v.model_fields_set == again.state[k].model_fields_set for k, v in i.state.items())
+    devices = [n for n in nodes if n.kind == "device"]
+    assert devices
+    for n in devices:
+        again = Node(**{k: v for k, v in n.__dict__.items() if k in n.model_fields_set})
+        assert n == again and repr(n) == repr(again) and n.model_dump_json() == again.model_dump_json()
+        assert n.model_fields_set == again.model_fields_set
+
+
 async def test_relogin_once_after_token_expiry(setup: Setup) -> None:
     await setup.adapter.identities()
     setup.app.state.revoke_tokens()
