@@ -9,6 +9,7 @@ offline in the status bar while the others keep refreshing.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from tuiot.ui.views.identities import (
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 
 PAGE = 500  # devices added to a group node at a time
+ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
 SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent", Severity.warning: "$secondary"}
 SEVERITY_MARK = {Severity.critical: "!!", Severity.major: "! ", Severity.minor: "▲ ", Severity.warning: "△ "}
 
@@ -132,6 +134,8 @@ class ConsoleApp(App[int]):
         self._rules: list[Rule] = []
         self.pollers: dict[str, Poller] = {}
         self._identities_due: set[str] = set()
+        self._settled = False  # every profile's first tree load has ended (loaded or failed)
+        self._loaded_at: dict[str, float] = {}  # monotonic time each profile's tree came in
         self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
 
@@ -256,6 +260,7 @@ class ConsoleApp(App[int]):
             self._failed(profile.name, e)
             return
         self.fleet.profiles[profile.name].loaded = True
+        self._loaded_at[profile.name] = time.monotonic()
         self.fleet.mark(profile.name, "ok")
         self._tree_loaded(profile.name, nodes)
         self._save(profile.name, nodes=nodes)
@@ -268,6 +273,9 @@ class ConsoleApp(App[int]):
         """Identity lists (30k for a big Murano) load once every tree is in, or at once on screen 6:
         they share one CPU with the tree loads, and the tree is what makes the fleet browsable."""
         settled = all(p.loaded or p.error is not None for p in self.fleet.profiles.values())
+        if settled and not self._settled:
+            self._settled = True
+            self._wake()  # alarm sweeps held back while trees loaded (_alarms_due) run now
         if settled or self.current == "identities":
             for name in sorted(self._identities_due):
                 self._load_identities(name)
@@ -793,10 +801,20 @@ class ConsoleApp(App[int]):
         else:
             if self.current == "live" and not self.query_one(LiveView).paused:
                 if f"{name}/profile/{name}" in self.live_refs:
-                    return Want(latest=None, alarms=bool(p and p.loaded))
+                    return Want(latest=None, alarms=self._alarms_due(name))
                 refs.update(r for r in self.live_refs if r.startswith(f"{name}/"))
             latest = tuple(sorted(refs))
-        return Want(latest=latest, alarms=bool(p and p.loaded))
+        return Want(latest=latest, alarms=self._alarms_due(name))
+
+    def _alarms_due(self, name: str) -> bool:
+        """A profile's alarms are polled once its tree is in and, while other trees still load,
+        after a short grace: a 30k-device alarm sweep then does not slow the others' trees,
+        and a vendor that never answers delays nobody's alarms by more than the grace."""
+        p = self.fleet.profiles.get(name)
+        if p is None or not p.loaded:
+            return False
+        settled = all(q.loaded or q.error is not None for q in self.fleet.profiles.values())
+        return settled or time.monotonic() - self._loaded_at.get(name, 0.0) > ALARM_GRACE
 
     @on(PollDone)
     def _poll_done(self, msg: PollDone) -> None:
