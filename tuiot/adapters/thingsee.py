@@ -48,6 +48,7 @@ from tuiot.adapters.base import (
     as_list,
     from_epoch,
     gather_limited,
+    gc_paused,
     number,
     parse_time,
     pick,
@@ -452,7 +453,9 @@ class ThingseeAdapter(Adapter):
         return Node(kind="group", id=gid, name=gid, profile=self.name, attrs={"description": desc} if desc else {}, has_children=None)
 
     def _thing_node(self, t: Mapping[str, Any], group_id: str, alerting: set[str]) -> Node:
-        lowered = {k.lower(): v for k, v in t.items() if isinstance(k, str)}  # once: 10^4 things per tree
+        # Keys already lower-case (as the API sends them) are read as they are; anything
+        # else through one lower-cased copy. 30,000 things per tree.
+        lowered: Mapping[str, Any] = t if t.keys() <= _THING_KEYS else {k.lower(): v for k, v in t.items() if isinstance(k, str)}
         tuid = str(lowered.get("tuid"))
         attrs: dict[str, Any] = {"group": group_id}
         fam = family(tuid)
@@ -500,15 +503,16 @@ class ThingseeAdapter(Adapter):
         described = {str(pick(g, "group_id", "groupId")): g for g in groups}
         nodes: list[Node] = []
         things: list[Node] = []
-        for gid, items in members:
-            if gid == UNASSIGNED and not items:
-                continue
-            g = self._group_node(described.get(gid, {"group_id": gid}))
-            nodes.append(g.model_copy(update={"has_children": bool(items)}))
-            for t in items:
-                node = self._thing_node(t, gid, alerting)
-                nodes.append(node)
-                things.append(node)
+        with gc_paused():  # one synchronous stretch of 30,000 nodes
+            for gid, items in members:
+                if gid == UNASSIGNED and not items:
+                    continue
+                g = self._group_node(described.get(gid, {"group_id": gid}))
+                nodes.append(g.model_copy(update={"has_children": bool(items)}))
+                for t in items:
+                    node = self._thing_node(t, gid, alerting)
+                    nodes.append(node)
+                    things.append(node)
         if depth != "metric":
             return nodes
         below = await gather_limited((self._thing_metrics(n.id) for n in things), self._concurrency)
@@ -870,6 +874,8 @@ _THING_ATTRS = (
     ("version", "version"),
     ("battery_level", "battery_level"),
 )
+# A thing with only these keys needs no lower-cased copy (all of them lower-case already).
+_THING_KEYS = frozenset({"tuid", "timestamp", "responsible", *(key for key, _ in _THING_ATTRS)})
 
 
 def _severity(alert_type: str) -> Severity:
