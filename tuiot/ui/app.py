@@ -132,6 +132,8 @@ class ConsoleApp(App[int]):
         self.exit_on_data = False
         self._tree_nodes: dict[str, TreeNode] = {}
         self._rules: list[Rule] = []
+        self._rules_table: DataTable[str] | None = None  # screen 5's table, once it is mounted
+        self._mounts: dict[str, Any] = {}  # screens whose mount is under way (AwaitMount)
         self.pollers: dict[str, Poller] = {}
         self._identities_due: set[str] = set()
         self._settled = False  # every profile's first tree load has ended (loaded or failed)
@@ -147,13 +149,7 @@ class ConsoleApp(App[int]):
             with Horizontal(id="devices"):
                 yield Tree("fleet", id="tree")
                 yield Static("Select a node to see its details.", id="detail")
-            yield MetricsView(id="metrics")
-            yield LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
-            yield AlarmsView(id="alarms")
-            with Vertical(id="rules"):
-                yield Static("Rules — vendor (TeamViewer) and local (rules.toml)   n new · enter edit · space enable/disable · d delete", classes="view-title")
-                yield DataTable(id="rules-table", cursor_type="row")
-            yield IdentitiesView(id="identities")
+            # the other five screens are mounted on first visit (_screen): less to style before the first data
         yield Input(placeholder="/ find: name or id, across the whole fleet", id="find")
         yield Input(placeholder=":devices @profile · :alarms critical · :live · :q", id="cmdline")
         yield Static("", id="status")
@@ -169,8 +165,6 @@ class ConsoleApp(App[int]):
         tree.focus()  # not the hidden find box: it would swallow the first keys
         tree.show_root = False
         tree.root.expand()
-        table = self.query_one("#rules-table", DataTable)
-        table.add_columns("origin", "profile", "name", "enabled", "condition", "severity", "checks")
         self._title()
         if self.demo_factory is not None and self.demo is None:
             self._status_note("building the demo fleet…")
@@ -178,6 +172,48 @@ class ConsoleApp(App[int]):
         else:
             self._connect_all()
         self.set_interval(1.0, self._tick)
+
+    def _screen(self, name: str) -> Any:
+        """The widget of screen `name`, mounted into the switcher on first use."""
+        switcher = self.query_one("#screens", ContentSwitcher)
+        found = switcher.query_children(f"#{name}")
+        if found:
+            return found.first()
+        widget: Any
+        if name == "metrics":
+            widget = MetricsView(id="metrics")
+        elif name == "live":
+            widget = LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
+        elif name == "alarms":
+            widget = AlarmsView(id="alarms")
+        elif name == "identities":
+            widget = IdentitiesView(id="identities")
+        elif name == "rules":
+            table: DataTable[str] = DataTable(id="rules-table", cursor_type="row")
+            self._rules_table = table
+            table.add_columns("origin", "profile", "name", "enabled", "condition", "severity", "checks")
+            widget = Vertical(
+                Static("Rules — vendor (TeamViewer) and local (rules.toml)   n new · enter edit · space enable/disable · d delete",
+                       classes="view-title"),
+                table, id="rules")
+        else:
+            raise ValueError(name)
+        self._mounts[name] = switcher.mount(widget)
+        return widget
+
+    async def _screen_ready(self, name: str) -> None:
+        """Mount screen `name` and wait until its widgets are in, so its keys work at once."""
+        if name == "devices":
+            return
+        self._screen(name)
+        pending = self._mounts.pop(name, None)
+        if pending is not None:
+            await pending
+
+    def _shown(self, name: str) -> Any:
+        """The widget of screen `name` if it was ever mounted, else None."""
+        found = self.query_one("#screens", ContentSwitcher).query_children(f"#{name}")
+        return found.first() if found else None
 
     # ---- connecting ---------------------------------------------------------------------------
 
@@ -447,11 +483,11 @@ class ConsoleApp(App[int]):
         self.action_edit_rule()
 
     @on(Tree.NodeSelected, "#tree")
-    def _selected(self, event: Tree.NodeSelected) -> None:
+    async def _selected(self, event: Tree.NodeSelected) -> None:
         ref = event.node.data
         node = self.fleet.nodes.get(ref) if isinstance(ref, str) else None
         if node is not None and node.kind == "metric":
-            self.action_open_selected()
+            await self.action_open_selected()
             return
         if isinstance(ref, str) and ref.startswith("more:"):
             _, parent, start = ref.rsplit(":", 2)[0].split(":", 1) + [ref.rsplit(":", 1)[1]]
@@ -521,35 +557,52 @@ class ConsoleApp(App[int]):
             return self.query_one(f"#{self.current}")
         return None
 
-    def action_show(self, screen: str) -> None:
+    async def action_show(self, screen: str) -> None:
+        if screen not in keys.SCREENS:
+            return
+        await self._screen_ready(screen)
+        self._switch(screen)
+
+    def _switch(self, screen: str) -> None:
+        """Show a screen (mounting it if needed; its focus lands once it is mounted)."""
         if screen not in keys.SCREENS:
             return
         if self.current != screen:
             self.crumbs.append(screen)
         self.current = screen
+        if screen != "devices":
+            self._screen(screen)
         self.query_one("#screens", ContentSwitcher).current = screen
         self._title()
         if screen == "live":
             self._name_live_metrics()
             self._live_show()
             self._refresh_latest(self.live_refs or None)
-            self.query_one(LiveView).focus()
+            self._focus(self._screen("live"))
         elif screen == "devices":
             self.query_one("#tree").focus()
         elif screen == "rules":
             self._load_rules()
-            self.query_one("#rules-table").focus()
+            self._focus(self._rules_table)
         elif screen == "alarms":
             self._show_alarms()
-            self.query_one("#alarms").focus()
+            self._focus(self._screen("alarms"))
         elif screen == "identities":
             self._identities_when_settled()
             self._show_identities()
-            self.query_one("#identities").focus()
+            self._focus(self._screen("identities"))
         elif screen == "metrics":
-            self.query_one("#metrics").focus()
+            self._focus(self._screen("metrics"))
 
-    def action_back(self) -> None:
+    def _focus(self, widget: Any) -> None:
+        if widget is None:
+            return
+        if widget.is_mounted:
+            widget.focus()
+        else:
+            self.call_after_refresh(widget.focus)
+
+    async def action_back(self) -> None:
         for box in ("#find", "#cmdline"):
             if self.query_one(box).display:
                 self.query_one(box).display = False
@@ -560,7 +613,7 @@ class ConsoleApp(App[int]):
         if len(self.crumbs) > 1:
             self.crumbs.pop()
             target = self.crumbs.pop()
-            self.action_show(target)
+            await self.action_show(target)
 
     def action_help(self) -> None:
         self.push_screen(keys.HelpScreen(self.current))
@@ -583,7 +636,7 @@ class ConsoleApp(App[int]):
             if name in self.adapters and not self.offline:
                 self._load_profile(profile)
 
-    def action_live_selected(self) -> None:
+    async def action_live_selected(self) -> None:
         ref = self._tree_cursor()
         node = self.fleet.nodes.get(ref or "")
         if node is not None and node.kind in ("sensor", "metric"):
@@ -593,18 +646,18 @@ class ConsoleApp(App[int]):
         marked = sorted(self.marked)
         if marked:
             self.live_refs = marked  # the marked devices, side by side
-            self.action_show("live")
+            await self.action_show("live")
         elif ref:
             self.selection = ref
-            self.action_show("live")
+            await self.action_show("live")
 
-    def action_open_selected(self) -> None:
+    async def action_open_selected(self) -> None:
         ref = self._tree_cursor()
         node = self.fleet.nodes.get(ref or "")
         if node is not None and node.kind == "metric":
-            self._open_metric_ref(node.ref)
+            await self._open_metric_ref(node.ref)
 
-    def _open_metric_ref(self, ref: str) -> None:
+    async def _open_metric_ref(self, ref: str) -> None:
         """The metric's history on Metrics (a metric seen only in Live gets a node from its reading)."""
         from tuiot.domain import split_ref
 
@@ -620,8 +673,8 @@ class ConsoleApp(App[int]):
         from tuiot.adapters.base import Capability
 
         adapter = self.adapters.get(node.profile)
-        self.action_show("metrics")
-        self.query_one(MetricsView).show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
+        await self.action_show("metrics")
+        self._screen("metrics").show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
 
     def action_copy_selected(self) -> None:
         refs = sorted(self.marked) or ([c] if (c := self._tree_cursor()) else [])
@@ -705,7 +758,7 @@ class ConsoleApp(App[int]):
     def _reveal(self, ref: str) -> None:
         """Expand the path to `ref` (adding paged-out siblings if needed) and put the cursor on it."""
         if self.current != "devices":
-            self.action_show("devices")
+            self._switch("devices")
         for anc in self.fleet.ancestors(ref):
             t = self._tree_nodes.get(anc)
             if t is not None:
@@ -725,7 +778,7 @@ class ConsoleApp(App[int]):
             self._show_detail(ref)
 
     @on(Input.Submitted, "#cmdline")
-    def _command(self, event: Input.Submitted) -> None:
+    async def _command(self, event: Input.Submitted) -> None:
         event.input.display = False
         words = event.value.strip().lstrip(":").split()
         if not words:
@@ -747,7 +800,7 @@ class ConsoleApp(App[int]):
                 self.notify(f"no profile '{profile}' (known: {', '.join(self.config.profiles)})", severity="error")
                 return
             profile = match
-        self.action_show(verb)
+        await self.action_show(verb)
         if verb == "devices" and profile:
             self._reveal(f"{profile}/profile/{profile}")
         elif verb == "live" and profile:
@@ -756,7 +809,7 @@ class ConsoleApp(App[int]):
         elif verb == "alarms":
             severity = next((a for a in args if not a.startswith("@")), None)
             try:
-                self.query_one(AlarmsView).apply_filter(severity=severity, profile=profile)
+                self._screen("alarms").apply_filter(severity=severity, profile=profile)
             except ValueError as e:
                 self.notify(str(e), severity="error")
 
@@ -765,7 +818,7 @@ class ConsoleApp(App[int]):
     def _tick(self) -> None:
         """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
         if self.current == "live":
-            self.query_one(LiveView).tick()
+            self._screen("live").tick()
         self._status()
 
     # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------
@@ -799,7 +852,7 @@ class ConsoleApp(App[int]):
         if name in self._rule_profiles():
             latest = None  # local rules need every reading, on screen or not
         else:
-            if self.current == "live" and not self.query_one(LiveView).paused:
+            if self.current == "live" and not self._screen("live").paused:
                 if f"{name}/profile/{name}" in self.live_refs:
                     return Want(latest=None, alarms=self._alarms_due(name))
                 refs.update(r for r in self.live_refs if r.startswith(f"{name}/"))
@@ -889,7 +942,9 @@ class ConsoleApp(App[int]):
                 self._load_children(node)
 
     def _live_show(self) -> None:
-        view = self.query_one(LiveView)
+        view = self._shown("live")
+        if view is None:
+            return  # Live was never opened: nothing to repaint
         if len(self.live_refs) > 1:
             title = f"{len(self.live_refs)} marked devices"
         else:
@@ -908,11 +963,11 @@ class ConsoleApp(App[int]):
         local = self.local.engine.rules if self.local is not None else []
         self._thresholds = ThresholdIndex([*(r for r in self._rules if r.origin.value != "local"), *local])
         if self.current == "live":
-            self.query_one(LiveView).tick()
+            self._screen("live").tick()
 
     @on(OpenMetric)
-    def _open_metric(self, msg: OpenMetric) -> None:
-        self._open_metric_ref(msg.metric_ref)
+    async def _open_metric(self, msg: OpenMetric) -> None:
+        await self._open_metric_ref(msg.metric_ref)
 
     def _metric_name(self, ref: str) -> str:
         node = self.fleet.nodes.get(ref)
@@ -943,7 +998,7 @@ class ConsoleApp(App[int]):
         if self.local is not None:
             alarms += self.local.alarms()
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
-        self.query_one(AlarmsView).set_alarms(alarms, now=self.clock(), read_only=ro)
+        self._screen("alarms").set_alarms(alarms, now=self.clock(), read_only=ro)
 
     @work(exit_on_error=False, group="identities")
     async def _load_identities(self, name: str) -> None:
@@ -966,7 +1021,7 @@ class ConsoleApp(App[int]):
         items = [i for lst in self.fleet.identities.values() for i in lst]
         caps = {n: {c.value for c in a.capabilities} for n, a in self.adapters.items()}
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
-        self.query_one(IdentitiesView).set_identities(items, capabilities=caps, now=self.clock(), read_only=ro)
+        self._screen("identities").set_identities(items, capabilities=caps, now=self.clock(), read_only=ro)
 
     @work(exit_on_error=False, group="rules", exclusive=True)
     async def _load_rules(self) -> None:
@@ -987,7 +1042,13 @@ class ConsoleApp(App[int]):
                     self.notify(f"{name}: rules: {e}", severity="warning")
         self._rules = rules
         self._index_thresholds()
-        table = self.query_one("#rules-table", DataTable)
+        self._fill_rules_table()
+
+    def _fill_rules_table(self) -> None:
+        rules = self._rules
+        if self._shown("rules") is None:
+            return  # filled when screen 5 is first shown
+        table = self._rules_table
         table.clear()
         for r in rules:
             t = r.thresholds[0] if r.thresholds else None
@@ -996,7 +1057,9 @@ class ConsoleApp(App[int]):
                           t.severity.value if t else "-", str(t.checks) if t else "-")
 
     def _selected_rule(self) -> Rule | None:
-        table = self.query_one("#rules-table", DataTable)
+        if self._shown("rules") is None:
+            return None
+        table = self._rules_table
         if not self._rules or table.cursor_row is None or table.cursor_row >= len(self._rules):
             return None
         return self._rules[table.cursor_row]
@@ -1111,7 +1174,7 @@ class ConsoleApp(App[int]):
 
     @work(exit_on_error=False, group="history", exclusive=True)
     async def _fetch_history(self, msg: HistoryRequested) -> None:
-        view = self.query_one(MetricsView)
+        view = self._screen("metrics")
         profile = msg.metric_ref.split("/", 1)[0]
         buffered = await asyncio.to_thread(self._buffered, msg.metric_ref, msg.start, msg.end)
         try:

@@ -36,7 +36,6 @@ from textual.widgets import Static
 
 from tuiot.domain import Aggregate, Node, Point, Series, now_utc
 from tuiot.ui.views import CopyRequested, ViewAction, ago, bindings, export_rows
-from tuiot.ui.widgets.chart import HistoryChart
 
 ACTIONS: list[ViewAction] = [
     ViewAction("range('1h')", "h", "1 hour", show_in_footer=False),
@@ -141,6 +140,9 @@ class MetricsView(Vertical):
         self.series: Series | None = None
         self.shown_request: HistoryRequested | None = None
         self.error: str | None = None
+        # plotext is imported with the first Metrics screen, not at start-up
+        from tuiot.ui.widgets.chart import HistoryChart
+
         self.chart = HistoryChart(tz=tz, id="chart")
 
     def compose(self) -> ComposeResult:
