@@ -346,3 +346,15 @@ async def test_offline_flag_never_touches_the_network(monkeypatch) -> None:
         await pilot.pause(0.5)
         assert "OFFLINE" in str(app.query_one("#status").render())
         assert app.adapters["site"].health.requests == 0
+
+
+def test_screenshots_command_writes_every_screen(tmp_path) -> None:
+    from tuiot.cli import main
+
+    assert main(["--demo", "--devices", "40", "screenshots", "--out", str(tmp_path), "--size", "80x24"]) == 0
+    names = sorted(p.stem for p in tmp_path.glob("*.svg"))
+    assert names == sorted(["devices", "metrics", "live", "alarms", "rules", "identities"])
+    import html
+
+    text = html.unescape((tmp_path / "metrics.svg").read_text()).replace("\xa0", " ")
+    assert "Metrics · " in text and "24h" in text  # a metric's chart, not the empty screen

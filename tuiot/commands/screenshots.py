@@ -30,7 +30,8 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fixed = datetime.fromtimestamp(EPOCH, timezone.utc)
-    demo = build_demo(devices=args.devices, seed=args.seed, epoch=EPOCH, vendors=("teamviewer", "thingsee", "murano", "thingspro"))
+    demo = build_demo(devices=args.devices, seed=args.seed, epoch=EPOCH, vendors=("teamviewer", "thingsee", "murano", "thingspro"),
+                      now=EPOCH)
     app = ConsoleApp(config=Config(profiles={p.name: p for p in demo.profiles}), demo=demo, clock=lambda: fixed)
     written = []
     async with app.run_test(size=size) as pilot:
@@ -52,7 +53,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
             if name == "metrics":
                 metric = next(n for n in app.fleet.nodes.values() if n.kind == "metric" and n.unit)
                 app._reveal(metric.ref)
-                app.action_open_selected()
+                await app.action_open_selected()
                 await pilot.pause(1.0)
             elif key:
                 if name == "live":
