@@ -302,13 +302,17 @@ class ConsoleApp(App[int]):
         self._save(profile.name, nodes=nodes)
         self._wake(profile.name)  # the alarm inbox is due now that devices are known
         self._identities_due.add(profile.name)
-        self._identities_when_settled()
+        self._after_tree_loads()
         self._load_rules()
 
-    def _identities_when_settled(self) -> None:
+    def _all_trees_in(self) -> bool:
+        """Every profile's first tree load has ended, loaded or failed."""
+        return all(p.loaded or p.error is not None for p in self.fleet.profiles.values())
+
+    def _after_tree_loads(self) -> None:
         """Identity lists (30k for a big Murano) load once every tree is in, or at once on screen 6:
         they share one CPU with the tree loads, and the tree is what makes the fleet browsable."""
-        settled = all(p.loaded or p.error is not None for p in self.fleet.profiles.values())
+        settled = self._all_trees_in()
         if settled and not self._settled:
             self._settled = True
             self._wake()  # alarm sweeps held back while trees loaded (_alarms_due) run now
@@ -364,7 +368,7 @@ class ConsoleApp(App[int]):
             p.state = "snapshot"
         if news:  # a vendor that stays down toasts once, not every retry
             self.notify(f"{name}: {e}", severity="error", timeout=8)
-        self._identities_when_settled()
+        self._after_tree_loads()
         self._refresh_profile_label(name)
         self._status()
 
@@ -588,7 +592,7 @@ class ConsoleApp(App[int]):
             self._show_alarms()
             self._focus(self._screen("alarms"))
         elif screen == "identities":
-            self._identities_when_settled()
+            self._after_tree_loads()
             self._show_identities()
             self._focus(self._screen("identities"))
         elif screen == "metrics":
@@ -866,8 +870,7 @@ class ConsoleApp(App[int]):
         p = self.fleet.profiles.get(name)
         if p is None or not p.loaded:
             return False
-        settled = all(q.loaded or q.error is not None for q in self.fleet.profiles.values())
-        return settled or time.monotonic() - self._loaded_at.get(name, 0.0) > ALARM_GRACE
+        return self._all_trees_in() or time.monotonic() - self._loaded_at.get(name, 0.0) > ALARM_GRACE
 
     @on(PollDone)
     def _poll_done(self, msg: PollDone) -> None:
