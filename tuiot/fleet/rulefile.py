@@ -297,15 +297,17 @@ def _add_key(table: Any, key: str, value: Any) -> None:
     tomlkit counts the comment and blank lines before the next `[[rules]]` as part of
     this table; appending would put the new key under a comment meant for the next rule.
     """
-    keys = list(table.keys())
     container = getattr(table, "value", None)
-    insert_after = getattr(container, "_insert_after", None)
-    if keys and insert_after is not None:
-        try:
-            insert_after(keys[-1], key, value)
-            return
-        except Exception:  # noqa: BLE001,S110  (tomlkit internals moved: appending is still correct TOML)
-            pass
+    body = getattr(container, "body", None)
+    insert_at = getattr(container, "_insert_at", None)  # tomlkit has no public insert; 0.15 dropped _insert_after
+    if body and insert_at is not None:
+        last = max((i for i, (k, _) in enumerate(body) if k is not None), default=None)
+        if last is not None:
+            try:
+                insert_at(last + 1, key, value)
+                return
+            except Exception:  # noqa: BLE001,S110  (tomlkit internals moved: appending is still correct TOML)
+                pass
     table[key] = value
 
 
