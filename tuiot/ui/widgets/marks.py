@@ -277,7 +277,7 @@ class MarkList(ScrollView, can_focus=True):
         return Strip(segs).extend_cell_length(width, base).crop(0, width)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width  # without the scrollbar gutter
         base = self.rich_style
         widths = self._widths(width)
         if y == 0:
