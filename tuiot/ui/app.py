@@ -821,6 +821,8 @@ class ConsoleApp(App[int]):
 
     def _tick(self) -> None:
         """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
+        if self._status_bar() is None:  # closing: the widgets are gone
+            return
         if self.current == "live":
             self._screen("live").tick()
         self._status()
@@ -1312,10 +1314,19 @@ class ConsoleApp(App[int]):
         crumbs = " › ".join(keys.TITLES[c].split(" ", 1)[1] for c in self.crumbs[-4:])
         self.query_one("#titlebar", Static).update(f"[b]tuiot[/b] {tabs}   [dim]{crumbs}[/]")
 
+    def _status_bar(self) -> Static | None:
+        """The status bar, or None once the app is closing (a late timer or worker must not crash it)."""
+        found = self.query("#status").results(Static)
+        return next(found, None)
+
     def _status_note(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        if (bar := self._status_bar()) is not None:
+            bar.update(text)
 
     def _status(self) -> None:
+        bar = self._status_bar()
+        if bar is None:
+            return
         parts = []
         now = self.clock()
         for name, p in self.fleet.profiles.items():
@@ -1334,7 +1345,7 @@ class ConsoleApp(App[int]):
             parts.append("[reverse] OFFLINE (snapshot) [/]")
         if not parts:
             parts.append("no profiles")
-        self.query_one("#status", Static).update("  ".join(parts))
+        bar.update("  ".join(parts))
 
 
 def _age(delta: timedelta) -> str:
