@@ -26,6 +26,7 @@ from textual.widgets.tree import TreeNode
 
 from tuiot.config import Config, Profile
 from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_utc
+from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller, Want
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys
@@ -140,6 +141,7 @@ class ConsoleApp(App[int]):
         self._loaded_at: dict[str, float] = {}  # monotonic time each profile's tree came in
         self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
+        self._collector = CollectorHold()  # off while the first trees load (tuiot.fleet.collector)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -172,6 +174,9 @@ class ConsoleApp(App[int]):
         else:
             self._connect_all()
         self.set_interval(1.0, self._tick)
+
+    def on_unmount(self) -> None:
+        self._collector.thaw()
 
     def _screen(self, name: str) -> Any:
         """The widget of screen `name`, mounted into the switcher on first use."""
@@ -238,6 +243,8 @@ class ConsoleApp(App[int]):
             secrets = SecretSource(prompt=None)
             transport = None
         tree = self.query_one("#tree", Tree)
+        if self.config.profiles and not self.offline:
+            self._collector.start()
         for profile in self.config.profiles.values():
             self.fleet.profiles[profile.name] = ProfileState(profile.name, profile.vendor)
             node = tree.root.add(self._themed(self._profile_label(profile.name)), data=f"{profile.name}/profile/{profile.name}", expand=True)
@@ -315,6 +322,7 @@ class ConsoleApp(App[int]):
         settled = self._all_trees_in()
         if settled and not self._settled:
             self._settled = True
+            self._collector.release()
             self._wake()  # alarm sweeps held back while trees loaded (_alarms_due) run now
         if settled or self.current == "identities":
             for name in sorted(self._identities_due):
@@ -823,6 +831,8 @@ class ConsoleApp(App[int]):
         """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
         if self._status_bar() is None:  # closing: the widgets are gone
             return
+        if self._collector.overdue():
+            self._collector.release()
         if self.current == "live":
             self._screen("live").tick()
         self._status()

@@ -1,0 +1,50 @@
+"""The collector hold: off while the first trees load, always back on, nothing left frozen on exit."""
+
+from __future__ import annotations
+
+import gc
+
+from test_console_app import loaded, make_app
+from tuiot.fleet.collector import CollectorHold
+
+
+def test_hold_release_and_thaw() -> None:
+    frozen = gc.get_freeze_count()
+    hold = CollectorHold()
+    hold.start()
+    assert not gc.isenabled() and hold.held
+    hold.release()
+    assert gc.isenabled() and not hold.held and gc.get_freeze_count() >= frozen
+    hold.thaw()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_hold_leaves_a_collector_someone_else_turned_off_alone() -> None:
+    gc.disable()
+    try:
+        hold = CollectorHold()
+        hold.start()
+        assert not hold.held
+        hold.thaw()
+        assert not gc.isenabled()  # not ours to turn back on
+    finally:
+        gc.enable()
+
+
+def test_hold_runs_out() -> None:
+    hold = CollectorHold(limit_s=0)
+    hold.start()
+    try:
+        assert hold.overdue()
+    finally:
+        hold.thaw()
+    assert gc.isenabled()
+
+
+async def test_console_turns_the_collector_back_on_when_every_tree_is_in_and_thaws_on_exit() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.pause(0.1)
+        assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
