@@ -402,8 +402,15 @@ class ConsoleApp(App[int]):
         if self.first_data_at is None:
             self.first_data_at = now_utc()
             if self.exit_on_data:
-                self.call_after_refresh(self.exit, 0)  # `tuiot bench`: the first data is painted
+                self.call_after_refresh(self._painted_first_data)
         self._status()
+
+    def _painted_first_data(self) -> None:
+        """`tuiot bench` (--exit-on-data): say on stdout that the first data is painted, and exit."""
+        import os
+
+        os.write(1, b"first data\n")  # headless: stdout is not the screen
+        self.exit(0)
 
     def _add_tree_node(self, parent: TreeNode, node: Node) -> TreeNode:
         if node.kind == "metric":
