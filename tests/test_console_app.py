@@ -158,7 +158,7 @@ async def test_devices_marks_feed_live_copy_and_export() -> None:
             await pilot.pause(0.1)
             await pilot.press("m")
         assert app.marked == {d.ref for d in devices}
-        assert "2 marked" in str(app.query_one("#status").render())
+        assert "2 marked" in str(app.query_one("#statusbar").render())
         await pilot.press("l")
         assert app.current == "live" and sorted(app.live_refs) == sorted(d.ref for d in devices)
         keys = await _live_rows(app, pilot, 2)
@@ -173,7 +173,7 @@ async def test_read_only_refuses_writes_and_says_so() -> None:
     app = make_app(read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        assert "READ-ONLY" in str(app.query_one("#status").render())
+        assert "READ-ONLY" in str(app.query_one("#statusbar").render())
         await pilot.press("5")
         await pilot.pause(0.5)
         await pilot.press("d")
@@ -333,7 +333,7 @@ async def test_starts_from_the_snapshot_when_the_vendor_is_unreachable(monkeypat
             if app.fleet.profiles["site"].snapshot_at and app.fleet.profiles["site"].error:
                 break
         assert "site/device/TSPD1" in app.fleet.nodes
-        status = str(app.query_one("#status").render())
+        status = str(app.query_one("#statusbar").render())
         assert "snapshot" in status and "offline since 2h" in status
 
 
@@ -344,7 +344,7 @@ async def test_offline_flag_never_touches_the_network(monkeypatch) -> None:
     app = ConsoleApp(config=config, offline=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.5)
-        assert "OFFLINE" in str(app.query_one("#status").render())
+        assert "OFFLINE" in str(app.query_one("#statusbar").render())
         assert app.adapters["site"].health.requests == 0
 
 

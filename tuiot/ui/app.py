@@ -154,7 +154,7 @@ class ConsoleApp(App[int]):
             # the other five screens are mounted on first visit (_screen): less to style before the first data
         yield Input(placeholder="/ find: name or id, across the whole fleet", id="find")
         yield Input(placeholder=":devices @profile · :alarms critical · :live · :q", id="cmdline")
-        yield Static("", id="status")
+        yield Static("", id="statusbar")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -186,7 +186,7 @@ class ConsoleApp(App[int]):
             return found.first()
         widget: Any
         if name == "metrics":
-            widget = MetricsView(id="metrics")
+            widget = MetricsView(clock=self.clock, id="metrics")
         elif name == "live":
             widget = LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
         elif name == "alarms":
@@ -587,6 +587,8 @@ class ConsoleApp(App[int]):
         if screen not in keys.SCREENS:
             return
         if self.current != screen:
+            if screen in self.crumbs:  # each screen once: the trail stays short and esc never loops
+                self.crumbs.remove(screen)
             self.crumbs.append(screen)
         self.current = screen
         if screen != "devices":
@@ -597,21 +599,23 @@ class ConsoleApp(App[int]):
             self._name_live_metrics()
             self._live_show()
             self._refresh_latest(self.live_refs or None)
-            self._focus(self._screen("live"))
-        elif screen == "devices":
-            self.query_one("#tree").focus()
         elif screen == "rules":
             self._load_rules()
-            self._focus(self._rules_table)
         elif screen == "alarms":
             self._show_alarms()
-            self._focus(self._screen("alarms"))
         elif screen == "identities":
             self._after_tree_loads()
             self._show_identities()
-            self._focus(self._screen("identities"))
-        elif screen == "metrics":
-            self._focus(self._screen("metrics"))
+        self._focus_current()
+
+    def _focus_current(self) -> None:
+        """Keys go to the screen on show: after switching, and when a find or command box closes."""
+        if self.current == "devices":
+            self.query_one("#tree").focus()
+        elif self.current == "rules":
+            self._focus(self._rules_table)
+        else:
+            self._focus(self._screen(self.current))
 
     def _focus(self, widget: Any) -> None:
         if widget is None:
@@ -625,7 +629,7 @@ class ConsoleApp(App[int]):
         for box in ("#find", "#cmdline"):
             if self.query_one(box).display:
                 self.query_one(box).display = False
-                self.query_one("#tree" if self.current == "devices" else "#screens").focus()
+                self._focus_current()
                 return
         if self.current == "devices" and self._clear_marks():
             return
@@ -769,7 +773,7 @@ class ConsoleApp(App[int]):
         self.match_index = 0
         if not self.matches:
             self.notify(f"nothing in the fleet matches '{text}'", severity="warning")
-            self.query_one("#tree").focus()
+            self._focus_current()
             return
         self.notify(f"{len(self.matches)}{'+' if len(self.matches) >= 200 else ''} matches; n for the next")
         self._reveal(self.matches[0].ref)
@@ -799,6 +803,7 @@ class ConsoleApp(App[int]):
     @on(Input.Submitted, "#cmdline")
     async def _command(self, event: Input.Submitted) -> None:
         event.input.display = False
+        self._focus_current()  # a command that fails leaves the keys with the screen
         words = event.value.strip().lstrip(":").split()
         if not words:
             return
@@ -895,7 +900,7 @@ class ConsoleApp(App[int]):
     def _poll_done(self, msg: PollDone) -> None:
         result = msg.result
         name = result.profile
-        if name not in self.fleet.profiles or not self.query("#status"):
+        if name not in self.fleet.profiles or self._status_bar() is None:
             return  # a round that ended while the console was closing
         if result.errors:
             self._failed(name, result.errors[0])
@@ -1333,7 +1338,7 @@ class ConsoleApp(App[int]):
 
     def _status_bar(self) -> Static | None:
         """The status bar, or None once the app is closing (a late timer or worker must not crash it)."""
-        found = self.query("#status").results(Static)
+        found = self.query("#statusbar").results(Static)
         return next(found, None)
 
     def _status_note(self, text: str) -> None:
@@ -1416,4 +1421,5 @@ def run_console(*, config: Config, demo: Any = None, read_only: bool = False, of
         app.animation_level = mode.animation_level
     app.exit_on_data = exit_on_data
     app.run(headless=exit_on_data)
-    return 0
+    # Textual prints a crash's traceback itself; the shell and scripts still need to know
+    return app.return_code if app.return_code is not None else 0

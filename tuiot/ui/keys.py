@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -134,6 +135,21 @@ class HelpScreen(ModalScreen[None]):
             yield Static("\n".join(help_lines(self._screen)), markup=True)
 
 
+def _prompt(a: ViewAction) -> str:
+    return f"{a.description}  [{key_label(a.key)}]"
+
+
+def _highlight(matcher: Matcher, text: str) -> Content:
+    """The matched letters of `text` highlighted. Prompts are plain text, never markup: keys
+    such as `[/]` or `[n]` would otherwise be read as tags (one crashed the palette)."""
+    content = Content(text)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    for offset in offsets:
+        if not text[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
 class ActionCommands(Provider):
     """The palette: every registered action of the current screen and the app, with its key."""
 
@@ -143,15 +159,15 @@ class ActionCommands(Provider):
 
     async def discover(self) -> Hits:
         for a in self._actions():
-            yield DiscoveryHit(f"{a.description}  [{key_label(a.key)}]", self._runner(a), help=a.id)
+            yield DiscoveryHit(Content(_prompt(a)), self._runner(a), text=_prompt(a), help=a.id)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for a in self._actions():
-            text = f"{a.description}  [{key_label(a.key)}]"
+            text = _prompt(a)
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), self._runner(a), help=a.id)
+                yield Hit(score, _highlight(matcher, text), self._runner(a), text=text, help=a.id)
 
     def _runner(self, a: ViewAction):  # type: ignore[no-untyped-def]
         async def run() -> None:

@@ -1,0 +1,82 @@
+"""Getting around the console with keys alone: the palette, the command line, focus, status."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+
+from test_console_app import loaded, make_app
+
+
+async def _palette_prompts(app, pilot) -> list[str]:
+    for _ in range(40):
+        await pilot.pause(0.05)
+        prompts = [str(o.prompt) for o in app.screen.query("CommandList").first().options] if app.screen.query("CommandList") else []
+        if prompts:
+            return prompts
+    return []
+
+
+async def test_palette_lists_every_action_with_its_key_on_every_screen_and_runs_it() -> None:
+    app = make_app(vendors=("teamviewer", "murano"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        for key in ("1", "2", "3", "4", "5", "6"):
+            await pilot.press(key)
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, CommandPalette)
+            prompts = await _palette_prompts(app, pilot)
+            assert any("Quit  [ctrl+q]" in p for p in prompts), prompts
+            if key == "1":
+                assert any("Find in the whole fleet  [/]" in p for p in prompts)  # '[/]' once crashed the palette
+            await pilot.press(*"find")  # a search highlights matches in the same plain prompts
+            await pilot.pause(0.2)
+            await pilot.press("escape")
+            await pilot.pause(0.05)
+            if isinstance(app.screen, CommandPalette):
+                await pilot.press("escape")
+        await pilot.press("1", "ctrl+p", *"alarms")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.current == "alarms"
+
+
+async def test_keys_return_to_the_screen_after_the_command_line_closes() -> None:
+    app = make_app(vendors=("teamviewer", "murano"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("4")
+        await pilot.pause(0.3)
+        alarms = app.query_one("#alarms")
+        for keys in (("colon", "escape"), ("colon", *"devices @nope", "enter"), ("colon", "enter")):
+            await pilot.press(*keys)
+            await pilot.pause(0.1)
+            assert app.current == "alarms"
+            assert app.focused is not None and alarms in app.focused.ancestors_with_self, app.focused
+        await pilot.press("s")  # the view's own key works again: severity filter
+        await pilot.pause(0.1)
+        assert alarms.filters["severity"] == "critical"
+
+async def test_the_status_bar_keeps_ticking_after_metrics_is_visited() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("2", "1")
+        await pilot.pause(0.1)
+        assert len(app.query("#statusbar")) == 1
+        app.fleet.profiles["TeamViewer"].state = "degraded"
+        await pilot.pause(1.3)  # one tick
+        assert "TeamViewer: degraded" in str(app.query_one("#statusbar").render())
+
+
+async def test_screen_keys_keep_each_screen_once_in_the_breadcrumbs() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("3", "2", "1", "3", "2", "1", "4")
+        await pilot.pause(0.2)
+        assert app.crumbs == ["live", "metrics", "devices", "alarms"]
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.current == "devices"
