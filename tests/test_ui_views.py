@@ -198,6 +198,22 @@ async def test_alarms_newest_first_open_by_default_and_filters_cycle():
         assert summary.startswith(f"{len(v.list.keys)}/40")
 
 
+async def test_alarms_cursor_goes_to_the_top_when_a_filter_hides_its_row_and_stays_on_a_refresh():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        await pilot.press("down")
+        second = v.list.highlighted
+        assert second == v.list.keys[1]
+        await pilot.press("p")  # the profile of row 2 is not the first profile shown
+        assert v.list.highlighted == v.list.keys[0]
+        await pilot.press("p", "p", "p")  # all profiles again
+        await pilot.press("down", "down")
+        third = v.list.highlighted
+        v.set_alarms([a for a in make_alarms() if a.id != third], now=NOW)  # its alarm closed elsewhere
+        assert v.list.keys.index(v.list.highlighted) == 2  # the next one moved up under the cursor
+
+
 async def test_alarms_apply_filter_presets_and_rejects_unknown():
     app = alarms_host()
     async with run(app) as pilot:

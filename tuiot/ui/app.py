@@ -1236,7 +1236,7 @@ class ConsoleApp(App[int]):
         alarms: list[Alarm] = [a for a in msg.alarms if self._writable(a.profile)]
         if not alarms:
             return
-        names = ", ".join(a.description[:40] or a.id for a in alarms[:3]) + (f" and {len(alarms) - 3} more" if len(alarms) > 3 else "")
+        names = "; ".join(_clip(a.description or a.id, 60) for a in alarms[:3]) + (f" and {len(alarms) - 3} more" if len(alarms) > 3 else "")
 
         async def go() -> None:
             done = 0
@@ -1256,7 +1256,7 @@ class ConsoleApp(App[int]):
             for name in {a.profile for a in alarms}:
                 self._load_alarms(name)
 
-        self._confirm(f"Close {len(alarms)} alarm(s): {names}?", go)
+        self._confirm(f"Close {_count(len(alarms), 'alarm')}: {names}?", go)
 
     @on(JumpToDevice)
     def _jump(self, msg: JumpToDevice) -> None:
@@ -1368,6 +1368,14 @@ class ConsoleApp(App[int]):
         if not parts:
             parts.append("no profiles")
         bar.update("  ".join(parts))
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _age(delta: timedelta) -> str:

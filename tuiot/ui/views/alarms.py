@@ -118,7 +118,7 @@ class AlarmsView(ListBody):
                 self.query_one("#filter", Input).value = self.text_filter
                 self.set_class(bool(self.text_filter), "-filtering")
         if self.is_mounted:
-            self.refilter()
+            self.refilter(filter_changed=True)
 
     @property
     def filters(self) -> dict[str, str | None]:
@@ -272,16 +272,16 @@ class AlarmsView(ListBody):
 
     def action_cycle_severity(self) -> None:
         self.severity = _next(SEVERITY_CYCLE, self.severity)
-        self.refilter()
+        self.refilter(filter_changed=True)
 
     def action_cycle_status(self) -> None:
         self.status = _next(STATUS_CYCLE, self.status)
-        self.refilter()
+        self.refilter(filter_changed=True)
 
     def action_cycle_profile(self) -> None:
         profiles: list[str | None] = [None, *sorted({a.profile for a in self._alarms.values()})]
         self.profile = _next(profiles, self.profile)
-        self.refilter()
+        self.refilter(filter_changed=True)
 
     def action_toggle_detail(self) -> None:
         self.toggle_class("-no-detail")

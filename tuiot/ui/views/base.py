@@ -116,10 +116,15 @@ class ListBody(Vertical):
 
     # ---- state → screen ---------------------------------------------------------------
 
-    def refilter(self) -> None:
-        """Recompute the shown rows (O(rows)) and repaint the visible part."""
+    def refilter(self, *, filter_changed: bool = False) -> None:
+        """Recompute the shown rows (O(rows)) and repaint the visible part.
+
+        The cursor stays on its row while that row is shown. When it is not: after a
+        refresh it keeps its place (the next row moves up), after a filter change it goes
+        to the top, where the worst or newest row of the new selection is.
+        """
         self.list.empty = self.empty_text()
-        self.list.set_rows(self.visible_keys())
+        self.list.set_rows(self.visible_keys(), lost_to_top=filter_changed)
         self.list.invalidate()
         self._update_text()
 
@@ -175,7 +180,7 @@ class ListBody(Vertical):
         error = self.set_text_filter(event.value)
         self.show_message(error)
         if error is None:
-            self.refilter()
+            self.refilter(filter_changed=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "filter":
@@ -201,7 +206,7 @@ class ListBody(Vertical):
             self.set_text_filter("")
             self.show_message(None)
             self.remove_class("-filtering")
-            self.refilter()
+            self.refilter(filter_changed=True)
             self.list.focus()
             return
         if self.list.clear_marks():
@@ -210,7 +215,7 @@ class ListBody(Vertical):
             field.value = ""
             self.set_text_filter("")
             self.remove_class("-filtering")
-            self.refilter()
+            self.refilter(filter_changed=True)
             return
         raise SkipAction()  # nothing to clear: let the shell's Esc go back
 

@@ -281,7 +281,7 @@ class IdentitiesView(ListBody):
         if tag is not ...:
             self.tags = [_parse_tag(tag)] if tag else []
         if self.is_mounted:
-            self.refilter()
+            self.refilter(filter_changed=True)
 
     def shown_identities(self) -> list[Identity]:
         return [self._items[k] for k in self.list.keys]
@@ -494,13 +494,13 @@ class IdentitiesView(ListBody):
     def action_cycle_status(self) -> None:
         i = STATUS_CYCLE.index(self.status) if self.status in STATUS_CYCLE else -1
         self.status = STATUS_CYCLE[(i + 1) % len(STATUS_CYCLE)]
-        self.refilter()
+        self.refilter(filter_changed=True)
 
     def action_cycle_profile(self) -> None:
         profiles: list[str | None] = [None, *sorted({i.profile for i in self._items.values()})]
         i = profiles.index(self.profile) if self.profile in profiles else -1
         self.profile = profiles[(i + 1) % len(profiles)]
-        self.refilter()
+        self.refilter(filter_changed=True)
 
     def action_toggle_detail(self) -> None:
         self.toggle_class("-no-detail")

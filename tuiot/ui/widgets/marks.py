@@ -144,12 +144,14 @@ class MarkList(ScrollView, can_focus=True):
         self._columns = list(columns)
         self.invalidate()
 
-    def set_rows(self, keys: Sequence[str], *, keep: str | None = None) -> None:
-        """Show `keys` in this order; the cursor stays on `keep` (or its current key)."""
+    def set_rows(self, keys: Sequence[str], *, keep: str | None = None, lost_to_top: bool = False) -> None:
+        """Show `keys` in this order; the cursor stays on `keep` (or its current key). If that
+        key is gone, the cursor keeps its index, or goes to the first row with `lost_to_top`."""
         current = keep if keep is not None else self.highlighted
         self._keys = list(keys)
         self._pos = {k: i for i, k in enumerate(self._keys)}
-        self.cursor = self._pos.get(current, min(self.cursor, max(0, len(self._keys) - 1))) if current else 0
+        stay = 0 if lost_to_top else min(self.cursor, max(0, len(self._keys) - 1))
+        self.cursor = self._pos.get(current, stay) if current else 0
         self.virtual_size = Size(self.size.width, len(self._keys) + 1)
         self.invalidate()
         self._scroll_to_cursor()
