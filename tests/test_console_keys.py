@@ -80,3 +80,19 @@ async def test_screen_keys_keep_each_screen_once_in_the_breadcrumbs() -> None:
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert app.current == "devices"
+
+
+async def test_help_scrolls_with_the_keys_at_80x24_and_shows_bracket_keys() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("2", "question_mark")
+        await pilot.pause(0.2)
+        from textual.containers import VerticalScroll
+
+        scroll = app.screen.query_one(VerticalScroll)
+        text = str(app.screen.query_one("Static").render())
+        assert "  [          shorter range" in text and ":q" in text
+        await pilot.press("end")
+        await pilot.pause(0.2)
+        assert scroll.scroll_y > 0

@@ -101,21 +101,28 @@ def action_screens(action: str) -> set[str]:
 
 def key_label(key: str) -> str:
     first = key.split(",")[0]
-    return {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "space": "space"}.get(first, first)
+    return {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "space": "space",
+            "left_square_bracket": "[", "right_square_bracket": "]"}.get(first, first)
+
+
+def escape(text: str) -> str:
+    """Every `[` literal: a key such as `[` must not open a tag that a later line's `]` closes."""
+    return text.replace("[", "\\[")
 
 
 def help_lines(screen: str) -> Iterable[str]:
     yield f"[b]{TITLES.get(screen, screen)}[/b]"
     for a in SCREEN_ACTIONS.get(screen, []):
-        yield f"  {key_label(a.key):<10} {a.description}" + ("  (writes)" if a.writes else "")
+        yield escape(f"  {key_label(a.key):<10} {a.description}" + ("  (writes)" if a.writes else ""))
     yield ""
     yield "[b]Everywhere[/b]"
     for a in GLOBAL:
-        yield f"  {key_label(a.key):<10} {a.description}"
+        yield escape(f"  {key_label(a.key):<10} {a.description}")
     yield "  ctrl+p     Command palette (every action, with its key)"
     yield ""
-    yield "[b]Command line[/b]  :devices [@profile]  :alarms [critical|major|minor|warning] [@profile]"
-    yield "              :live  :metrics  :rules  :identities  :q"
+    yield "[b]Command line[/b]"
+    yield "  :devices \\[@profile]    :alarms \\[critical|major|minor|warning] \\[@profile]"
+    yield "  :live \\[@profile]    :metrics    :rules    :identities    :q"
 
 
 class HelpScreen(ModalScreen[None]):
@@ -133,6 +140,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("\n".join(help_lines(self._screen)), markup=True)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # up/down/pgdn scroll a long help at 80×24 at once
 
 
 def _prompt(a: ViewAction) -> str:
