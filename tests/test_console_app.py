@@ -107,7 +107,7 @@ async def test_live_shows_values_of_the_selection_and_pauses() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        app.selection = "Thingsee/profile/Thingsee"
+        app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
         await pilot.press("3")
         keys = await _live_rows(app, pilot)
         assert keys and all(k.startswith("Thingsee/metric/") for k in keys)
@@ -132,7 +132,7 @@ async def test_live_colours_values_outside_a_rule_threshold(tmp_path) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        app.selection = "Thingsee/profile/Thingsee"
+        app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
         await pilot.press("3")
         keys = await _live_rows(app, pilot)
         hot, cold = keys[0], keys[1]
@@ -253,7 +253,7 @@ def test_snapshot_live_with_a_threshold(snap_compare) -> None:
         app = pilot.app
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Murano")
-        app.selection = device.ref
+        app._reveal(device.ref)
         await pilot.press("3")
         keys = await _live_rows(app, pilot, 3)
         app._rules = [Rule(id="r", profile="Murano", name="hot", sources=[sorted(keys)[0]],

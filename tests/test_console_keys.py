@@ -96,3 +96,26 @@ async def test_help_scrolls_with_the_keys_at_80x24_and_shows_bracket_keys() -> N
         await pilot.press("end")
         await pilot.pause(0.2)
         assert scroll.scroll_y > 0
+
+
+async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(app, pilot)
+        app._reveal("TeamViewer/profile/TeamViewer")  # the cursor on the profile, as with the arrows
+        await pilot.press("3")
+        live = app.query_one("#live")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            keys = live.list.keys
+            if keys and all(app.fleet.nodes.get(k) is not None for k in keys[:10]):
+                break
+        assert app.live_refs == ["TeamViewer/profile/TeamViewer"]
+        names = [app._metric_name(k) for k in live.list.keys[:10]]
+        assert names and all(":" not in n for n in names), names  # 'Pump house power 1 · Voltage', no hash ids
+        assert str(live.query_one("#summary").render()).startswith("TeamViewer · ")
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
+        await pilot.press("1")
+        app._reveal(device.ref)
+        await pilot.press("3")
+        assert app.live_refs == [device.ref]

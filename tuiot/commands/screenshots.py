@@ -57,7 +57,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 await pilot.pause(1.0)
             elif key:
                 if name == "live":
-                    app.selection = "Thingsee/profile/Thingsee"
+                    app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
                     await pilot.press("3")
                 else:
                     await pilot.press(key)

@@ -579,6 +579,8 @@ class ConsoleApp(App[int]):
     async def action_show(self, screen: str) -> None:
         if screen not in keys.SCREENS:
             return
+        if screen == "live" and self.current == "devices":
+            self._follow_tree_cursor()  # `3` from Devices is `l`: what the cursor is on
         await self._screen_ready(screen)
         self._switch(screen)
 
@@ -660,19 +662,22 @@ class ConsoleApp(App[int]):
                 self._load_profile(profile)
 
     async def action_live_selected(self) -> None:
+        self._follow_tree_cursor()
+        await self.action_show("live")
+
+    def _follow_tree_cursor(self) -> None:
+        """Live shows the marked devices, else the node under the Devices cursor."""
+        if self.marked:
+            self.live_refs = sorted(self.marked)  # side by side
+            return
         ref = self._tree_cursor()
         node = self.fleet.nodes.get(ref or "")
         if node is not None and node.kind in ("sensor", "metric"):
             # vendors answer latest by device: show the whole device
             ref = next((a for a in reversed(self.fleet.ancestors(node.ref))
                         if (n := self.fleet.nodes.get(a)) is not None and n.kind == "device"), ref)
-        marked = sorted(self.marked)
-        if marked:
-            self.live_refs = marked  # the marked devices, side by side
-            await self.action_show("live")
-        elif ref:
+        if ref:
             self.selection = ref
-            await self.action_show("live")
 
     async def action_open_selected(self) -> None:
         ref = self._tree_cursor()
@@ -961,11 +966,23 @@ class ConsoleApp(App[int]):
                 keys_ |= self.fleet.metrics_below(sel)
         return list(keys_)
 
-    def _name_live_metrics(self) -> None:
-        """Load the sensors of the few devices Live shows, so metrics show their names, not ids."""
-        devices = [n for r in self.live_refs[:50] if (n := self.fleet.nodes.get(r)) is not None and n.kind == "device"]
-        for node in devices:
-            if not self.fleet.kids(node.ref):
+    def _name_live_metrics(self, limit: int = 50) -> None:
+        """Load the sensors of the first devices Live shows, so metrics show their names, not ids."""
+        devices: dict[str, None] = {}
+        for ref in self.live_refs:
+            node = self.fleet.nodes.get(ref)
+            if node is not None and node.kind == "device":
+                devices[ref] = None
+        if len(devices) < limit:  # a group or profile: the devices its readings name
+            for key in sorted(self._live_keys()):
+                r = self.fleet.readings.get(key)
+                if r is not None and r.device:
+                    devices[r.device] = None
+                    if len(devices) >= limit:
+                        break
+        for ref in list(devices)[:limit]:
+            node = self.fleet.nodes.get(ref)
+            if node is not None and node.kind == "device" and not self.fleet.kids(ref):
                 self._load_children(node)
 
     def _live_show(self) -> None:
@@ -975,10 +992,18 @@ class ConsoleApp(App[int]):
         if len(self.live_refs) > 1:
             title = f"{len(self.live_refs)} marked devices"
         else:
-            title = self.selection.split("/", 2)[-1] if self.selection else "nothing selected"
+            title = self._node_title(self.selection) if self.selection else "nothing selected"
         stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
         view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
                   stale_profiles=stale)
+
+    def _node_title(self, ref: str) -> str:
+        """'Pump house power 1 · TeamViewer' for a node, the profile's name for a profile."""
+        profile, kind, id_ = ref.split("/", 2)
+        node = self.fleet.nodes.get(ref)
+        if kind == "profile":
+            return profile
+        return f"{node.name if node is not None else id_} · {profile}"
 
     def _threshold_severity(self, r: Reading) -> Severity | None:
         return self._thresholds.severity(r.metric, r.value) if self._thresholds is not None else None
