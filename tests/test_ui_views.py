@@ -214,6 +214,15 @@ async def test_alarms_cursor_goes_to_the_top_when_a_filter_hides_its_row_and_sta
         assert v.list.keys.index(v.list.highlighted) == 2  # the next one moved up under the cursor
 
 
+async def test_alarms_say_open_or_closed_at_80_columns_when_both_are_shown():
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        assert "STATUS" not in [c.title for c in v.list._columns]  # open only: no need
+        await pilot.press("o", "o")  # open → closed → both
+        assert v.status is None and "STATUS" in [c.title for c in v.list._columns]
+
+
 async def test_alarms_apply_filter_presets_and_rejects_unknown():
     app = alarms_host()
     async with run(app) as pilot:

@@ -190,7 +190,7 @@ class ConsoleApp(App[int]):
         elif name == "live":
             widget = LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
         elif name == "alarms":
-            widget = AlarmsView(id="alarms")
+            widget = AlarmsView(device_name=self._device_name, id="alarms")
         elif name == "identities":
             widget = IdentitiesView(id="identities")
         elif name == "rules":
@@ -996,6 +996,10 @@ class ConsoleApp(App[int]):
         stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
         view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
                   stale_profiles=stale)
+
+    def _device_name(self, ref: str) -> str | None:
+        node = self.fleet.nodes.get(ref)
+        return node.name if node is not None else None
 
     def _node_title(self, ref: str) -> str:
         """'Pump house power 1 · TeamViewer' for a node, the profile's name for a profile."""

@@ -17,7 +17,7 @@ Messages: `CloseRequested(alarms)`, `JumpToDevice(device_ref)`, `CopyRequested(t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,9 @@ class AlarmsView(ListBody):
     EXPORT_STEM = "alarms"
 
     def __init__(self, *, export_dir: Path | None = None, read_only: Collection[str] = (),
+                 device_name: Callable[[str], str | None] | None = None,
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        self._device_name = device_name or (lambda ref: None)  # a device ref → its name, where known
         self._alarms: dict[str, Alarm] = {}
         self._order: list[str] = []
         self.now = now_utc()
@@ -83,6 +85,7 @@ class AlarmsView(ListBody):
         self._needle = ""
         self._hay: dict[str, str] = {}
         self._wide = False
+        self._with_status = False
         super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
 
     # ---- input API ------------------------------------------------------------------
@@ -153,7 +156,8 @@ class AlarmsView(ListBody):
             if needle:
                 hay = self._hay.get(ref)
                 if hay is None:
-                    hay = self._hay[ref] = _haystack(a)
+                    name = self._device_name(a.device) if a.device else None
+                    hay = self._hay[ref] = f"{_haystack(a)} {name.lower()}" if name else _haystack(a)
                 if needle not in hay:
                     continue
             out.append(ref)
@@ -163,8 +167,10 @@ class AlarmsView(ListBody):
         cols = [Column("SEV", 4), Column("AGE", 4, right=True), Column("PROFILE", 10),
                 Column("DEVICE", 16, flex=True), Column("DESCRIPTION", 20, flex=True)]
         self._wide = width >= 100
-        if self._wide:
+        self._with_status = self._wide or self.status is None  # open and closed shown together: say which
+        if self._with_status:
             cols.insert(1, Column("STATUS", 6))
+        if self._wide:
             cols.append(Column("ORIGIN", 6))
         return cols
 
@@ -173,10 +179,12 @@ class AlarmsView(ListBody):
         sev: Cell = (SEV_SHORT[a.severity], a.severity.value)
         closed = a.status is AlarmStatus.closed
         text_style = "dim" if closed else None
+        device = (self._device_name(a.device) if a.device else None) or _short_ref(a.device)
         row: list[Cell] = [sev, (ago(a.opened_at, self.now), "dim"), (a.profile, None),
-                           (_short_ref(a.device), "accent"), (a.description or a.rule or "", text_style)]
-        if self._wide:
+                           (device, "accent"), (a.description or a.rule or "", text_style)]
+        if self._with_status:
             row.insert(1, (a.status.value, "dim" if closed else "bad"))
+        if self._wide:
             row.append((a.origin.value, "dim"))
         return row
 

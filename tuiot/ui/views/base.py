@@ -124,6 +124,8 @@ class ListBody(Vertical):
         to the top, where the worst or newest row of the new selection is.
         """
         self.list.empty = self.empty_text()
+        if filter_changed:
+            self.list.set_columns(self.columns(self.size.width))  # a filter may show or hide a column
         self.list.set_rows(self.visible_keys(), lost_to_top=filter_changed)
         self.list.invalidate()
         self._update_text()
