@@ -119,3 +119,14 @@ async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics(
         app._reveal(device.ref)
         await pilot.press("3")
         assert app.live_refs == [device.ref]
+
+
+async def test_metrics_without_a_metric_says_how_to_choose_one() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        view = app.query_one("#metrics")
+        assert "1h 6h [24h] 7d" in str(view.query_one("#controls").render())
+        assert "choose one on the Devices screen" in str(view.query_one("#summary").render())

@@ -153,7 +153,11 @@ class MetricsView(Vertical):
         yield Static("", id="status")
 
     def on_mount(self) -> None:
-        self._update()
+        # is_mounted turns true only after this handler: paint the controls and the hint then
+        self.call_after_refresh(self._update)
+        if self.metric is None:
+            self.chart.set_data([], start=self.clock(), end=self.clock(),
+                                message="no metric selected: on Devices, move to a metric and press enter")
 
     # ---- input API ------------------------------------------------------------------
 
@@ -307,6 +311,9 @@ class MetricsView(Vertical):
             self._after_change()
 
     def action_cycle_aggregate(self) -> None:
+        if self.metric is None:
+            self.notify("no metric to show: pick one on the Devices screen", severity="warning")
+            return
         if not self.can_aggregate:
             profile = self.metric.profile if self.metric else "this profile"
             self.notify(f"{profile} does not aggregate history on the server: raw points only",
