@@ -130,3 +130,22 @@ async def test_metrics_without_a_metric_says_how_to_choose_one() -> None:
         view = app.query_one("#metrics")
         assert "1h 6h [24h] 7d" in str(view.query_one("#controls").render())
         assert "choose one on the Devices screen" in str(view.query_one("#summary").render())
+
+
+async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() -> None:
+    from datetime import UTC, datetime
+
+    from tuiot.domain import Alarm, Severity
+
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(app, pilot)
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
+        app._reveal(device.ref)
+        group = app._tree_nodes[device.parent]
+        alarm = Alarm(id="x", profile="Murano", severity=Severity.major, status="open", device=device.ref,
+                      opened_at=datetime(2026, 5, 28, tzinfo=UTC))
+        app._took_alarms("Murano", [alarm])
+        assert str(app._tree_nodes[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
+        app._took_alarms("Murano", [])  # closed: the badges go at once
+        assert not str(app._tree_nodes[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")

@@ -40,6 +40,7 @@ class FleetState:
     _search: list[tuple[str, str]] = field(default_factory=list)  # (haystack, ref) of devices and groups
     _worst: dict[str, Severity] = field(default_factory=dict)  # device ref → worst open alarm
     device_metrics: dict[str, set[str]] = field(default_factory=dict)  # device ref → metric refs read
+    _devices: dict[str, int] = field(default_factory=dict)  # profile → devices loaded
 
     def __repr__(self) -> str:
         return f"FleetState(profiles={list(self.profiles)}, nodes={len(self.nodes)}, readings={len(self.readings)})"
@@ -61,12 +62,19 @@ class FleetState:
                 kids.append(ref)
                 if n.kind in ("device", "group"):
                     search.append((f"{n.name} {n.id}".lower(), ref))
+                    if n.kind == "device":
+                        self._devices[n.profile] = self._devices.get(n.profile, 0) + 1
         return added
 
     def replace_children(self, parent: str, nodes: list[Node]) -> None:
         for old in self.children.pop(parent, []):
-            self.nodes.pop(old, None)
+            gone = self.nodes.pop(old, None)
+            if gone is not None and gone.kind == "device":
+                self._devices[gone.profile] -= 1
         self.add_nodes(nodes)
+
+    def device_count(self, profile: str) -> int:
+        return self._devices.get(profile, 0)
 
     def kids(self, ref: str) -> list[Node]:
         return [self.nodes[r] for r in self.children.get(ref, []) if r in self.nodes]
@@ -130,14 +138,18 @@ class FleetState:
             out |= self.device_metrics.get(dev, set())
         return out
 
-    def set_alarms(self, profile: str, alarms: list[Alarm]) -> None:
+    def set_alarms(self, profile: str, alarms: list[Alarm]) -> set[str]:
+        """Store a profile's alarms; return the refs (devices and the groups above them) whose
+        worst open alarm changed, so only their tree labels are redrawn."""
         self.alarms[profile] = alarms
         # one pass per alarm refresh, so a tree label costs a dict look-up, not a scan
         worst: dict[str, Severity] = {}
         for a in self.all_alarms():
             if a.device and a.status is AlarmStatus.open:
-                worst[a.device] = Severity.worst(worst.get(a.device), a.severity)  # type: ignore[assignment]
-        self._worst = worst
+                for ref in (a.device, *self.ancestors(a.device)):  # a group shows its worst device's
+                    worst[ref] = Severity.worst(worst.get(ref), a.severity)  # type: ignore[assignment]
+        old, self._worst = self._worst, worst
+        return {ref for ref in old.keys() | worst.keys() if old.get(ref) is not worst.get(ref)}
 
     def all_alarms(self) -> list[Alarm]:
         return [a for items in self.alarms.values() for a in items]

@@ -46,7 +46,7 @@ from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 PAGE = 500  # devices added to a group node at a time
 ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
 SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent", Severity.warning: "$secondary"}
-SEVERITY_MARK = {Severity.critical: "!!", Severity.major: "! ", Severity.minor: "▲ ", Severity.warning: "△ "}
+SEVERITY_BADGE = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
 
 
 def styles_path() -> Path:
@@ -289,7 +289,7 @@ class ConsoleApp(App[int]):
         self._tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
         self.fleet.put_readings(snap.readings or [])
         if snap.alarms is not None:
-            self.fleet.set_alarms(name, snap.alarms)
+            self._relabel(self.fleet.set_alarms(name, snap.alarms))
         self.fleet.profiles[name].snapshot_at = snap.updated_at
         self.fleet.profiles[name].state = "snapshot"
         self._status()
@@ -434,12 +434,20 @@ class ConsoleApp(App[int]):
 
     def _label(self, node: Node) -> str:
         online = "" if node.online is None else ("[$success]●[/] " if node.online else "[$error]○[/] ")
-        sev = node.severity or (self.fleet.worst_open(node.ref) if node.kind == "device" else None)
-        mark = f"[{SEVERITY_STYLE[sev]}]{SEVERITY_MARK[sev]}[/]" if sev else ""
+        sev = node.severity or self.fleet.worst_open(node.ref)
+        # the worst open alarm after the name, as the Alarms screen writes it: names stay aligned
+        badge = f" [{SEVERITY_STYLE[sev]}][b]{SEVERITY_BADGE[sev]}[/b][/]" if sev else ""
         unit = f" [dim]{node.unit}[/]" if node.unit else ""
         name = node.name.replace("[", "\\[")
-        pin = "[reverse]*[/]" if node.ref in self.marked else ""
-        return f"{pin}{mark}{online}{name}{unit}"
+        pin = "[reverse]*[/] " if node.ref in self.marked else ""
+        return f"{pin}{online}{name}{unit}{badge}"
+
+    def _relabel(self, refs: set[str]) -> None:
+        """Redraw the tree labels of these nodes (those added to the tree so far)."""
+        for ref in refs:
+            t, node = self._tree_nodes.get(ref), self.fleet.nodes.get(ref)
+            if t is not None and node is not None:
+                t.set_label(self._themed(self._label(node)))
 
     def _refresh_profile_label(self, name: str) -> None:
         t = self._tree_nodes.get(f"{name}/profile/{name}")
@@ -533,7 +541,7 @@ class ConsoleApp(App[int]):
             if poller is not None:
                 text.append(f"polled every {poller.interval:g} s, {poller.rounds} rounds"
                             + (f"; {poller.failures} failed in a row, backing off" if poller.failures else ""))
-            text.append(f"devices loaded: {sum(1 for n in self.fleet.nodes.values() if n.profile == p.name and n.kind == 'device')}")
+            text.append(f"devices loaded: {self.fleet.device_count(p.name):,}")
             detail.update("\n".join(text))
             return
         lines = [f"[b]{node.name}[/b]", f"[dim]{node.ref}[/]", f"kind: {node.kind}"]
@@ -744,7 +752,7 @@ class ConsoleApp(App[int]):
             self.notify("marks are for devices: move to a device", severity="warning")
             return
         self.marked.symmetric_difference_update({node.ref})
-        self._tree_nodes[node.ref].set_label(self._themed(self._label(node)))
+        self._relabel({node.ref})
         self.query_one("#tree", Tree).action_cursor_down()
         self._status()
 
@@ -752,9 +760,7 @@ class ConsoleApp(App[int]):
         if not self.marked:
             return False
         old, self.marked = self.marked, set()
-        for ref in old:
-            if (t := self._tree_nodes.get(ref)) is not None and (n := self.fleet.nodes.get(ref)) is not None:
-                t.set_label(self._themed(self._label(n)))
+        self._relabel(old)
         self.notify(f"cleared {len(old)} marks")
         self._status()
         return True
@@ -1044,7 +1050,7 @@ class ConsoleApp(App[int]):
         self._wake(name)
 
     def _took_alarms(self, name: str, alarms: list[Alarm]) -> None:
-        self.fleet.set_alarms(name, alarms)
+        self._relabel(self.fleet.set_alarms(name, alarms))
         self._save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
         if self.current == "alarms":
             self._show_alarms()

@@ -1,0 +1,41 @@
+"""FleetState: indexes that keep a keystroke or a refresh from costing the whole fleet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tuiot.domain import Alarm, AlarmStatus, Node, Severity
+from tuiot.fleet.state import FleetState
+
+T = datetime(2026, 5, 28, tzinfo=UTC)
+
+
+def _fleet() -> FleetState:
+    f = FleetState()
+    f.add_nodes([
+        Node(kind="group", id="site", name="Site", profile="p"),
+        Node(kind="device", id="d1", name="Pump 1", profile="p", parent="p/group/site"),
+        Node(kind="device", id="d2", name="Pump 2", profile="p", parent="p/group/site"),
+    ])
+    return f
+
+
+def _alarm(i: str, device: str, sev: Severity, status: AlarmStatus = AlarmStatus.open) -> Alarm:
+    return Alarm(id=i, profile="p", severity=sev, status=status, device=device, opened_at=T)
+
+
+def test_a_group_carries_its_worst_devices_alarm_and_changes_are_reported() -> None:
+    f = _fleet()
+    changed = f.set_alarms("p", [_alarm("a", "p/device/d1", Severity.minor), _alarm("b", "p/device/d2", Severity.major),
+                                 _alarm("c", "p/device/d2", Severity.critical, AlarmStatus.closed)])
+    assert f.worst_open("p/group/site") is Severity.major and f.worst_open("p/device/d1") is Severity.minor
+    assert changed == {"p/group/site", "p/device/d1", "p/device/d2"}
+    changed = f.set_alarms("p", [_alarm("a", "p/device/d1", Severity.minor)])
+    assert changed == {"p/group/site", "p/device/d2"} and f.worst_open("p/group/site") is Severity.minor
+
+
+def test_device_count_per_profile_follows_loads_and_replacements() -> None:
+    f = _fleet()
+    assert f.device_count("p") == 2
+    f.replace_children("p/group/site", [Node(kind="device", id="d3", name="Pump 3", profile="p", parent="p/group/site")])
+    assert f.device_count("p") == 1 and f.device_count("other") == 0
