@@ -33,46 +33,46 @@ TITLES = {
 }
 
 GLOBAL: list[ViewAction] = [
-    ViewAction("show('devices')", "1", "Devices"),
+    ViewAction("show('devices')", "1", "Devices", show_in_footer=False),  # the title bar shows 1-6
     ViewAction("show('metrics')", "2", "Metrics", show_in_footer=False),
     ViewAction("show('live')", "3", "Live", show_in_footer=False),
     ViewAction("show('alarms')", "4", "Alarms", show_in_footer=False),
     ViewAction("show('rules')", "5", "Rules", show_in_footer=False),
     ViewAction("show('identities')", "6", "Identities", show_in_footer=False),
-    ViewAction("help", "question_mark", "Help"),
-    ViewAction("command_line", "colon", "Command"),
-    ViewAction("refresh", "ctrl+r", "Refresh now"),
+    ViewAction("help", "question_mark", "Help", footer="help"),
+    ViewAction("command_line", "colon", "Command", footer="cmd"),
+    ViewAction("refresh", "ctrl+r", "Refresh now", show_in_footer=False),
     ViewAction("back", "escape", "Back", show_in_footer=False),
-    ViewAction("quit", "ctrl+q", "Quit"),
+    ViewAction("quit", "ctrl+q", "Quit", show_in_footer=False),  # help and the palette say it; the footer has no room
 ]
 
 SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
     "devices": [
-        ViewAction("filter", "slash", "Find in the whole fleet"),
-        ViewAction("next_match", "n", "Next match"),
+        ViewAction("filter", "slash", "Find in the whole fleet", footer="find"),
+        ViewAction("next_match", "n", "Next match", show_in_footer=False),
         ViewAction("open_selected", "enter", "Drill down / open metric", show_in_footer=False),
-        ViewAction("mark_device", "m", "Mark device (l, e, y act on marks)"),
-        ViewAction("live_selected", "l", "Live values (cursor or marked)"),
-        ViewAction("copy_selected", "y", "Copy id(s)"),
-        ViewAction("export('csv')", "e", "Export CSV"),
-        ViewAction("export('json')", "E", "Export as JSON"),
+        ViewAction("live_selected", "l", "Live values (cursor or marked)", footer="live"),
+        ViewAction("mark_device", "m", "Mark device (l, e, y act on marks)", footer="mark"),
+        ViewAction("copy_selected", "y", "Copy id(s)", footer="copy"),
+        ViewAction("export('csv')", "e", "Export CSV", footer="export"),
+        ViewAction("export('json')", "E", "Export as JSON", show_in_footer=False),
     ],
     "metrics": METRIC_ACTIONS,
     "live": LIVE_ACTIONS,
     "alarms": ALARM_ACTIONS,
     "rules": [
-        ViewAction("new_rule", "n", "New rule", writes=True),
-        ViewAction("edit_rule", "enter", "Edit rule", writes=True),
-        ViewAction("toggle_rule", "space", "Enable / disable", writes=True),
-        ViewAction("delete_rule", "d", "Delete rule", writes=True),
-        ViewAction("export('csv')", "e", "Export CSV"),
+        ViewAction("new_rule", "n", "New rule", writes=True, footer="new"),
+        ViewAction("edit_rule", "enter", "Edit rule", writes=True, footer="edit"),
+        ViewAction("toggle_rule", "space", "Enable / disable", writes=True, footer="on/off"),
+        ViewAction("delete_rule", "d", "Delete rule", writes=True, footer="delete"),
+        ViewAction("export('csv')", "e", "Export CSV", footer="export"),
     ],
     "identities": IDENTITY_ACTIONS,
 }
 
 
 def global_bindings() -> list[Binding]:
-    return [Binding(a.key, a.id, a.description, show=a.show_in_footer) for a in GLOBAL]
+    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer) for a in GLOBAL]
 
 
 # Screens whose keys the app handles itself (the views bind their own keys).
@@ -82,16 +82,17 @@ _WIDGET_KEYS = {"enter"}
 
 
 def app_bindings() -> list[Binding]:
-    """Global keys plus the keys of the app-handled screens (enabled per screen by check_action)."""
-    out = global_bindings()
+    """The keys of the app-handled screens (enabled per screen by check_action), then the global
+    ones: the footer lists them in this order, the screen's own first."""
+    out: list[Binding] = []
     seen = set()
     for screen in APP_SCREENS:
         for a in SCREEN_ACTIONS[screen]:
             if a.key in _WIDGET_KEYS or (a.key, a.id) in seen:
                 continue
             seen.add((a.key, a.id))
-            out.append(Binding(a.key, a.id, a.description, show=a.show_in_footer))
-    return out
+            out.append(Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer))
+    return out + global_bindings()
 
 
 def action_screens(action: str) -> set[str]:

@@ -35,6 +35,7 @@ class ViewAction:
     description: str
     show_in_footer: bool = True
     writes: bool = False  # changes something in a vendor cloud (disabled when read-only)
+    footer: str | None = None  # a shorter label for the footer (80 columns); help and palette say `description`
 
     @property
     def display_key(self) -> str:
@@ -43,7 +44,7 @@ class ViewAction:
 
 def bindings(actions: Iterable[ViewAction]) -> list[Binding]:
     """Textual bindings for `actions` (the one place keys are declared)."""
-    return [Binding(a.key, a.id, a.description, show=a.show_in_footer) for a in actions]
+    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer) for a in actions]
 
 
 class CopyRequested(Message):

@@ -31,15 +31,15 @@ from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, binding
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
-ACTIONS: list[ViewAction] = [
-    *LIST_ACTIONS,
-    ViewAction("jump", "enter,g", "go to device"),
+ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
+    ViewAction("jump", "enter,g", "go to device", footer="device"),
     ViewAction("close_alarms", "c", "close", writes=True),
     ViewAction("cycle_severity", "s", "severity"),
-    ViewAction("cycle_status", "o", "open/closed/all"),
+    ViewAction("cycle_status", "o", "open/closed/all", footer="status"),
     ViewAction("cycle_profile", "p", "profile"),
     ViewAction("copy_device", "Y", "copy device ref", show_in_footer=False),
     ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
+    *LIST_ACTIONS,
 ]
 
 SEVERITY_CYCLE: list[Severity | None] = [None, *Severity]

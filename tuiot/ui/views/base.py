@@ -26,9 +26,9 @@ LIST_ACTIONS: list[ViewAction] = [
     ViewAction("mark", "space", "mark", show_in_footer=False),
     ViewAction("mark_all", "ctrl+space,asterisk", "mark all shown", show_in_footer=False),
     ViewAction("clear", "escape", "clear marks/filter", show_in_footer=False),
-    ViewAction("export_csv", "e", "export CSV"),
+    ViewAction("export_csv", "e", "export CSV", footer="export"),
     ViewAction("export_json", "E", "export JSON", show_in_footer=False),
-    ViewAction("copy", "y", "copy id"),
+    ViewAction("copy", "y", "copy id", footer="copy"),
 ]
 
 

@@ -42,18 +42,18 @@ from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
-ACTIONS: list[ViewAction] = [
-    *LIST_ACTIONS,
-    ViewAction("jump", "enter,g", "go to device"),
-    ViewAction("cycle_status", "s", "status filter"),
+ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
+    ViewAction("jump", "enter,g", "go to device", footer="device"),
+    ViewAction("cycle_status", "s", "status filter", footer="status"),
     ViewAction("cycle_profile", "p", "profile", show_in_footer=False),
     ViewAction("lock", "l", "lock", writes=True),
     ViewAction("unlock", "u", "unlock", writes=True),
-    ViewAction("tag_add", "t", "add tag", writes=True),
-    ViewAction("tag_remove", "T", "remove tag", writes=True),
-    ViewAction("installation", "i", "installation status", writes=True),
-    ViewAction("group", "G", "set group", writes=True),
+    ViewAction("tag_add", "t", "add tag", writes=True, footer="tag"),
+    ViewAction("tag_remove", "T", "remove tag", writes=True, footer="untag"),
+    ViewAction("installation", "i", "installation status", writes=True, footer="install"),
+    ViewAction("group", "G", "set group", writes=True, footer="group"),
     ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
+    *LIST_ACTIONS,
 ]
 
 # capability each write needs, and how to say it is missing

@@ -30,11 +30,11 @@ from tuiot.ui.views import ViewAction, age, bindings, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
-ACTIONS: list[ViewAction] = [
+ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
+    ViewAction("open", "enter", "history of the metric", footer="history"),
+    ViewAction("pause", "p", "pause / resume", footer="pause"),
+    ViewAction("sort", "s", "sort name/value/age", footer="sort"),
     *LIST_ACTIONS,
-    ViewAction("open", "enter", "history of the metric"),
-    ViewAction("pause", "p", "pause / resume"),
-    ViewAction("sort", "s", "sort name/value/age"),
 ]
 
 SORTS = ("name", "value", "age")

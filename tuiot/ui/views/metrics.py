@@ -42,13 +42,13 @@ ACTIONS: list[ViewAction] = [
     ViewAction("range('6h')", "H", "6 hours", show_in_footer=False),
     ViewAction("range('24h')", "d", "24 hours", show_in_footer=False),
     ViewAction("range('7d')", "w", "7 days", show_in_footer=False),
-    ViewAction("step_range(-1)", "left_square_bracket", "shorter range"),
-    ViewAction("step_range(1)", "right_square_bracket", "longer range"),
+    ViewAction("step_range(-1)", "left_square_bracket", "shorter range", show_in_footer=False),
+    ViewAction("step_range(1)", "right_square_bracket", "longer range", show_in_footer=False),
     ViewAction("cycle_aggregate", "a", "aggregate"),
     ViewAction("reload", "r", "reload"),
-    ViewAction("export_csv", "e", "export CSV"),
+    ViewAction("export_csv", "e", "export CSV", footer="export"),
     ViewAction("export_json", "E", "export JSON", show_in_footer=False),
-    ViewAction("copy", "y", "copy last value"),
+    ViewAction("copy", "y", "copy last value", footer="copy"),
     ViewAction("copy_ref", "Y", "copy metric ref", show_in_footer=False),
 ]
 
