@@ -377,6 +377,21 @@ async def test_identities_filters_status_regex_tag_and_bad_regex_inline():
         assert v.status_filter is None and len(v.list.keys) == 30
 
 
+async def test_identities_status_key_cycles_the_statuses_present_including_thingsees():
+    items = [*make_identities(5), Identity(identity="TSAR000000001", profile="Thingsee", status="installed"),
+             Identity(identity="TSAR000000002", profile="Thingsee", status="new")]
+    app = Host(IdentitiesView(), lambda v: v.set_identities(items, capabilities=CAPS, now=NOW))
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        seen = []
+        for _ in range(8):
+            await pilot.press("s")
+            seen.append(v.status)
+        assert seen == ["provisioned", "whitelisted", "locked", "expired", "reprovision", "installed", "new", None]
+        await pilot.press(*["s"] * 6)
+        assert [i.identity for i in v.shown_identities()] == ["TSAR000000001"]
+
+
 async def test_identities_apply_filter():
     app = ids_host()
     async with run(app) as pilot:

@@ -492,8 +492,13 @@ class IdentitiesView(ListBody):
             self.post_message(JumpToDevice(self._items[key].ref))
 
     def action_cycle_status(self) -> None:
-        i = STATUS_CYCLE.index(self.status) if self.status in STATUS_CYCLE else -1
-        self.status = STATUS_CYCLE[(i + 1) % len(STATUS_CYCLE)]
+        """all → each status some identity has (Murano's in their usual order, then the
+        vendors' own, e.g. Thingsee's installed/new) → all."""
+        present = {_status(i) for i in self._items.values()}
+        cycle = [None, *(st for st in STATUS_CYCLE if st in present),
+                 *sorted(present - set(STATUS_CYCLE))]  # type: ignore[operator]
+        i = cycle.index(self.status) if self.status in cycle else -1
+        self.status = cycle[(i + 1) % len(cycle)]
         self.refilter(filter_changed=True)
 
     def action_cycle_profile(self) -> None:
