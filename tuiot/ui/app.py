@@ -539,7 +539,7 @@ class ConsoleApp(App[int]):
                 text.append(f"[$warning]showing the snapshot of {_age(self.clock() - p.snapshot_at)} ago[/]")
             poller = self.pollers.get(p.name)
             if poller is not None:
-                text.append(f"polled every {poller.interval:g} s, {poller.rounds} rounds"
+                text.append(f"polled every {poller.interval:g} s, {_count(poller.rounds, 'round')}"
                             + (f"; {poller.failures} failed in a row, backing off" if poller.failures else ""))
             text.append(f"devices loaded: {self.fleet.device_count(p.name):,}")
             detail.update("\n".join(text))

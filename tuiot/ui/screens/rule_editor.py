@@ -183,6 +183,11 @@ class RuleEditor(ModalScreen[Rule | None]):
         box = self.query_one("#condition", Input)
         label = self.query_one("#condition-message", Static)
         text = box.value
+        if not text.strip():  # a new rule: a hint, not an error before anything is typed
+            box.remove_class("-invalid")
+            label.remove_class("-error")
+            label.update("type a condition, e.g. metric > 8 && metric <= 90")
+            return "empty condition"
         try:
             parse(text)
         except ConditionError as e:

@@ -332,7 +332,7 @@ class IdentitiesView(ListBody):
         if self._multi_profile:
             cols.insert(0, Column("PROFILE", 10))
         if self._wide:
-            cols += [Column("LAST IP", 15), Column("GROUP", 10)]
+            cols += [Column("LAST IP", 15), Column("GROUP", 12, flex=True)]
         cols.append(Column("TAGS", 12, flex=True))
         return cols
 

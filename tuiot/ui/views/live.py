@@ -148,7 +148,7 @@ class LiveView(ListBody):
                 (r.unit or "", "dim"), (age(self.clock() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
 
     def summary(self) -> Text:
-        parts = [self.heading, f"{len(self.list.keys):,} values", f"sort {SORTS[self.sort]}"]
+        parts = [self.heading, f"{len(self.list.keys):,} value{'' if len(self.list.keys) == 1 else 's'}", f"sort {SORTS[self.sort]}"]
         if self.text_filter:
             parts.append(f"filter '{self.text_filter}'")
         if self.list.marked:

@@ -115,7 +115,7 @@ class MetricsView(Vertical):
     MetricsView > .view-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     MetricsView > #controls { height: 1; padding: 0 1; color: $text-muted; }
     MetricsView > HistoryChart { height: 1fr; }
-    MetricsView > #summary { height: auto; padding: 0 1; }
+    MetricsView > #summary { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     MetricsView > #status { height: 1; padding: 0 1; color: $text-muted; }
     MetricsView > #status.-error { color: $error; }
     """
