@@ -11,17 +11,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, Static, Tree
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tuiot.config import Config, Profile
@@ -29,10 +27,10 @@ from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller, Want
 from tuiot.fleet.state import FleetState, ProfileState
-from tuiot.ui import keys
+from tuiot.ui import keys, labels
+from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.views import CopyRequested, JumpToDevice
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested
-from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.identities import (
     GroupRequested,
     IdentitiesView,
@@ -41,12 +39,11 @@ from tuiot.ui.views.identities import (
     TagAddRequested,
     TagRemoveRequested,
 )
+from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 
 PAGE = 500  # devices added to a group node at a time
 ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
-SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent", Severity.warning: "$secondary"}
-SEVERITY_BADGE = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
 
 
 def styles_path() -> Path:
@@ -54,31 +51,6 @@ def styles_path() -> Path:
     here = Path(__file__).resolve().parent.parent
     packaged = here / "styles"
     return packaged if packaged.is_dir() else here.parent / "styles"
-
-
-class Confirm(ModalScreen[bool]):
-    """Every destructive action asks first, naming what it will change."""
-
-    BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
-    DEFAULT_CSS = """
-    Confirm { align: center middle; }
-    Confirm > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning; background: $surface; padding: 0 1; }
-    """
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self.question)
-            yield Static("[b]y[/b] yes   [b]n[/b]/esc no", markup=True)
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    def action_no(self) -> None:
-        self.dismiss(False)
 
 
 class PollDone(Message):
@@ -265,10 +237,7 @@ class ConsoleApp(App[int]):
         self._status()
 
     def _profile_label(self, name: str) -> str:
-        p = self.fleet.profiles.get(name)
-        state = p.state if p else "connecting"
-        mark = {"ok": "[$success]●[/]", "degraded": "[$warning]◐[/]", "offline": "[$error]○[/]", "snapshot": "[$warning]◌[/]"}.get(state, "…")
-        return f"{mark} [b]{name}[/b] [dim]{p.vendor if p else ''} · {state}[/]"
+        return labels.profile_label(name, self.fleet.profiles.get(name))
 
     @work(exit_on_error=False, group="snapshot")
     async def _show_snapshot(self, name: str) -> None:
@@ -433,14 +402,7 @@ class ConsoleApp(App[int]):
             tnode.add_leaf(f"[dim]… {len(kids) - start - PAGE} more (enter)[/]", data=f"more:{ref}:{start + PAGE}")
 
     def _label(self, node: Node) -> str:
-        online = "" if node.online is None else ("[$success]●[/] " if node.online else "[$error]○[/] ")
-        sev = node.severity or self.fleet.worst_open(node.ref)
-        # the worst open alarm after the name, as the Alarms screen writes it: names stay aligned
-        badge = f" [{SEVERITY_STYLE[sev]}][b]{SEVERITY_BADGE[sev]}[/b][/]" if sev else ""
-        unit = f" [dim]{node.unit}[/]" if node.unit else ""
-        name = node.name.replace("[", "\\[")
-        pin = "[reverse]*[/] " if node.ref in self.marked else ""
-        return f"{pin}{online}{name}{unit}{badge}"
+        return labels.node_label(node, worst=self.fleet.worst_open(node.ref), marked=node.ref in self.marked)
 
     def _relabel(self, refs: set[str]) -> None:
         """Redraw the tree labels of these nodes (those added to the tree so far)."""
@@ -526,40 +488,17 @@ class ConsoleApp(App[int]):
     def _show_detail(self, ref: str) -> None:
         detail = self.query_one("#detail", Static)
         node = self.fleet.nodes.get(ref)
-        if node is None:
-            p = self.fleet.profiles.get(ref.split("/", 1)[0])
-            if p is None:
-                return
-            text = [f"[b]{p.name}[/b]  {p.vendor}", f"state: {p.state}"]
-            if p.error:
-                text.append(f"[$error]{p.error}[/]")
-            if p.last_ok:
-                text.append(f"last good answer: {_age(self.clock() - p.last_ok)} ago")
-            if p.snapshot_at:
-                text.append(f"[$warning]showing the snapshot of {_age(self.clock() - p.snapshot_at)} ago[/]")
-            poller = self.pollers.get(p.name)
-            if poller is not None:
-                text.append(f"polled every {poller.interval:g} s, {_count(poller.rounds, 'round')}"
-                            + (f"; {poller.failures} failed in a row, backing off" if poller.failures else ""))
-            text.append(f"devices loaded: {self.fleet.device_count(p.name):,}")
-            detail.update("\n".join(text))
+        if node is not None:
+            detail.update(labels.node_detail(node, self.fleet, self.clock()))
             return
-        lines = [f"[b]{node.name}[/b]", f"[dim]{node.ref}[/]", f"kind: {node.kind}"]
-        if node.online is not None:
-            lines.append(f"online: {'yes' if node.online else '[$error]no[/]'}")
-        sev = node.severity or self.fleet.worst_open(node.ref)
-        if sev:
-            lines.append(f"worst open alarm: [{SEVERITY_STYLE[sev]}]{sev.value}[/]")
-        for k, v in list(node.attrs.items())[:10]:
-            lines.append(f"{k}: {v}")
-        below = [self.fleet.readings[m] for m in self.fleet.below(ref) | {ref} if m in self.fleet.readings]
-        if below:
-            lines.append("")
-            lines.append("[b]last values[/b]")
-            for r in sorted(below, key=lambda r: r.metric)[:12]:
-                name = self.fleet.nodes[r.metric].name if r.metric in self.fleet.nodes else r.metric.split("/", 2)[-1]
-                lines.append(f"  {name}: {r.value} {r.unit or ''}  [dim]{_age(self.clock() - r.ts)} ago[/]")
-        detail.update("\n".join(lines))
+        p = self.fleet.profiles.get(ref.split("/", 1)[0])
+        if p is None:
+            return
+        poller = self.pollers.get(p.name)
+        detail.update(labels.profile_detail(
+            p, self.clock(), devices=self.fleet.device_count(p.name),
+            poll_interval=poller.interval if poller else None, rounds=poller.rounds if poller else 0,
+            failures=poller.failures if poller else 0))
 
     # ---- actions ---------------------------------------------------------------------------------
 
@@ -1271,7 +1210,7 @@ class ConsoleApp(App[int]):
         alarms: list[Alarm] = [a for a in msg.alarms if self._writable(a.profile)]
         if not alarms:
             return
-        names = "; ".join(_clip(a.description or a.id, 60) for a in alarms[:3]) + (f" and {len(alarms) - 3} more" if len(alarms) > 3 else "")
+        names = "; ".join(labels.clip(a.description or a.id, 60) for a in alarms[:3]) + (f" and {len(alarms) - 3} more" if len(alarms) > 3 else "")
 
         async def go() -> None:
             done = 0
@@ -1291,7 +1230,7 @@ class ConsoleApp(App[int]):
             for name in {a.profile for a in alarms}:
                 self._load_alarms(name)
 
-        self._confirm(f"Close {_count(len(alarms), 'alarm')}: {names}?", go)
+        self._confirm(f"Close {labels.count(len(alarms), 'alarm')}: {names}?", go)
 
     @on(JumpToDevice)
     def _jump(self, msg: JumpToDevice) -> None:
@@ -1382,75 +1321,18 @@ class ConsoleApp(App[int]):
 
     def _status(self) -> None:
         bar = self._status_bar()
-        if bar is None:
-            return
-        parts = []
-        now = self.clock()
-        for name, p in self.fleet.profiles.items():
-            colour = {"ok": "$success", "degraded": "$warning", "snapshot": "$warning", "offline": "$error"}.get(p.state, "$text-muted")
-            age = ""
-            if p.state == "snapshot" and p.snapshot_at:
-                age = f" offline since {_age(now - p.snapshot_at)}"
-            elif p.last_ok:
-                age = f" {_age(now - p.last_ok)}"
-            parts.append(f"[{colour}]{name}: {p.state}{age}[/]")
-        if self.marked:
-            parts.append(f"[reverse] {len(self.marked)} marked [/]")
-        if self.read_only:
-            parts.append("[reverse] READ-ONLY [/]")
-        if self.offline:
-            parts.append("[reverse] OFFLINE (snapshot) [/]")
-        if not parts:
-            parts.append("no profiles")
-        bar.update("  ".join(parts))
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def _age(delta: timedelta) -> str:
-    s = int(max(0, delta.total_seconds()))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d"
-
-
-class FirstRun(App[int]):
-    """No profiles yet: say how to add one, offer the demo."""
-
-    CSS_PATH = [str(styles_path() / "app.tcss")]
-    BINDINGS = [Binding("d", "demo", "Open the demo fleet"), Binding("q,ctrl+q", "quit", "Quit")]
-
-    def compose(self) -> ComposeResult:
-        yield Label(
-            "[b]Welcome to tuiot[/b]\n\nNo profiles are configured yet. Add one from the shell:\n\n"
-            "  tuiot profile add plant --vendor teamviewer --base-url https://api.teamviewer-iot.com\n"
-            "  tuiot auth set plant\n\n"
-            "Vendors: teamviewer, thingsee (--client-id), murano (--username --solution-id),\n"
-            "thingspro (--username --gateway URL ...).\n\n"
-            "Press [b]d[/b] to explore the built-in demo fleet, [b]q[/b] to quit.",
-            id="welcome",
-        )
-        yield Footer()
-
-    def action_demo(self) -> None:
-        self.exit(2)
+        if bar is not None:
+            bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=len(self.marked),
+                                          read_only=self.read_only, offline=self.offline))
 
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
                 low_bandwidth: bool = False, demo_factory: Callable[[], Any] | None = None,
                 rules_path: str | None = None, exit_on_data: bool = False) -> int:
     if not config.profiles and demo is None and demo_factory is None:
-        if FirstRun().run() != 2:
+        from tuiot.ui.first_run import FirstRun
+
+        if FirstRun(css_path=styles_path() / "app.tcss").run() != 2:
             return 0
         from tuiot.simulators.demo import build_demo
 

@@ -1,0 +1,114 @@
+"""What the console writes about the fleet: tree labels, detail panes, the status bar.
+
+Plain functions over domain objects and `FleetState`, so each is tested without an app.
+Markup names theme variables (`$error`, `$success`…); the app resolves them where the
+widget takes Rich markup, which knows no theme (a Tree label).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tuiot.domain import Node, Severity
+from tuiot.fleet.state import FleetState, ProfileState
+
+SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent",
+                  Severity.warning: "$secondary"}
+SEVERITY_BADGE = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
+STATE_STYLE = {"ok": "$success", "degraded": "$warning", "snapshot": "$warning", "offline": "$error"}
+STATE_MARK = {"ok": "●", "degraded": "◐", "offline": "○", "snapshot": "◌"}
+
+
+def age(delta: timedelta) -> str:
+    s = int(max(0, delta.total_seconds()))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d"
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def escape(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+def node_label(node: Node, *, worst: Severity | None, marked: bool) -> str:
+    """`* ● Pump house power 1 V CRIT`: mark, online, name, unit, worst open alarm."""
+    online = "" if node.online is None else ("[$success]●[/] " if node.online else "[$error]○[/] ")
+    sev = node.severity or worst
+    # the worst open alarm after the name, as the Alarms screen writes it: names stay aligned
+    badge = f" [{SEVERITY_STYLE[sev]}][b]{SEVERITY_BADGE[sev]}[/b][/]" if sev else ""
+    unit = f" [dim]{escape(node.unit)}[/]" if node.unit else ""
+    pin = "[reverse]*[/] " if marked else ""
+    return f"{pin}{online}{escape(node.name)}{unit}{badge}"
+
+
+def profile_label(name: str, p: ProfileState | None) -> str:
+    state = p.state if p else "connecting"
+    mark = f"[{STATE_STYLE[state]}]{STATE_MARK[state]}[/]" if state in STATE_STYLE else "…"
+    return f"{mark} [b]{escape(name)}[/b] [dim]{p.vendor if p else ''} · {state}[/]"
+
+
+def status_line(profiles: dict[str, ProfileState], now: datetime, *, marked: int, read_only: bool,
+                offline: bool) -> str:
+    """Flags first (they must show at 80 columns), then each profile's state and age."""
+    parts = []
+    if offline:
+        parts.append("[reverse] OFFLINE (snapshot) [/]")
+    if read_only:
+        parts.append("[reverse] READ-ONLY [/]")
+    if marked:
+        parts.append(f"[reverse] {marked:,} marked [/]")
+    for name, p in profiles.items():
+        when = ""
+        if p.state == "snapshot" and p.snapshot_at:
+            when = f" offline since {age(now - p.snapshot_at)}"
+        elif p.last_ok:
+            when = f" {age(now - p.last_ok)}"
+        parts.append(f"[{STATE_STYLE.get(p.state, '$text-muted')}]{escape(name)}: {p.state}{when}[/]")
+    return "  ".join(parts) or "no profiles"
+
+
+def profile_detail(p: ProfileState, now: datetime, *, devices: int, poll_interval: float | None = None,
+                   rounds: int = 0, failures: int = 0) -> str:
+    text = [f"[b]{escape(p.name)}[/b]  {p.vendor}", f"state: {p.state}"]
+    if p.error:
+        text.append(f"[$error]{escape(p.error)}[/]")
+    if p.last_ok:
+        text.append(f"last good answer: {age(now - p.last_ok)} ago")
+    if p.snapshot_at:
+        text.append(f"[$warning]showing the snapshot of {age(now - p.snapshot_at)} ago[/]")
+    if poll_interval is not None:
+        text.append(f"polled every {poll_interval:g} s, {count(rounds, 'round')}"
+                    + (f"; {failures} failed in a row, backing off" if failures else ""))
+    text.append(f"devices loaded: {devices:,}")
+    return "\n".join(text)
+
+
+def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12) -> str:
+    """Name, ref, state, attributes and the last values below the node."""
+    lines = [f"[b]{escape(node.name)}[/b]", f"[dim]{escape(node.ref)}[/]", f"kind: {node.kind}"]
+    if node.online is not None:
+        lines.append(f"online: {'yes' if node.online else '[$error]no[/]'}")
+    sev = node.severity or fleet.worst_open(node.ref)
+    if sev:
+        lines.append(f"worst open alarm: [{SEVERITY_STYLE[sev]}]{sev.value}[/]")
+    for k, v in list(node.attrs.items())[:10]:
+        lines.append(escape(f"{k}: {v}"))
+    below = [fleet.readings[m] for m in fleet.below(node.ref) | {node.ref} if m in fleet.readings]
+    if below:
+        lines += ["", "[b]last values[/b]"]
+        for r in sorted(below, key=lambda r: r.metric)[:limit]:
+            name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.split("/", 2)[-1]
+            lines.append(f"  {escape(name)}: {escape(str(r.value))} {escape(r.unit or '')}  [dim]{age(now - r.ts)} ago[/]")
+    return "\n".join(lines)
