@@ -113,6 +113,7 @@ class ConsoleApp(App[int]):
         self._loaded_at: dict[str, float] = {}  # monotonic time each profile's tree came in
         self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
+        self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
         self._collector = CollectorHold()  # off while the first trees load (tuiot.fleet.collector)
 
     # ---- layout ---------------------------------------------------------------------------
@@ -368,6 +369,8 @@ class ConsoleApp(App[int]):
         for node in self.fleet.roots(name):
             self._add_tree_node(top, node)
         self._refresh_profile_label(name)
+        if (cursor := self._tree_cursor()) is not None and cursor.startswith(f"{name}/"):
+            self._show_detail(cursor)  # the pane speaks of the line the cursor is on from the start
         if self.first_data_at is None:
             self.first_data_at = now_utc()
             if self.exit_on_data:
@@ -460,6 +463,8 @@ class ConsoleApp(App[int]):
                     self._add_tree_node(self._tree_nodes[k.ref], m)
                 self._tree_nodes[k.ref].expand()
         self._refresh_latest([node.ref])
+        if self.current == "live":
+            self._live_show()  # its metrics have names now
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -545,7 +550,6 @@ class ConsoleApp(App[int]):
         self.query_one("#screens", ContentSwitcher).current = screen
         self._title()
         if screen == "live":
-            self._name_live_metrics()
             self._live_show()
             self._refresh_latest(self.live_refs or None)
         elif screen == "rules":
@@ -911,23 +915,20 @@ class ConsoleApp(App[int]):
                 keys_ |= self.fleet.metrics_below(sel)
         return list(keys_)
 
-    def _name_live_metrics(self, limit: int = 50) -> None:
-        """Load the sensors of the first devices Live shows, so metrics show their names, not ids."""
-        devices: dict[str, None] = {}
-        for ref in self.live_refs:
-            node = self.fleet.nodes.get(ref)
-            if node is not None and node.kind == "device":
-                devices[ref] = None
-        if len(devices) < limit:  # a group or profile: the devices its readings name
-            for key in sorted(self._live_keys()):
+    def _name_live_metrics(self, rows: int = 200) -> None:
+        """Load the sensors of the devices in Live's first rows (each device once), so their
+        metrics show names, not ids. O(rows): called on every repaint of Live."""
+        devices = [r for r in self.live_refs[:rows] if r.split("/", 2)[1] == "device"]
+        view = self._shown("live")
+        if view is not None:
+            for key in view.list.keys[:rows]:
                 r = self.fleet.readings.get(key)
                 if r is not None and r.device:
-                    devices[r.device] = None
-                    if len(devices) >= limit:
-                        break
-        for ref in list(devices)[:limit]:
+                    devices.append(r.device)
+        for ref in dict.fromkeys(devices):
             node = self.fleet.nodes.get(ref)
-            if node is not None and node.kind == "device" and not self.fleet.kids(ref):
+            if node is not None and node.kind == "device" and ref not in self._naming and not self.fleet.kids(ref):
+                self._naming.add(ref)
                 self._load_children(node)
 
     def _live_show(self) -> None:
@@ -941,6 +942,7 @@ class ConsoleApp(App[int]):
         stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
         view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
                   stale_profiles=stale)
+        self._name_live_metrics()
 
     def _device_name(self, ref: str) -> str | None:
         node = self.fleet.nodes.get(ref)
