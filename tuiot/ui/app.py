@@ -232,6 +232,8 @@ class ConsoleApp(App[int]):
             if not self.offline:
                 self._load_profile(profile)
                 self._start_poller(profile.name)
+        if tree.root.children and tree.cursor_node is None:
+            tree.move_cursor(tree.root.children[0])  # the detail pane speaks of the first profile at once
         self._load_local_rules()
         if self.selection is None and self.config.profiles:
             self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
@@ -369,8 +371,6 @@ class ConsoleApp(App[int]):
         for node in self.fleet.roots(name):
             self._add_tree_node(top, node)
         self._refresh_profile_label(name)
-        if (cursor := self._tree_cursor()) is not None and cursor.startswith(f"{name}/"):
-            self._show_detail(cursor)  # the pane speaks of the line the cursor is on from the start
         if self.first_data_at is None:
             self.first_data_at = now_utc()
             if self.exit_on_data:
@@ -801,6 +801,8 @@ class ConsoleApp(App[int]):
             self._collector.release()
         if self.current == "live":
             self._screen("live").tick()
+        elif self.current == "devices" and (cursor := self._tree_cursor()) and cursor.split("/", 2)[1] == "profile":
+            self._show_detail(cursor)  # a profile's state, age and rounds change by the second
         self._status()
 
     # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------
