@@ -149,3 +149,16 @@ async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() ->
         assert str(app._tree_nodes[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
         app._took_alarms("Murano", [])  # closed: the badges go at once
         assert not str(app._tree_nodes[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
+
+
+def test_the_demo_keeps_its_rules_and_data_apart_from_the_users(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TUIOT_CONFIG": str(tmp_path / "cfg" / "config.toml"), "TUIOT_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "tuiot", "--demo", "--devices", "40", "--exit-on-data"],
+                          env=env, capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "demo" / "rules.toml").is_file()
+    assert not (tmp_path / "cfg" / "rules.toml").exists()  # the user's own rules file is not touched

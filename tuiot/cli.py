@@ -153,6 +153,20 @@ def _console(args: argparse.Namespace) -> int:
                 return build_demo(devices=devices, seed=seed)
 
             config = Config()
+            # The demo's rules, local alarms, audit log and exports live apart from the user's own
+            from tuiot.config import data_dir
+
+            demo_home = data_dir() / "demo"
+            os.environ["TUIOT_DATA_DIR"] = str(demo_home)
+            if args.rules is None:
+                demo_rules = demo_home / "rules.toml"
+                try:
+                    demo_home.mkdir(parents=True, exist_ok=True)
+                    if not demo_rules.exists():
+                        demo_rules.write_text("# Local rules of the demo fleet (tuiot --demo)\n", encoding="utf-8")
+                    args.rules = str(demo_rules)
+                except OSError as e:
+                    print(f"tuiot: demo rules not kept apart ({e})", file=sys.stderr)
         else:
             config = load_config(args.config)
     except (ConfigError, ValueError) as e:
