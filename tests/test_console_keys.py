@@ -58,6 +58,7 @@ async def test_keys_return_to_the_screen_after_the_command_line_closes() -> None
         await pilot.pause(0.1)
         assert alarms.filters["severity"] == "critical"
 
+
 async def test_the_status_bar_keeps_ticking_after_metrics_is_visited() -> None:
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=(80, 24)) as pilot:

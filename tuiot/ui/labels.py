@@ -7,27 +7,17 @@ widget takes Rich markup, which knows no theme (a Tree label).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tuiot.domain import Node, Severity
 from tuiot.fleet.state import FleetState, ProfileState
+from tuiot.ui.views import age  # one compact age for lists, panes and the status bar
 
 SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent",
                   Severity.warning: "$secondary"}
 SEVERITY_BADGE = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
 STATE_STYLE = {"ok": "$success", "degraded": "$warning", "snapshot": "$warning", "offline": "$error"}
 STATE_MARK = {"ok": "●", "degraded": "◐", "offline": "○", "snapshot": "◌"}
-
-
-def age(delta: timedelta) -> str:
-    s = int(max(0, delta.total_seconds()))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d"
 
 
 def clip(text: str, width: int) -> str:
