@@ -271,7 +271,7 @@ def test_snapshot_rules(snap_compare) -> None:
         await pilot.press("5")
         for _ in range(40):
             await pilot.pause(0.05)
-            if pilot.app.query_one("#rules-table").row_count:
+            if pilot.app.query_one("#rules").list.keys:
                 break
         await pilot.pause(0.2)
 

@@ -163,3 +163,40 @@ def test_the_demo_keeps_its_rules_and_data_apart_from_the_users(tmp_path) -> Non
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "data" / "demo" / "rules.toml").is_file()
     assert not (tmp_path / "cfg" / "rules.toml").exists()  # the user's own rules file is not touched
+
+
+async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
+                     'severity = "major"\n', encoding="utf-8")
+    app = make_app(vendors=("teamviewer", "murano"), rules_path=str(rules))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("5")
+        view = app.query_one("#rules")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if any(r.origin.value == "local" for r in view.rules) and any(r.origin.value == "vendor" for r in view.rules):
+                break
+        await pilot.press("slash", *"hot", "enter")
+        assert [r.name for r in view.shown_rules()] == ["hot"]
+        await pilot.press("space")  # disable: a local rule, written to rules.toml
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "enabled = false" in rules.read_text():
+                break
+        assert "enabled = false" in rules.read_text()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "RuleEditor"
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        await pilot.press("d")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "Confirm"
+        await pilot.press("y")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "hot" not in rules.read_text():
+                break
+        assert 'name = "hot"' not in rules.read_text()

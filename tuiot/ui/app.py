@@ -17,9 +17,9 @@ from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static, Tree
+from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tuiot.config import Config, Profile
@@ -41,6 +41,7 @@ from tuiot.ui.views.identities import (
 )
 from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
+from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
 
 PAGE = 500  # devices added to a group node at a time
 ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
@@ -105,7 +106,6 @@ class ConsoleApp(App[int]):
         self.exit_on_data = False
         self._tree_nodes: dict[str, TreeNode] = {}
         self._rules: list[Rule] = []
-        self._rules_table: DataTable[str] | None = None  # screen 5's table, once it is mounted
         self._mounts: dict[str, Any] = {}  # screens whose mount is under way (AwaitMount)
         self.pollers: dict[str, Poller] = {}
         self._identities_due: set[str] = set()
@@ -167,13 +167,8 @@ class ConsoleApp(App[int]):
         elif name == "identities":
             widget = IdentitiesView(id="identities")
         elif name == "rules":
-            table: DataTable[str] = DataTable(id="rules-table", cursor_type="row")
-            self._rules_table = table
-            table.add_columns("origin", "profile", "name", "enabled", "condition", "severity", "checks")
-            widget = Vertical(
-                Static("Rules — vendor (TeamViewer) and local (rules.toml)   n new · enter edit · space enable/disable · d delete",
-                       classes="view-title"),
-                table, id="rules")
+            widget = RulesView(name_of=self._source_name, id="rules")
+            widget.set_rules(self._rules)
         else:
             raise ValueError(name)
         self._mounts[name] = switcher.mount(widget)
@@ -472,10 +467,6 @@ class ConsoleApp(App[int]):
         if isinstance(ref, str) and not ref.startswith("more:"):
             self._show_detail(ref)
 
-    @on(DataTable.RowSelected, "#rules-table")
-    def _rule_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_edit_rule()
-
     @on(Tree.NodeSelected, "#tree")
     async def _selected(self, event: Tree.NodeSelected) -> None:
         ref = event.node.data
@@ -524,7 +515,7 @@ class ConsoleApp(App[int]):
             await self.run_action(action)
 
     def _view(self) -> Any:
-        if self.current in ("metrics", "live", "alarms", "identities"):
+        if self.current in ("metrics", "live", "alarms", "identities", "rules"):
             return self.query_one(f"#{self.current}")
         return None
 
@@ -565,8 +556,6 @@ class ConsoleApp(App[int]):
         """Keys go to the screen on show: after switching, and when a find or command box closes."""
         if self.current == "devices":
             self.query_one("#tree").focus()
-        elif self.current == "rules":
-            self._focus(self._rules_table)
         else:
             self._focus(self._screen(self.current))
 
@@ -673,11 +662,6 @@ class ConsoleApp(App[int]):
                 refs = self.fleet.below(sel) | {sel} if sel else set(self.fleet.nodes)
             rows = [{**n.model_dump(mode="json"), "ref": n.ref} for r in sorted(refs) if (n := self.fleet.nodes.get(r))]
             columns, stem = ["ref", "kind", "id", "name", "parent", "online", "severity", "unit"], "devices"
-        elif self.current == "rules":
-            rows = [{"origin": r.origin.value, "profile": r.profile, "name": r.name, "enabled": r.enabled, "kind": r.kind,
-                     "sources": r.sources, "thresholds": [t.model_dump(mode="json") for t in r.thresholds]}
-                    for r in self._rules]
-            columns, stem = ["origin", "profile", "name", "enabled", "kind", "sources", "thresholds"], "rules"
         else:
             return
         try:
@@ -946,6 +930,13 @@ class ConsoleApp(App[int]):
                   stale_profiles=stale)
         self._name_live_metrics()
 
+    def _source_name(self, ref: str) -> str:
+        """A rule source (a metric or device ref) as a person reads it."""
+        node = self.fleet.nodes.get(ref)
+        if node is not None and node.kind == "device":
+            return node.name
+        return self._metric_name(ref) if "/metric/" in ref else ref.split("/", 2)[-1]
+
     def _device_name(self, ref: str) -> str | None:
         node = self.fleet.nodes.get(ref)
         return node.name if node is not None else None
@@ -1047,27 +1038,12 @@ class ConsoleApp(App[int]):
                     self.notify(f"{name}: rules: {e}", severity="warning")
         self._rules = rules
         self._index_thresholds()
-        self._fill_rules_table()
+        self._show_rules()
 
-    def _fill_rules_table(self) -> None:
-        rules = self._rules
-        if self._shown("rules") is None:
-            return  # filled when screen 5 is first shown
-        table = self._rules_table
-        table.clear()
-        for r in rules:
-            t = r.thresholds[0] if r.thresholds else None
-            cond = t.condition if t and r.kind == "threshold" else f"silent {r.minutes or '?'} min"
-            table.add_row(r.origin.value, r.profile, r.name, "yes" if r.enabled else "no", cond,
-                          t.severity.value if t else "-", str(t.checks) if t else "-")
-
-    def _selected_rule(self) -> Rule | None:
-        if self._shown("rules") is None:
-            return None
-        table = self._rules_table
-        if not self._rules or table.cursor_row is None or table.cursor_row >= len(self._rules):
-            return None
-        return self._rules[table.cursor_row]
+    def _show_rules(self) -> None:
+        view = self._shown("rules")
+        if view is not None:  # else filled when screen 5 is first shown
+            view.set_rules(self._rules)
 
     def _writable(self, profile: str) -> bool:
         p = self.config.profiles.get(profile)
@@ -1077,11 +1053,9 @@ class ConsoleApp(App[int]):
             return False
         return True
 
-    def action_new_rule(self) -> None:
-        self._edit_rule(None)
-
-    def action_edit_rule(self) -> None:
-        self._edit_rule(self._selected_rule())
+    @on(RuleEditRequested)
+    def _rule_edit_requested(self, msg: RuleEditRequested) -> None:
+        self._edit_rule(msg.rule)
 
     def _edit_rule(self, rule: Rule | None) -> None:
         if rule is not None and not self._writable(rule.profile):
@@ -1122,14 +1096,16 @@ class ConsoleApp(App[int]):
         self._load_rules()
         self._load_local_rules()
 
-    def action_toggle_rule(self) -> None:
-        rule = self._selected_rule()
-        if rule is not None and self._writable(rule.profile):
+    @on(RuleToggleRequested)
+    def _rule_toggle_requested(self, msg: RuleToggleRequested) -> None:
+        rule = msg.rule
+        if self._writable(rule.profile):
             self._store_rule(rule.model_copy(update={"enabled": not rule.enabled}), rule)
 
-    def action_delete_rule(self) -> None:
-        rule = self._selected_rule()
-        if rule is None or not self._writable(rule.profile):
+    @on(RuleDeleteRequested)
+    def _rule_delete_requested(self, msg: RuleDeleteRequested) -> None:
+        rule = msg.rule
+        if not self._writable(rule.profile):
             return
 
         async def go() -> None:

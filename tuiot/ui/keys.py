@@ -21,6 +21,7 @@ from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
 from tuiot.ui.views.live import ACTIONS as LIVE_ACTIONS
 from tuiot.ui.views.metrics import ACTIONS as METRIC_ACTIONS
+from tuiot.ui.views.rules import ACTIONS as RULE_ACTIONS
 
 SCREENS = ("devices", "metrics", "live", "alarms", "rules", "identities")
 TITLES = {
@@ -60,13 +61,7 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
     "metrics": METRIC_ACTIONS,
     "live": LIVE_ACTIONS,
     "alarms": ALARM_ACTIONS,
-    "rules": [
-        ViewAction("new_rule", "n", "New rule", writes=True, footer="new"),
-        ViewAction("edit_rule", "enter", "Edit rule", writes=True, footer="edit"),
-        ViewAction("toggle_rule", "space", "Enable / disable", writes=True, footer="on/off"),
-        ViewAction("delete_rule", "d", "Delete rule", writes=True, footer="delete"),
-        ViewAction("export('csv')", "e", "Export CSV", footer="export"),
-    ],
+    "rules": RULE_ACTIONS,
     "identities": IDENTITY_ACTIONS,
 }
 
@@ -76,7 +71,7 @@ def global_bindings() -> list[Binding]:
 
 
 # Screens whose keys the app handles itself (the views bind their own keys).
-APP_SCREENS = ("devices", "rules")
+APP_SCREENS = ("devices",)
 # Keys a focused widget already handles (Tree and DataTable select on enter).
 _WIDGET_KEYS = {"enter"}
 

@@ -1,0 +1,190 @@
+"""Screen 5, Rules: the vendor's (TeamViewer) and the local (rules.toml) rules in one list.
+
+The view shows and filters; every change is asked of the app with a message, which
+checks read-only, confirms, writes and reloads:
+
+`set_rules(rules, *, read_only=())`  replace the list (the cursor stays on its rule)
+`RuleEditRequested(rule | None)`      `n` new, enter edit
+`RuleToggleRequested(rule)`           space enables or disables
+`RuleDeleteRequested(rule)`           `d` (the app asks first)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+
+from tuiot.domain import Rule
+from tuiot.ui.views import ViewAction, bindings
+from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.widgets.marks import Cell, Column
+
+ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
+    ViewAction("new_rule", "n", "new rule", writes=True, footer="new"),
+    ViewAction("edit_rule", "enter", "edit rule (with a 24 h backtest)", writes=True, footer="edit"),
+    ViewAction("toggle_rule", "space", "enable / disable", writes=True, footer="on/off"),
+    ViewAction("delete_rule", "d", "delete rule", writes=True, footer="delete"),
+    # space is enable/disable here, so a rule list has no marks
+    *(a for a in LIST_ACTIONS if a.id not in ("mark", "mark_all")),
+]
+
+
+class RuleEditRequested(Message):
+    def __init__(self, rule: Rule | None) -> None:
+        super().__init__()
+        self.rule = rule
+
+
+class RuleToggleRequested(Message):
+    def __init__(self, rule: Rule) -> None:
+        super().__init__()
+        self.rule = rule
+
+
+class RuleDeleteRequested(Message):
+    def __init__(self, rule: Rule) -> None:
+        super().__init__()
+        self.rule = rule
+
+
+def rule_key(r: Rule) -> str:
+    return f"{r.origin.value}:{r.profile}:{r.id or r.name}"
+
+
+def condition_text(r: Rule) -> str:
+    t = r.thresholds[0] if r.thresholds else None
+    if r.kind == "offline":
+        return f"silent {r.minutes or '?'} min"
+    return t.condition if t else "—"
+
+
+class RulesView(ListBody):
+    """The rule list; see the module doc for the API."""
+
+    BINDINGS = bindings(ACTIONS)
+    TITLE = "Rules — vendor (TeamViewer) and local (rules.toml)"
+    EXPORT_STEM = "rules"
+
+    def __init__(self, *, name_of: Callable[[str], str] | None = None, export_dir: Path | None = None,
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        self.name_of = name_of or (lambda ref: ref.split("/", 2)[-1])  # a source ref → what to call it
+        self._rules: dict[str, Rule] = {}
+        self._needle = ""
+        self._wide = False
+        super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
+
+    def set_rules(self, rules: Sequence[Rule]) -> None:
+        self._rules = {rule_key(r): r for r in rules}
+        if self.is_mounted:
+            self.refilter()
+
+    @property
+    def rules(self) -> list[Rule]:
+        return list(self._rules.values())
+
+    def shown_rules(self) -> list[Rule]:
+        return [self._rules[k] for k in self.list.keys]
+
+    @property
+    def highlighted_rule(self) -> Rule | None:
+        key = self.list.highlighted
+        return self._rules.get(key) if key else None
+
+    # ---- ListBody hooks ---------------------------------------------------------------
+
+    def set_text_filter(self, text: str) -> str | None:
+        self.text_filter = text
+        self._needle = text.strip().lower()
+        return None
+
+    def visible_keys(self) -> list[str]:
+        if not self._needle:
+            return list(self._rules)
+        return [k for k, r in self._rules.items()
+                if self._needle in f"{r.name} {r.profile} {r.origin.value} {condition_text(r)}".lower()]
+
+    def columns(self, width: int) -> Sequence[Column]:
+        cols = [Column("ORIGIN", 6), Column("PROFILE", 10), Column("NAME", 20, flex=True),
+                Column("ON", 3), Column("CONDITION", 14, flex=True), Column("SEV", 8)]
+        self._wide = width >= 100
+        if self._wide:
+            cols.append(Column("CHECKS", 6, right=True))
+        return cols
+
+    def cells(self, key: str) -> Sequence[Cell]:
+        r = self._rules[key]
+        t = r.thresholds[0] if r.thresholds else None
+        dim = None if r.enabled else "dim"
+        row: list[Cell] = [(r.origin.value, "dim"), (r.profile, dim), (r.name, dim),
+                           ("yes" if r.enabled else "no", "ok" if r.enabled else "dim"),
+                           (condition_text(r), dim), (t.severity.value if t else "—", dim)]
+        if self._wide:
+            row.append((str(t.checks) if t else "—", dim))
+        return row
+
+    def summary(self) -> Text:
+        local = sum(1 for r in self._rules.values() if r.origin.value == "local")
+        parts = [f"{len(self.list.keys):,}/{len(self._rules):,}", f"{len(self._rules) - local} vendor · {local} local"]
+        return Text(" · ".join(parts))
+
+    def empty_text(self) -> str:
+        if self._rules:
+            return "no rule matches the filter"
+        return "no rules yet: n writes a local rule (any vendor) or a TeamViewer rule"
+
+    def detail(self, key: str | None) -> Text:
+        r = self._rules.get(key) if key else None
+        if r is None:
+            return Text("no rule selected", style="dim")
+        t = Text()
+        t.append(f"{r.name}", style="bold")
+        t.append(f"  {r.origin.value} rule of {r.profile} · {'enabled' if r.enabled else 'disabled'}\n")
+        for th in r.thresholds:
+            t.append(f"{th.severity.value}: {condition_text(r) if r.kind == 'offline' else th.condition}"
+                     f" for {th.checks} reading{'s' if th.checks != 1 else ''} in a row\n")
+        if r.sources:
+            t.append("on " + ", ".join(self.name_of(s) for s in r.sources[:5])
+                     + (f" and {len(r.sources) - 5} more" if len(r.sources) > 5 else ""), style="dim")
+        return t
+
+    def export_columns(self) -> Sequence[str]:
+        return ["origin", "profile", "name", "enabled", "kind", "sources", "thresholds"]
+
+    def export_row(self, key: str) -> Mapping[str, Any]:
+        r = self._rules[key]
+        return {"origin": r.origin.value, "profile": r.profile, "name": r.name, "enabled": r.enabled, "kind": r.kind,
+                "sources": r.sources, "thresholds": [t.model_dump(mode="json") for t in r.thresholds]}
+
+    def copy_text(self, key: str) -> str:
+        return self._rules[key].name
+
+    # ---- keys -------------------------------------------------------------------------
+
+    def action_new_rule(self) -> None:
+        self.post_message(RuleEditRequested(None))
+
+    def action_edit_rule(self) -> None:
+        if (r := self._need_rule()) is not None:
+            self.post_message(RuleEditRequested(r))
+
+    def action_toggle_rule(self) -> None:
+        if (r := self._need_rule()) is not None:
+            self.post_message(RuleToggleRequested(r))
+
+    def action_delete_rule(self) -> None:
+        if (r := self._need_rule()) is not None:
+            self.post_message(RuleDeleteRequested(r))
+
+    def _need_rule(self) -> Rule | None:
+        r = self.highlighted_rule
+        if r is None:
+            self.notify("no rule selected", severity="warning")
+        return r
+
+
+__all__ = ["ACTIONS", "RuleDeleteRequested", "RuleEditRequested", "RuleToggleRequested", "RulesView",
+           "condition_text", "rule_key"]
