@@ -200,3 +200,39 @@ async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) 
             if "hot" not in rules.read_text():
                 break
         assert 'name = "hot"' not in rules.read_text()
+
+
+async def test_the_status_bar_says_the_demo_is_building_and_a_failed_build_is_told() -> None:
+    from tuiot.config import Config
+    from tuiot.ui.app import ConsoleApp
+
+    def broken():
+        raise ValueError("no room for 10 devices")
+
+    app = ConsoleApp(config=Config(), demo_factory=broken)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        assert "no profiles" in str(app.query_one("#statusbar").render())
+        assert any("could not be built: no room" in str(n.message) for n in app._notifications)
+
+
+async def test_the_status_bar_says_the_demo_is_building_until_it_is_built() -> None:
+    import threading
+
+    from tuiot.config import Config
+    from tuiot.simulators.demo import build_demo
+    from tuiot.ui.app import ConsoleApp
+
+    go = threading.Event()
+
+    def slow():
+        go.wait(10)
+        return build_demo(devices=20, vendors=("murano",))
+
+    app = ConsoleApp(config=Config(), demo_factory=slow)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(1.2)  # a tick went by
+        assert "building the demo fleet" in str(app.query_one("#statusbar").render())
+        go.set()
+        await loaded(app, pilot)
+        assert "Murano: ok" in str(app.query_one("#statusbar").render())

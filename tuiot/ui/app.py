@@ -142,7 +142,7 @@ class ConsoleApp(App[int]):
         tree.root.expand()
         self._title()
         if self.demo_factory is not None and self.demo is None:
-            self._status_note("building the demo fleet…")
+            self._status()
             self._build_demo()
         else:
             self._connect_all()
@@ -192,8 +192,17 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exit_on_error=False, group="demo")
     def _build_demo(self) -> None:
-        demo = self.demo_factory()  # type: ignore[misc]
+        try:
+            demo = self.demo_factory()  # type: ignore[misc]
+        except Exception as e:  # a toast and a status line that says so, never a silent wait
+            self.call_from_thread(self._demo_failed, e)
+            return
         self.call_from_thread(self._demo_ready, demo)
+
+    def _demo_failed(self, e: Exception) -> None:
+        self.demo_factory = None
+        self.notify(f"the demo fleet could not be built: {e}", severity="error", timeout=20)
+        self._status()
 
     def _demo_ready(self, demo: Any) -> None:
         self.demo = demo
@@ -1295,15 +1304,15 @@ class ConsoleApp(App[int]):
         found = self.query("#statusbar").results(Static)
         return next(found, None)
 
-    def _status_note(self, text: str) -> None:
-        if (bar := self._status_bar()) is not None:
-            bar.update(text)
-
     def _status(self) -> None:
         bar = self._status_bar()
-        if bar is not None:
-            bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=len(self.marked),
-                                          read_only=self.read_only, offline=self.offline))
+        if bar is None:
+            return
+        if not self.fleet.profiles and self.demo is None and self.demo_factory is not None:
+            bar.update("building the demo fleet… (its profiles appear as soon as it is built)")
+            return
+        bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=len(self.marked),
+                                      read_only=self.read_only, offline=self.offline))
 
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
