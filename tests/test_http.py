@@ -137,3 +137,37 @@ def test_tolerant_parsing() -> None:
     assert from_epoch_guess(1545289617.957) == t
     assert parse_time("2019-12-03T07:22:19") == datetime(2019, 12, 3, 7, 22, 19, tzinfo=timezone.utc)
     assert parse_time("2019-12-03T07:22:19Z").tzinfo is not None
+
+
+async def test_a_sweep_over_an_in_process_transport_leaves_the_event_loop_turns_to_draw() -> None:
+    """An in-process transport never waits on a socket: each request still gives the loop a
+    turn, so a console sharing it (the demo) keeps drawing through a 300-request sweep."""
+    from tuiot.adapters.base import gather_limited
+
+    http = client(lambda req: httpx.Response(200, json={"data": 1}))
+    turns = 0
+    done = False
+
+    async def other_work() -> None:  # stands for the console's timers and key handling
+        nonlocal turns
+        while not done:
+            turns += 1
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    await gather_limited((http.request("GET", "/x") for _ in range(300)), limit=8)
+    done = True
+    await watcher
+    await http.aclose()
+    assert turns >= 300 / 8
+
+
+async def test_off_loop_runs_large_stretches_in_a_thread_and_small_ones_in_place() -> None:
+    import threading
+
+    from tuiot.adapters.base import OFF_LOOP_MIN, off_loop
+
+    here = threading.get_ident()
+    assert await off_loop(10, threading.get_ident) == here
+    assert await off_loop(OFF_LOOP_MIN, threading.get_ident) != here

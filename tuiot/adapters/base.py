@@ -8,9 +8,9 @@ the adapter module.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import gc
 import inspect
-import email.utils
 import json
 import random
 import time
@@ -421,6 +421,10 @@ class HttpClient:
     ) -> httpx.Response:
         self.health.requests += 1
         async with self._sem:
+            # One turn of the event loop per request: over an in-process transport (the demo's
+            # simulators) a request never waits on a socket, so without it thousands of them
+            # (a Thingsee sweep) would run in one turn and the console would not draw meanwhile.
+            await asyncio.sleep(0)
             try:
                 return await self.client.request(
                     method, path, params=params, json=json_body, content=content, headers=headers
@@ -475,6 +479,20 @@ def _strip(s: str) -> str:
 
 # Above this size a body is decoded with the cyclic GC paused (see `gc_paused`).
 _BIG_BODY = 256 * 1024
+
+
+OFF_LOOP_MIN = 2_000  # items below which a stretch runs in place (a thread costs more than it saves)
+R = TypeVar("R")
+
+
+async def off_loop(size: int, fn: Callable[..., R], *args: Any) -> R:
+    """Run `fn(*args)`, a synchronous stretch over `size` items (30,000 devices turned into
+    nodes), in a worker thread when it is large. The event loop, which also draws the
+    console and reads its keys, then gets the interpreter every few milliseconds instead
+    of waiting a second or more for the stretch to end."""
+    if size < OFF_LOOP_MIN:
+        return fn(*args)
+    return await asyncio.to_thread(fn, *args)
 
 
 @contextmanager

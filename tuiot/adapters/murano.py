@@ -42,6 +42,7 @@ from tuiot.adapters.base import (
     gather_limited,
     gc_paused,
     number,
+    off_loop,
     parse_time,
     pick,
 )
@@ -454,6 +455,9 @@ class MuranoAdapter(Adapter):
 
     async def _read_identities(self, filters: Mapping[str, Any]) -> list[Identity]:
         raws = await self._list(filters)
+        return await off_loop(len(raws), self._identities_of, raws)
+
+    def _identities_of(self, raws: list[Any]) -> list[Identity]:
         times: dict[Any, datetime | None] = {}
         with gc_paused():
             return [self._identity(d, times) for d in raws]
@@ -484,6 +488,10 @@ class MuranoAdapter(Adapter):
         for i in idents:
             groups.setdefault(i.group if i.group is not None else self._no_group(), []).append(i)
         order = sorted(groups, key=lambda g: (g == self._no_group(), g.lower()))
+        return await off_loop(len(idents), self._build_paused, order, groups, depth, defs)
+
+    def _build_paused(self, order: list[str], groups: Mapping[str, list[Identity]], depth: str,
+                      defs: Mapping[str, Mapping[str, Any]]) -> list[Node]:
         nodes: list[Node] = []
         with gc_paused():
             self._build(order, groups, nodes, depth, defs)

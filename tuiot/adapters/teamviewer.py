@@ -33,6 +33,7 @@ from tuiot.adapters.base import (
     gather_limited,
     gc_paused,
     number,
+    off_loop,
     pick,
     to_epoch,
 )
@@ -180,6 +181,10 @@ class TeamViewerAdapter(Adapter):
 
     async def tree(self, *, depth: str = "metric") -> list[Node]:
         tree = await self._devicetree()
+        size = sum(len(as_list(pick(g, "devices"))) for g in tree if isinstance(g, dict))
+        return await off_loop(size, self._tree_nodes_paused, tree, depth)
+
+    def _tree_nodes_paused(self, tree: list[dict[str, Any]], depth: str) -> list[Node]:
         nodes: list[Node] = []
         with gc_paused():  # 30,000 devices in one synchronous stretch
             self._tree_nodes(tree, depth, nodes)

@@ -50,6 +50,7 @@ from tuiot.adapters.base import (
     gather_limited,
     gc_paused,
     number,
+    off_loop,
     parse_time,
     pick,
     to_epoch,
@@ -498,12 +499,12 @@ class ThingseeAdapter(Adapter):
                 self._group_of[str(pick(t, "tuid"))] = gid
         return groups, members, alerting
 
-    async def tree(self, *, depth: str = "metric") -> list[Node]:
-        groups, members, alerting = await self._fleet()
-        described = {str(pick(g, "group_id", "groupId")): g for g in groups}
+    def _tree_nodes(self, members: Sequence[tuple[str, Sequence[Any]]], described: Mapping[str, Any],
+                    alerting: Any) -> tuple[list[Node], list[Node]]:
+        """Group and thing nodes; one synchronous stretch of 30,000 nodes."""
         nodes: list[Node] = []
         things: list[Node] = []
-        with gc_paused():  # one synchronous stretch of 30,000 nodes
+        with gc_paused():
             for gid, items in members:
                 if gid == UNASSIGNED and not items:
                     continue
@@ -513,6 +514,13 @@ class ThingseeAdapter(Adapter):
                     node = self._thing_node(t, gid, alerting)
                     nodes.append(node)
                     things.append(node)
+        return nodes, things
+
+    async def tree(self, *, depth: str = "metric") -> list[Node]:
+        groups, members, alerting = await self._fleet()
+        described = {str(pick(g, "group_id", "groupId")): g for g in groups}
+        size = sum(len(items) for _, items in members)
+        nodes, things = await off_loop(size, self._tree_nodes, members, described, alerting)
         if depth != "metric":
             return nodes
         below = await gather_limited((self._thing_metrics(n.id) for n in things), self._concurrency)
@@ -774,6 +782,11 @@ class ThingseeAdapter(Adapter):
                 if isinstance(res, str):
                     known[tuid] = res
         wanted = {s.lower() for s in status} if status else None
+        return await off_loop(len(rows), self._identities_of, rows, known, wanted, tags, alerting)
+
+    def _identities_of(self, rows: list[tuple[str, Any]], known: Mapping[str, str], wanted: set[str] | None,
+                       tags: Mapping[str, str] | None, alerting: Any) -> list[Identity]:
+        """One Identity per thing that passes the filters; one synchronous stretch of 30,000."""
         out = []
         for gid, t in rows:
             tuid = str(pick(t, "tuid"))

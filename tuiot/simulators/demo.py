@@ -18,6 +18,9 @@ from tuiot.simulators import available, simulator_module
 from tuiot.simulators.faults import Faults
 from tuiot.simulators.fleet import World, build_world
 
+# In process every request is CPU work on the console's own event loop: there is no wire to
+# overlap, so more requests in flight only lengthen each loop turn (the console draws less often).
+DEMO_CONCURRENCY = 2
 DEMO_NAMES = {"teamviewer": "TeamViewer", "thingsee": "Thingsee", "murano": "Murano", "thingspro": "ThingsPro"}
 
 
@@ -79,6 +82,7 @@ def build_demo(
         vendor_faults = faults.get(vendor) or faults.get(name)
         fields = dict(mod.demo_profile(name, world))
         fields.setdefault("vendor", vendor)
+        fields.setdefault("max_concurrency", DEMO_CONCURRENCY)
         if vendor == "thingspro":
             by_id = {g.id: g for g in world.gateways_of("thingspro")}
             for url in fields.get("gateways", []):

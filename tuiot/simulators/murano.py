@@ -29,6 +29,7 @@ on the device's reading grid) and after an add or remove; a page walks only its 
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
 import hmac
@@ -1132,7 +1133,12 @@ def create_app(
         if params is None:
             return JSONResponse({"code": 400, "message": "parameters must be a JSON object"}, status_code=400)
         try:
-            result = operation(sim, params)
+            if operation is op_list_identities and len(sim.idents) > 2_000:
+                # a page of a big fleet is a long synchronous stretch; in process (the demo) it
+                # would hold up the event loop the console draws with
+                result = await asyncio.to_thread(operation, sim, params)
+            else:
+                result = operation(sim, params)
         except ApiError as e:
             return JSONResponse({"code": e.status, "message": e.message}, status_code=e.status)
         if isinstance(result, Response):

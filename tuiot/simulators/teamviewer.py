@@ -13,6 +13,7 @@ Groups are the vendor's sites, sensors a device model's sensors, metrics their f
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable
@@ -337,7 +338,8 @@ def create_app(
 
     async def devicetree(request: Request) -> Response:
         if st.tree_bytes is None:
-            st.tree_bytes = tree_text().encode()
+            # 29 MB at 100k devices: written in a thread, so an in-process console keeps drawing
+            st.tree_bytes = (await asyncio.to_thread(tree_text)).encode()
         # Splice the cached tree into the envelope: only the timestamp changes per request.
         body = b'{"data":' + st.tree_bytes + b',"status":"OK","timestamp":' + str(int(clock() * 1000)).encode() + b"}"
         return Response(body, media_type="application/json")
