@@ -514,7 +514,13 @@ class ThingsProAdapter(Adapter):
 
     async def tree(self, *, depth: str = "metric") -> list[Node]:
         self._check_ready()
-        results = await asyncio.gather(*(self._gateway_tree(g, depth) for g in self._gws.values()))
+        # gateways are separate hosts, so several load at once, but a bounded few: hundreds of
+        # trees decoded at once would crowd out everything else the process does
+        results = await gather_limited((self._gateway_tree(g, depth) for g in self._gws.values()),
+                                       limit=4 * self.profile.max_concurrency)
+        for r in results:
+            if isinstance(r, BaseException):  # gather_limited hands adapter errors back; raise as before
+                raise r
         problems = [p for _, p in results if p is not None]
         if len(problems) == len(results):
             raise problems[0]
