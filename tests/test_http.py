@@ -171,3 +171,17 @@ async def test_off_loop_runs_large_stretches_in_a_thread_and_small_ones_in_place
     here = threading.get_ident()
     assert await off_loop(10, threading.get_ident) == here
     assert await off_loop(OFF_LOOP_MIN, threading.get_ident) != here
+
+
+async def test_the_bench_stall_probe_sees_a_blocked_event_loop() -> None:
+    import time
+
+    from tuiot.commands.bench import StallProbe
+
+    probe = StallProbe()
+    probe.start()
+    await asyncio.sleep(0.05)
+    time.sleep(0.3)  # a synchronous stretch on the loop, as a big parse once was
+    await asyncio.sleep(0.05)
+    probe.stop()
+    assert 0.25 <= probe.longest < 2
