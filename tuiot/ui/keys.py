@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tuiot.ui.labels import escape
 from tuiot.ui.views import ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
@@ -99,11 +100,6 @@ def key_label(key: str) -> str:
     first = key.split(",")[0]
     return {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "space": "space",
             "left_square_bracket": "[", "right_square_bracket": "]"}.get(first, first)
-
-
-def escape(text: str) -> str:
-    """Every `[` literal: a key such as `[` must not open a tag that a later line's `]` closes."""
-    return text.replace("[", "\\[")
 
 
 def help_lines(screen: str) -> Iterable[str]:

@@ -29,6 +29,7 @@ def count(n: int, noun: str) -> str:
 
 
 def escape(text: str) -> str:
+    """Every `[` literal: a name or key such as `[` must not open a tag that a later `]` closes."""
     return text.replace("[", "\\[")
 
 
