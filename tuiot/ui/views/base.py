@@ -45,6 +45,7 @@ class ListBody(Vertical):
     ListBody > .view-message { height: auto; max-height: 2; padding: 0 1; color: $error; display: none; }
     ListBody > .view-message.-shown { display: block; }
     ListBody > .view-detail { height: 8; padding: 0 1; border-top: solid $primary 50%; background: $surface; }
+    ListBody.-short > .view-detail { height: 6; }
     ListBody.-no-detail > .view-detail { display: none; }
     """
 
@@ -113,6 +114,7 @@ class ListBody(Vertical):
 
     def on_resize(self) -> None:
         self.list.set_columns(self.columns(self.size.width))
+        self.set_class(self.size.height < 24, "-short")  # 80x24: two more rows for the list
 
     # ---- state → screen ---------------------------------------------------------------
 
