@@ -987,6 +987,8 @@ def op_device_metrics(sim: MuranoSim, p: dict[str, Any]) -> list[dict[str, Any]]
     return out[offset: offset + limit]
 
 
+# Read-only operations whose answer for a big fleet is long to write: run off the event loop.
+LONG_READS = frozenset({"listIdentities"})
 OPERATIONS: dict[str, Callable[[MuranoSim, dict[str, Any]], Any]] = {
     "listIdentities": op_list_identities,
     "countIdentities": op_count_identities,
@@ -1133,7 +1135,7 @@ def create_app(
         if params is None:
             return JSONResponse({"code": 400, "message": "parameters must be a JSON object"}, status_code=400)
         try:
-            if operation is op_list_identities and len(sim.idents) > 2_000:
+            if request.path_params["op"] in LONG_READS and len(sim.idents) > 2_000:
                 # a page of a big fleet is a long synchronous stretch; in process (the demo) it
                 # would hold up the event loop the console draws with
                 result = await asyncio.to_thread(operation, sim, params)

@@ -26,6 +26,7 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Reading, Severity, Value
+from tuiot.ui.labels import count
 from tuiot.ui.views import ViewAction, age, bindings, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -148,7 +149,7 @@ class LiveView(ListBody):
                 (r.unit or "", "dim"), (age(self.clock() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
 
     def summary(self) -> Text:
-        parts = [self.heading, f"{len(self.list.keys):,} value{'' if len(self.list.keys) == 1 else 's'}", f"sort {SORTS[self.sort]}"]
+        parts = [self.heading, count(len(self.list.keys), "value"), f"sort {SORTS[self.sort]}"]
         if self.text_filter:
             parts.append(f"filter '{self.text_filter}'")
         if self.list.marked:

@@ -33,22 +33,22 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
 ]
 
 
-class RuleEditRequested(Message):
+class _RuleMessage(Message):
     def __init__(self, rule: Rule | None) -> None:
         super().__init__()
         self.rule = rule
 
 
-class RuleToggleRequested(Message):
-    def __init__(self, rule: Rule) -> None:
-        super().__init__()
-        self.rule = rule
+class RuleEditRequested(_RuleMessage):
+    """`n` (rule None: a new one) or enter (the highlighted rule)."""
 
 
-class RuleDeleteRequested(Message):
-    def __init__(self, rule: Rule) -> None:
-        super().__init__()
-        self.rule = rule
+class RuleToggleRequested(_RuleMessage):
+    rule: Rule
+
+
+class RuleDeleteRequested(_RuleMessage):
+    rule: Rule
 
 
 def rule_key(r: Rule) -> str:
