@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from test_console_app import loaded, make_app
 from tuiot.fleet.collector import CollectorHold
 
@@ -47,4 +49,12 @@ async def test_console_turns_the_collector_back_on_when_every_tree_is_in_and_tha
         await loaded(app, pilot)
         await pilot.pause(0.1)
         assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_tuiot_gives_the_collector_back_when_the_console_does_not_open(capsys: pytest.CaptureFixture[str]) -> None:
+    from tuiot.cli import main
+
+    assert main(["--demo"]) == 2  # no terminal: the console refuses, after `tuiot` took the hold
+    assert "needs a terminal" in capsys.readouterr().err
     assert gc.isenabled() and gc.get_freeze_count() == 0

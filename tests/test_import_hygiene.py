@@ -54,3 +54,21 @@ def test_import_contracts() -> None:
         pytest.skip("import-linter not installed")
     r = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_console_start_imports_only_what_the_first_screen_needs() -> None:
+    """DESIGN §7: `tuiot --demo` to first data on screen imports no sub-command module and
+    not httpx's own shell command (click, pygments), which cost every start ~60 ms."""
+    code = (
+        "from tuiot.cli import main\n"
+        "code = main(['--demo', '--exit-on-data'])\n"
+        "assert code == 0, code\n"
+    )
+    mods = _modules_after(code)
+    assert "tuiot.adapters.base" in mods and "tuiot.simulators.demo" in mods  # it did reach the data
+    assert not {m for m in mods if m.startswith(("tuiot.commands", "click", "pygments", "httpx._main"))}
+
+
+def test_httpx_cli_still_importable_after_the_lean_import() -> None:
+    mods = _modules_after("import tuiot.httpx_lean, httpx._main")
+    assert "httpx._main" in mods

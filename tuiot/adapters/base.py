@@ -22,7 +22,6 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
 from pydantic import BaseModel
 
 from tuiot.domain import (
@@ -36,6 +35,7 @@ from tuiot.domain import (
     Series,
     now_utc,
 )
+from tuiot.httpx_lean import httpx
 
 if TYPE_CHECKING:
     from tuiot.config import Profile

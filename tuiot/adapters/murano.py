@@ -22,7 +22,6 @@ from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr
 
 from tuiot.adapters.base import (
@@ -58,6 +57,7 @@ from tuiot.domain import (
     StateValue,
     split_ref,
 )
+from tuiot.httpx_lean import httpx
 
 if TYPE_CHECKING:
     from tuiot.config import Profile

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
 from tuiot.adapters.base import (
     Adapter,
     AdapterError,
@@ -52,6 +50,7 @@ from tuiot.domain import (
     Threshold,
     now_utc,
 )
+from tuiot.httpx_lean import httpx
 
 PATHS = {
     "user": "/user",

@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
 from pydantic import SecretStr
 
 from tuiot.adapters.base import (
@@ -69,6 +68,7 @@ from tuiot.domain import (
     now_utc,
     split_ref,
 )
+from tuiot.httpx_lean import httpx
 
 if TYPE_CHECKING:
     from tuiot.config import Profile

@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
-import httpx
 from pydantic import SecretStr
 
 from tuiot.adapters.base import (
@@ -54,6 +53,7 @@ from tuiot.adapters.base import (
 )
 from tuiot.adapters.series import bucketize
 from tuiot.domain import Aggregate, Node, Point, Reading, Series, now_utc, split_ref
+from tuiot.httpx_lean import httpx
 
 if TYPE_CHECKING:
     from tuiot.config import Profile

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from tuiot.config import Profile
+from tuiot.httpx_lean import httpx
 from tuiot.simulators import available, simulator_module
 from tuiot.simulators.faults import Faults
 from tuiot.simulators.fleet import World, build_world

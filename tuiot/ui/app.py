@@ -81,6 +81,7 @@ class ConsoleApp(App[int]):
         clock: Callable[[], datetime] = now_utc,
         use_snapshot: bool = True,
         rules_path: str | None = None,
+        collector: CollectorHold | None = None,
     ) -> None:
         super().__init__()
         self.rules_path = rules_path
@@ -114,7 +115,8 @@ class ConsoleApp(App[int]):
         self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
         self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
-        self._collector = CollectorHold()  # off while the first trees load (tuiot.fleet.collector)
+        # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
+        self._collector = collector or CollectorHold()
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -222,6 +224,8 @@ class ConsoleApp(App[int]):
         tree = self.query_one("#tree", Tree)
         if self.config.profiles and not self.offline:
             self._collector.start()
+        else:
+            self._collector.release()  # no first trees to wait for
         for profile in self.config.profiles.values():
             self.fleet.profiles[profile.name] = ProfileState(profile.name, profile.vendor)
             node = tree.root.add(self._themed(self._profile_label(profile.name)), data=f"{profile.name}/profile/{profile.name}", expand=True)
@@ -1317,10 +1321,12 @@ class ConsoleApp(App[int]):
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
                 low_bandwidth: bool = False, demo_factory: Callable[[], Any] | None = None,
-                rules_path: str | None = None, exit_on_data: bool = False) -> int:
+                rules_path: str | None = None, exit_on_data: bool = False, collector: CollectorHold | None = None) -> int:
     if not config.profiles and demo is None and demo_factory is None:
         from tuiot.ui.first_run import FirstRun
 
+        if collector is not None:
+            collector.release()  # nothing loads while the first-run screen waits
         if FirstRun(css_path=styles_path() / "app.tcss").run() != 2:
             return 0
         from tuiot.simulators.demo import build_demo
@@ -1330,7 +1336,7 @@ def run_console(*, config: Config, demo: Any = None, read_only: bool = False, of
 
     mode = detect(low_bandwidth=low_bandwidth)
     app = ConsoleApp(config=config, demo=demo, demo_factory=demo_factory, read_only=read_only, offline=offline,
-                     poll_interval=None, rules_path=rules_path)
+                     poll_interval=None, rules_path=rules_path, collector=collector)
     if not mode.animations:
         app.animation_level = mode.animation_level
     app.exit_on_data = exit_on_data
