@@ -7,7 +7,7 @@ without importing anything, and one adapter is imported only when a profile need
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +23,16 @@ def _registered() -> tuple[EntryPoint, ...]:
     return tuple(entry_points(group=GROUP))
 
 
+@cache
+def _built_in() -> tuple[EntryPoint, ...]:
+    # tuiot's own vendors, read from its own metadata only (~2 ms, not the full scan's ~10):
+    # the console looks up four of them before its first data
+    try:
+        return tuple(ep for ep in distribution("tuiot").entry_points if ep.group == GROUP)
+    except PackageNotFoundError:
+        return ()
+
+
 def adapter_names() -> list[str]:
     return sorted(ep.name for ep in _registered())
 
@@ -30,7 +40,8 @@ def adapter_names() -> list[str]:
 def load_adapter(vendor: str) -> type[Adapter]:
     from tuiot.adapters.base import NotSupported
 
-    eps = [ep for ep in _registered() if ep.name == vendor]
+    # a built-in name is tuiot's own vendor; only other names need the scan of every plug-in
+    eps = [ep for ep in _built_in() if ep.name == vendor] or [ep for ep in _registered() if ep.name == vendor]
     if not eps:
         raise NotSupported(f"no adapter for vendor '{vendor}' (installed: {', '.join(adapter_names()) or 'none'})")
     try:
