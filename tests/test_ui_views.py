@@ -223,6 +223,20 @@ async def test_alarms_say_open_or_closed_at_80_columns_when_both_are_shown():
         assert v.status is None and "STATUS" in [c.title for c in v.list._columns]
 
 
+async def test_alarms_narrower_than_their_columns_scroll_a_column_sideways():
+    app = alarms_host()
+    async with run(app, size=(50, 24)) as pilot:
+        v: AlarmsView = app.view
+        header = v.list.render_line(0).text
+        assert "SEV" in header and "DESCRIPTION" not in header  # the view is narrower than the columns
+        await pilot.press("right", "right")
+        assert v.list.scroll_offset.x > 0
+        assert "DESCRIPTION" in v.list.render_line(0).text and "SEV" not in v.list.render_line(0).text
+        assert v.list.render_line(1).text.strip()  # rows scroll with their header
+        await pilot.press("left", "left", "left", "left")
+        assert v.list.scroll_offset.x == 0 and v.list.render_line(0).text == header
+
+
 async def test_alarms_apply_filter_presets_and_rejects_unknown():
     app = alarms_host()
     async with run(app) as pilot:

@@ -107,6 +107,10 @@ def help_lines(screen: str) -> Iterable[str]:
     for a in SCREEN_ACTIONS.get(screen, []):
         yield escape(f"  {key_label(a.key):<10} {a.description}" + ("  (writes)" if a.writes else ""))
     yield ""
+    yield "[b]Moving[/b]"
+    yield "  up/down j/k  row    pgup/pgdn  page    home/end  first/last"
+    yield "  left/right   a list wider than the terminal scrolls a column sideways"
+    yield ""
     yield "[b]Everywhere[/b]"
     for a in GLOBAL:
         yield escape(f"  {key_label(a.key):<10} {a.description}")

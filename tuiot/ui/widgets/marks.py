@@ -83,6 +83,8 @@ class MarkList(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "page down", show=False),
         Binding("home", "first", "first", show=False),
         Binding("end", "last", "last", show=False),
+        Binding("left", "column(-1)", "scroll left", show=False),
+        Binding("right", "column(1)", "scroll right", show=False),
     ]
 
     class Highlighted(Message):
@@ -142,6 +144,7 @@ class MarkList(ScrollView, can_focus=True):
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         self._columns = list(columns)
+        self._size_rows()
         self.invalidate()
 
     def set_rows(self, keys: Sequence[str], *, keep: str | None = None, lost_to_top: bool = False) -> None:
@@ -152,7 +155,7 @@ class MarkList(ScrollView, can_focus=True):
         self._pos = {k: i for i, k in enumerate(self._keys)}
         stay = 0 if lost_to_top else min(self.cursor, max(0, len(self._keys) - 1))
         self.cursor = self._pos.get(current, stay) if current else 0
-        self.virtual_size = Size(self.size.width, len(self._keys) + 1)
+        self._size_rows()
         self.invalidate()
         self._scroll_to_cursor()
         self._announce()
@@ -209,6 +212,20 @@ class MarkList(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._set_cursor(len(self._keys) - 1)
 
+    def action_column(self, direction: int) -> None:
+        """Scroll sideways by a whole column, when the columns are wider than the view."""
+        view = self.scrollable_content_region.width
+        starts, x = [0], 1  # where each column's lead space begins; the first is the mark's
+        for w in self._widths(self._full_width(view)):
+            x += w + 1
+            starts.append(x)
+        left = int(self.scroll_offset.x)
+        if direction > 0:
+            target = next((s for s in starts if s > left), left)
+        else:
+            target = max((s for s in starts if s < left), default=0)
+        self.scroll_to(x=min(target, max(0, x - view)), animate=False, immediate=True)
+
     def _set_cursor(self, index: int) -> None:
         if not self._keys:
             return
@@ -249,15 +266,25 @@ class MarkList(ScrollView, can_focus=True):
             self._set_cursor(int(self.scroll_offset.y) + event.y - 1)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._keys) + 1)
+        self._size_rows()
         self._cache.clear()
         self._scroll_to_cursor()
 
+    def _size_rows(self) -> None:
+        # as wide as the columns need: on a narrow terminal the list scrolls sideways (left/right)
+        self.virtual_size = Size(self._full_width(self.scrollable_content_region.width), len(self._keys) + 1)
+
     # ---- rendering --------------------------------------------------------------------
 
+    def _full_width(self, width: int) -> int:
+        """The width rows are laid out at: the view's, or the columns' least when that is wider."""
+        return max(width, self._least_width())
+
+    def _least_width(self) -> int:
+        return 1 + sum(c.width + 1 for c in self._columns)  # one cell for the mark, a space before each column
+
     def _widths(self, width: int) -> list[int]:
-        # one cell for the mark, one space between columns
-        fixed = 1 + sum(c.width + 1 for c in self._columns)
+        fixed = self._least_width()
         flex = [c for c in self._columns if c.flex]
         spare = max(0, width - fixed)
         out = []
@@ -279,18 +306,21 @@ class MarkList(ScrollView, can_focus=True):
         return Strip(segs).extend_cell_length(width, base).crop(0, width)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width  # without the scrollbar gutter
+        view = self.scrollable_content_region.width  # without the scrollbar gutter
+        width = self._full_width(view)
+        left = int(self.scroll_offset.x)
         base = self.rich_style
         widths = self._widths(width)
         if y == 0:
             header = base + self.get_component_rich_style("marklist--header")
-            return self._line([(c.title, None) for c in self._columns], widths, " ", header, width)
+            line = self._line([(c.title, None) for c in self._columns], widths, " ", header, width)
+            return line.crop(left, left + view)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._keys):
             if not self._keys and y == 1:
                 dim = base + self.get_component_rich_style("marklist--dim")
-                return Strip([Segment(f"  {self.empty}", dim)]).extend_cell_length(width, base).crop(0, width)
-            return Strip.blank(width, base)
+                return Strip([Segment(f"  {self.empty}", dim)]).extend_cell_length(view, base).crop(0, view)
+            return Strip.blank(view, base)
         key = self._keys[index]
         is_cursor = index == self.cursor
         is_marked = key in self.marked
@@ -304,7 +334,7 @@ class MarkList(ScrollView, can_focus=True):
                 style = style + self.get_component_rich_style("marklist--cursor")
             strip = self._line(self._cells(key), widths, MARK if is_marked else " ", style, width)
             self._cache[cache_key] = strip
-        return strip
+        return strip.crop(left, left + view)
 
     def on_focus(self) -> None:
         self._refresh_index(self.cursor)
