@@ -236,3 +236,28 @@ async def test_the_status_bar_says_the_demo_is_building_until_it_is_built() -> N
         go.set()
         await loaded(app, pilot)
         assert "Murano: ok" in str(app.query_one("#statusbar").render())
+
+
+async def test_rules_detail_names_its_sources_without_the_device_being_expanded() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("5")
+        view = app.query_one("#rules")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if view.list.keys:
+                break
+        rule = view.highlighted_rule
+        assert rule is not None
+        metric_id = rule.sources[0].split("/", 2)[2].split(":")[-1]
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if rule.sources[0] in app.fleet.nodes:
+                break
+        await pilot.pause(0.1)
+        detail = str(view.query_one("#detail").content)
+        metric = app.fleet.nodes[rule.sources[0]]
+        device = app.fleet.nodes[app.fleet.nodes[metric.parent].parent]
+        assert f"{device.name} · {metric.name}" in detail and metric_id not in detail
+        assert rule.sources[0] not in app._tree_nodes  # named without expanding the device in the tree

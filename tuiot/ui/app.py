@@ -41,7 +41,7 @@ from tuiot.ui.views.identities import (
 )
 from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
-from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
+from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested, SourcesShown
 
 PAGE = 500  # devices added to a group node at a time
 ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
@@ -458,9 +458,8 @@ class ConsoleApp(App[int]):
             kids = []
         self.fleet.replace_children(node.ref, kids)
         t = self._tree_nodes.get(node.ref)
-        if t is None:  # loaded for Live's names: no tree line to fill
-            if self.current == "live":
-                self._live_show()
+        if t is None:  # loaded for names (Live, Rules): no tree line to fill
+            self._names_arrived()
             return
         t.remove_children()
         for k in self.fleet.kids(node.ref):
@@ -471,8 +470,52 @@ class ConsoleApp(App[int]):
                     self._add_tree_node(self._tree_nodes[k.ref], m)
                 self._tree_nodes[k.ref].expand()
         self._refresh_latest([node.ref])
+        self._names_arrived()
+
+    def _names_arrived(self) -> None:
+        """A device's metrics were loaded: the screens that show metric names repaint."""
         if self.current == "live":
-            self._live_show()  # its metrics have names now
+            self._live_show()
+        elif self.current == "rules" and (view := self._shown("rules")) is not None:
+            view.refilter()
+
+    def _name_device(self, ref: str) -> None:
+        """Load a device's sensors and metrics (once) so its metrics show names, not ids."""
+        node = self.fleet.nodes.get(ref)
+        if node is not None and node.kind == "device" and ref not in self._naming and not self.fleet.kids(ref):
+            self._naming.add(ref)
+            self._load_children(node)
+
+    @on(SourcesShown)
+    def _name_sources(self, msg: SourcesShown) -> None:
+        """Rule sources are metric refs, named only once their device's metrics are loaded: find
+        each one's device (a latest-value read names it) and load that device's metrics."""
+        unknown: dict[str, list[str]] = {}
+        for ref in msg.refs:
+            if "/metric/" not in ref or ref in self.fleet.nodes or ref in self._naming:
+                continue
+            self._naming.add(ref)
+            r = self.fleet.readings.get(ref)
+            if r is not None and r.device:
+                self._name_device(r.device)
+            else:
+                unknown.setdefault(ref.split("/", 1)[0], []).append(ref)
+        for profile, refs in unknown.items():
+            self._locate_metrics(profile, refs)
+
+    @work(exit_on_error=False, group="naming")
+    async def _locate_metrics(self, profile: str, refs: list[str]) -> None:
+        adapter = self.adapters.get(profile)
+        if adapter is None or not self.fleet.profiles.get(profile, None) or self.offline:
+            return
+        try:
+            readings = await adapter.latest(refs)
+        except Exception:
+            return  # names are a courtesy: the sources keep their ids, and the poller reports the profile's state
+        self.fleet.put_readings(readings)
+        for r in readings:
+            if r.device:
+                self._name_device(r.device)
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -925,10 +968,7 @@ class ConsoleApp(App[int]):
                 if r is not None and r.device:
                     devices.append(r.device)
         for ref in dict.fromkeys(devices):
-            node = self.fleet.nodes.get(ref)
-            if node is not None and node.kind == "device" and ref not in self._naming and not self.fleet.kids(ref):
-                self._naming.add(ref)
-                self._load_children(node)
+            self._name_device(ref)
 
     def _live_show(self) -> None:
         view = self._shown("live")
