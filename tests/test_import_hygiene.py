@@ -72,3 +72,13 @@ def test_console_start_imports_only_what_the_first_screen_needs() -> None:
 def test_httpx_cli_still_importable_after_the_lean_import() -> None:
     mods = _modules_after("import tuiot.httpx_lean, httpx._main")
     assert "httpx._main" in mods
+
+
+def test_console_options_are_told_apart_from_sub_commands() -> None:
+    from tuiot.cli import _console_args
+
+    assert _console_args(["--demo", "--devices", "50"]).devices == 50
+    assert _console_args(["latest", "--device", "TSPD1"]) is None  # not `--devices`: a sub-command's option
+    assert _console_args(["--demo", "tree"]) is None
+    assert _console_args(["--devices", "x"]) is None  # the whole parser says what is wrong
+    assert _console_args(["--help"]) is None  # the whole help lists the sub-commands

@@ -58,9 +58,12 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
-    """The whole parser; `commands=False` leaves the sub-commands out (and their imports)."""
+    """The whole parser; `commands=False` leaves the sub-commands out (and their imports), and
+    raises on what it does not know instead of exiting: the whole parser then says it."""
     parser = argparse.ArgumentParser(
         prog="tuiot",
+        allow_abbrev=commands,  # else `tuiot latest --device X` would read as `--devices X`
+        exit_on_error=commands,
         description="A keyboard-first console for IoT fleets (TeamViewer IoT, Thingsee, Murano, ThingsPro Edge).",
         epilog="Run `tuiot` to open the console, `tuiot --demo` to try it on a simulated fleet.",
     )
@@ -98,7 +101,10 @@ def _console_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
     tokens = list(sys.argv[1:] if argv is None else argv)
     if any(t in ("-h", "--help") for t in tokens):
         return None  # the full help lists the sub-commands
-    args, rest = build_parser(commands=False).parse_known_args(tokens)
+    try:
+        args, rest = build_parser(commands=False).parse_known_args(tokens)
+    except argparse.ArgumentError:
+        return None  # the whole parser reports it, in its own words
     return None if rest else args
 
 
