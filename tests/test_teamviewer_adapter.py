@@ -439,3 +439,20 @@ def test_timeout_over_a_loopback_socket() -> None:
 
         with pytest.raises(Unavailable, match="timed out"):
             run(go())
+
+
+def test_every_simulated_alarm_names_a_listed_rule_that_covers_it() -> None:
+    from tuiot.simulators.fleet import build_world
+
+    adapter = sim(build_world(devices=4000, seed=7, epoch=NOW))
+    alarms = run(adapter.alarms())
+    rules = {r.id: r for r in run(adapter.rules())}
+    assert len(alarms) > 20
+    for a in alarms:
+        rule = rules[a.rule]  # the rule /rules lists
+        assert (a.metric in rule.sources) if rule.kind == "threshold" else (a.device in rule.sources)
+        if rule.kind == "threshold":  # the alarm's value crossed the rule's threshold for its severity
+            cond = next(t.condition for t in rule.thresholds if t.severity is a.severity)
+            op, limit = cond[6], float(cond[7:])
+            assert a.value > limit if op == ">" else a.value < limit
+    assert any(r.kind == "offline" for r in rules.values())

@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 
 from tuiot.domain import Aggregate, Alarm, AlarmStatus, Identity, Node, Origin, Point, Series, Severity
 from tuiot.fleet.export import to_csv
-from tuiot.ui.views import CopyRequested, Exported, JumpToDevice
+from tuiot.ui.views import CopyRequested, Exported, JumpToDevice, NamesWanted
 from tuiot.ui.views import alarms as alarms_mod
 from tuiot.ui.views import identities as ids_mod
 from tuiot.ui.views import metrics as metrics_mod
@@ -131,7 +131,7 @@ class Host(App):
 
     def record(self, m: Message) -> None:
         types = (CopyRequested, Exported, JumpToDevice, CloseRequested, HistoryRequested, LockRequested,
-                 TagAddRequested, TagRemoveRequested, InstallationStatusRequested, GroupRequested)
+                 TagAddRequested, TagRemoveRequested, InstallationStatusRequested, GroupRequested, NamesWanted)
         if isinstance(m, types) and not any(m is x for x in self.posted):
             self.posted.append(m)
 
@@ -320,9 +320,25 @@ async def test_alarms_detail_pane_shows_every_field_with_ages():
         await pilot.press("down")
         a = v.shown_alarms()[1]
         text = str(v.detail(v.list.highlighted))
-        for part in (a.id, a.profile, a.device, a.metric, a.description, a.origin.value, "ago"):
+        for part in (a.id, a.profile, a.description, a.origin.value, "ago", f"on {a.device.split('/')[-1]} · temp"):
             assert part in text
         assert "opened 2026-05-28" in text
+
+
+async def test_alarms_detail_names_device_metric_and_rule_and_asks_for_unknown_names():
+    names = {"TeamViewer/device/dev-001": "Boiler room", "TeamViewer/metric/dev-001:temp": "Temperature"}
+    view = AlarmsView(device_name=names.get, metric_name=names.get,
+                      rule_name=lambda profile, rid: "Too hot" if rid == "rule-1" else None)
+    app = Host(view, lambda v: v.set_alarms(make_alarms(), now=NOW))
+    async with run(app, size=(120, 40)) as pilot:
+        a = next(x for x in make_alarms() if x.id == "a001")
+        a = a.model_copy(update={"profile": "TeamViewer", "device": "TeamViewer/device/dev-001",
+                                 "metric": "TeamViewer/metric/dev-001:temp", "rule": "rule-1"})
+        view.set_alarms([a], now=NOW)
+        await pilot.pause()
+        text = str(view.detail(a.ref))
+        assert "on Boiler room · Temperature" in text and "rule Too hot (rule-1)" in text
+        assert any(isinstance(m, NamesWanted) and m.refs == [a.metric] for m in app.posted)
 
 
 async def test_alarms_refresh_keeps_marks_and_cursor():

@@ -178,8 +178,8 @@ _ROOMS = (
     "Canteen", "Workshop", "Pump house", "Basement", "Line", "Corridor", "Lab", "Cleanroom",
 )
 _ALARM_TEXT = {
-    "high": "{name} above {limit:g} {unit}",
-    "low": "{name} below {limit:g} {unit}",
+    "high": "{name} above {limit:.10g} {unit}",
+    "low": "{name} below {limit:.10g} {unit}",
 }
 
 
@@ -243,6 +243,8 @@ class SimAlarm:
     closed_at: float | None
     description: str
     value: float
+    limit: float | None = None  # the threshold crossed; None: the device went offline
+    above: bool = True
 
 
 @dataclass
@@ -564,6 +566,8 @@ def _add_alarms(world: World) -> None:
                     closed_at=closed,
                     description=f"{dev.name}: {text}",
                     value=float(val),
+                    limit=limit,
+                    above=above,
                 )
             )
 

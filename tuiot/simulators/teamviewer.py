@@ -147,6 +147,47 @@ def _build(world: World, clock: Callable[[], float]) -> _State:
     return st
 
 
+def _alarm_rules(st: _State, alarms: list[Any]) -> dict[str, str]:
+    """The account's rules behind its alarms, one per metric name and direction, plus one
+    offline rule: each alarm names a rule that /rules lists, whose sources include the
+    alarm's metric (or device) and whose threshold the alarm crossed. Returns alarm id →
+    rule id."""
+    groups: dict[tuple[str, bool | None], list[Any]] = {}
+    for a in alarms:
+        dev = st.world.devices[a.device]
+        sensor = next(s for s in dev.spec.sensors if s.key == a.sensor)
+        metric = next(m for m in sensor.metrics if m.key == a.metric)
+        key = (metric.name, a.above) if a.limit is not None else ("offline", None)
+        groups.setdefault(key, []).append((a, dev, sensor, metric))
+    rule_of: dict[str, str] = {}
+    for (name, above), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] is True)):
+        rid = hashlib.md5(f"alarm-rule {name} {above}".encode()).hexdigest()[:24]
+        sources: dict[str, dict[str, Any]] = {}
+        limits: dict[int, float] = {}
+        for a, dev, sensor, metric in members:
+            rule_of[a.id] = rid
+            if above is None:
+                sources[str(dev.index)] = {"deviceid": _device_id(dev), "devicename": dev.name}
+                continue
+            k = dev.spec.sensors.index(sensor)
+            mid = _metric_id(dev, sensor, metric)
+            sources[mid] = {"devicename": dev.name, "sensorname": sensor.name, "metricid": mid,
+                            "metricname": metric.name, "thingid": _sensor_id(dev, k)}
+            pick = min if above else max  # the loosest limit: every member alarm crossed it
+            limits[a.severity] = pick(limits.get(a.severity, a.limit), a.limit)
+        if above is None:
+            thresholds = [{"severity": 2, "condition": "offline>300", "checkcount": 1}]
+            title = "Device offline"
+        else:
+            op = ">" if above else "<"
+            thresholds = [{"severity": sev, "condition": f"metric{op}{limit:.10g}", "checkcount": 1}
+                          for sev, limit in sorted(limits.items())]
+            title = f"{name} {'high' if above else 'low'}"
+        st.rules[rid] = {"id": rid, "name": title, "ruletype": 2 if above is None else 1, "activeflag": 1,
+                         "thresholds": thresholds, "sources": list(sources.values())}
+    return rule_of
+
+
 def _ok(data: Any = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"status": "OK", **extra}
     if data is not None:
@@ -218,6 +259,7 @@ def create_app(
 
     vendor_alarms = world.alarms_of("teamviewer")
     alarms_by_id = {a.id: a for a in vendor_alarms}
+    rule_of = _alarm_rules(st, vendor_alarms)
 
     def worst_open() -> dict[int, int]:
         worst: dict[int, int] = {}
@@ -502,7 +544,7 @@ def create_app(
                 "sourceKey": f"{_device_id(dev)}_{_sensor_id(dev, sensor_k)}_{_metric_id(dev, sensor, metric)}",
                 "details": {"sensor": sensor.name, "consCheck": "1", "value": _as_text(a.value),
                             "device": dev.name, "metric": metric.name},
-                "id": hashlib.md5(a.id.encode()).hexdigest()[:24],
+                "id": rule_of[a.id],  # the rule that raised it
             },
             "id": a.id,
             "type": "1",

@@ -29,7 +29,7 @@ from tuiot.fleet.poller import Polled, Poller, Want
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
 from tuiot.ui.screens.confirm import Confirm
-from tuiot.ui.views import CopyRequested, JumpToDevice
+from tuiot.ui.views import CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested
 from tuiot.ui.views.identities import (
     GroupRequested,
@@ -41,7 +41,7 @@ from tuiot.ui.views.identities import (
 )
 from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
-from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested, SourcesShown
+from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
 
 PAGE = 500  # devices added to a group node at a time
 ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
@@ -165,7 +165,8 @@ class ConsoleApp(App[int]):
         elif name == "live":
             widget = LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
         elif name == "alarms":
-            widget = AlarmsView(device_name=self._device_name, id="alarms")
+            widget = AlarmsView(device_name=self._device_name, metric_name=self._known_metric_name,
+                                rule_name=self._rule_name, id="alarms")
         elif name == "identities":
             widget = IdentitiesView(id="identities")
         elif name == "rules":
@@ -476,7 +477,7 @@ class ConsoleApp(App[int]):
         """A device's metrics were loaded: the screens that show metric names repaint."""
         if self.current == "live":
             self._live_show()
-        elif self.current == "rules" and (view := self._shown("rules")) is not None:
+        elif self.current in ("rules", "alarms") and (view := self._shown(self.current)) is not None:
             view.refilter()
 
     def _name_device(self, ref: str) -> None:
@@ -486,10 +487,11 @@ class ConsoleApp(App[int]):
             self._naming.add(ref)
             self._load_children(node)
 
-    @on(SourcesShown)
-    def _name_sources(self, msg: SourcesShown) -> None:
-        """Rule sources are metric refs, named only once their device's metrics are loaded: find
-        each one's device (a latest-value read names it) and load that device's metrics."""
+    @on(NamesWanted)
+    def _name_metrics(self, msg: NamesWanted) -> None:
+        """Metrics are named only once their device's metrics are loaded (rule sources, an
+        alarm's metric): find each one's device (a latest-value read names it) and load
+        that device's metrics, once."""
         unknown: dict[str, list[str]] = {}
         for ref in msg.refs:
             if "/metric/" not in ref or ref in self.fleet.nodes or ref in self._naming:
@@ -989,6 +991,14 @@ class ConsoleApp(App[int]):
         if node is not None and node.kind == "device":
             return node.name
         return self._metric_name(ref) if "/metric/" in ref else ref.split("/", 2)[-1]
+
+    def _known_metric_name(self, ref: str) -> str | None:
+        """A metric's own name once its device's metrics are loaded, else None."""
+        node = self.fleet.nodes.get(ref)
+        return node.name if node is not None else None
+
+    def _rule_name(self, profile: str, rule_id: str) -> str | None:
+        return next((r.name for r in self._rules if r.profile == profile and r.id == rule_id), None)
 
     def _device_name(self, ref: str) -> str | None:
         node = self.fleet.nodes.get(ref)

@@ -10,7 +10,7 @@ derives its Textual BINDINGS from that list, so the shell's single action regist
 import the same list for `?` help and the ctrl+p palette.
 
 This module holds what the three views share: `ViewAction`, `bindings`, the
-`CopyRequested` and `Exported` messages, and small formatting helpers.
+`CopyRequested`, `NamesWanted` and `Exported` messages, and small formatting helpers.
 """
 
 from __future__ import annotations
@@ -53,6 +53,15 @@ class CopyRequested(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class NamesWanted(Message):
+    """A detail pane shows these metric refs: the shell loads what names them (their
+    device's metrics), once, and repaints."""
+
+    def __init__(self, refs: Sequence[str]) -> None:
+        super().__init__()
+        self.refs = list(refs)
 
 
 class JumpToDevice(Message):

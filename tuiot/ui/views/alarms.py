@@ -73,8 +73,12 @@ class AlarmsView(ListBody):
 
     def __init__(self, *, export_dir: Path | None = None, read_only: Collection[str] = (),
                  device_name: Callable[[str], str | None] | None = None,
+                 metric_name: Callable[[str], str | None] | None = None,
+                 rule_name: Callable[[str, str], str | None] | None = None,
                  name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         self._device_name = device_name or (lambda ref: None)  # a device ref → its name, where known
+        self._metric_name = metric_name or (lambda ref: None)  # a metric ref → its name, where known
+        self._rule_name = rule_name or (lambda profile, rule_id: None)  # a profile's rule id → its name
         self._alarms: dict[str, Alarm] = {}
         self._order: list[str] = []
         self.now = now_utc()
@@ -203,6 +207,18 @@ class AlarmsView(ListBody):
     def empty_text(self) -> str:
         return "no alarms match the filters" if self._alarms else "no alarms"
 
+    def _where(self, a: Alarm) -> str:
+        """'on Line power 25 · Voltage': names where known, else the ids (export and y give the refs)."""
+        device = (self._device_name(a.device) if a.device else None) or (split_ref(a.device)[2] if a.device else "—")
+        if not a.metric:
+            return f"on {device}"
+        metric = self._metric_name(a.metric) or split_ref(a.metric)[2].rsplit(":", 1)[-1]
+        return f"on {device} · {metric}"
+
+    def wanted_names(self, key: str | None) -> Sequence[str]:
+        a = self._alarms.get(key) if key else None
+        return [a.metric] if a is not None and a.metric else ()
+
     def detail(self, key: str | None) -> Text:
         if key is None or key not in self._alarms:
             return Text("no alarm selected", style="dim")
@@ -211,10 +227,12 @@ class AlarmsView(ListBody):
         t.append(f"{a.severity.value.upper()} ", style="bold")
         t.append(f"{a.status.value}  {a.description or '(no description)'}\n")
         t.append(f"id {a.id} · profile {a.profile} · origin {a.origin.value}")
-        t.append(f" · rule {a.rule}" if a.rule else "")
         t.append(f" · value {a.value}" if a.value is not None else "")
         t.append("\n")
-        t.append(f"device {a.device or '—'}\nmetric {a.metric or '—'}\n")
+        if a.rule:
+            rule = self._rule_name(a.profile, a.rule)
+            t.append(f"rule {rule} ({a.rule})\n" if rule else f"rule {a.rule}\n")
+        t.append(self._where(a) + "\n")
         t.append(f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)")
         if a.closed_at:
             t.append(f" · closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)")

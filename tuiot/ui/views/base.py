@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from tuiot.ui.views import CopyRequested, ViewAction, export_rows
+from tuiot.ui.views import CopyRequested, NamesWanted, ViewAction, export_rows
 from tuiot.ui.widgets.marks import Cell, Column, MarkList
 
 LIST_ACTIONS: list[ViewAction] = [
@@ -132,11 +132,21 @@ class ListBody(Vertical):
         self.list.invalidate()
         self._update_text()
 
+    def wanted_names(self, key: str | None) -> Sequence[str]:
+        """Refs the detail pane of row `key` names, which the shell may have to load (NamesWanted)."""
+        return ()
+
+    def _show_detail(self, key: str | None) -> None:
+        self.query_one("#detail", Static).update(self.detail(key))
+        wanted = self.wanted_names(key)
+        if wanted:
+            self.post_message(NamesWanted(wanted))
+
     def _update_text(self) -> None:
         if not self.is_mounted:
             return
         self.query_one("#summary", Static).update(self.summary())
-        self.query_one("#detail", Static).update(self.detail(self.list.highlighted))
+        self._show_detail(self.list.highlighted)
 
     def show_message(self, text: str | None) -> None:
         msg = self.query_one("#message", Static)
@@ -150,7 +160,7 @@ class ListBody(Vertical):
     def on_mark_list_highlighted(self, event: MarkList.Highlighted) -> None:
         event.stop()
         if self.is_mounted:
-            self.query_one("#detail", Static).update(self.detail(event.key))
+            self._show_detail(event.key)
 
     def on_mark_list_marks_changed(self, event: MarkList.MarksChanged) -> None:
         event.stop()

@@ -7,7 +7,7 @@ checks read-only, confirms, writes and reloads:
 `RuleEditRequested(rule | None)`      `n` new, enter edit
 `RuleToggleRequested(rule)`           space enables or disables
 `RuleDeleteRequested(rule)`           `d` (the app asks first)
-`SourcesShown(refs)`                  the detail pane shows these sources (the app names them)
+`NamesWanted(refs)`                   the detail pane shows these sources (the app names them)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from textual.message import Message
 from tuiot.domain import Rule
 from tuiot.ui.views import ViewAction, bindings
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
-from tuiot.ui.widgets.marks import Cell, Column, MarkList
+from tuiot.ui.widgets.marks import Cell, Column
 
 ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
     ViewAction("new_rule", "n", "new rule", writes=True, footer="new"),
@@ -50,14 +50,6 @@ class RuleToggleRequested(_RuleMessage):
 
 class RuleDeleteRequested(_RuleMessage):
     rule: Rule
-
-
-class SourcesShown(Message):
-    """The detail pane names these sources: the app loads what it needs to name them."""
-
-    def __init__(self, refs: Sequence[str]) -> None:
-        super().__init__()
-        self.refs = list(refs)
 
 
 def rule_key(r: Rule) -> str:
@@ -95,18 +87,9 @@ class RulesView(ListBody):
     def rules(self) -> list[Rule]:
         return list(self._rules.values())
 
-    def _update_text(self) -> None:
-        super()._update_text()
-        self._ask_names(self.list.highlighted)
-
-    def on_mark_list_highlighted(self, event: MarkList.Highlighted) -> None:
-        super().on_mark_list_highlighted(event)
-        self._ask_names(event.key)
-
-    def _ask_names(self, key: str | None) -> None:
+    def wanted_names(self, key: str | None) -> Sequence[str]:
         r = self._rules.get(key) if key else None
-        if r is not None and r.sources and self.is_mounted:
-            self.post_message(SourcesShown(r.sources[:5]))  # the five the detail pane names
+        return r.sources[:5] if r is not None else ()  # the five the detail pane names
 
     def shown_rules(self) -> list[Rule]:
         return [self._rules[k] for k in self.list.keys]
