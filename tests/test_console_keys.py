@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from textual.command import CommandPalette
-
+import pytest
 from test_console_app import loaded, make_app
+from textual.command import CommandPalette
 
 
 async def _palette_prompts(app, pilot) -> list[str]:
@@ -202,18 +202,33 @@ async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) 
         assert 'name = "hot"' not in rules.read_text()
 
 
-async def test_the_status_bar_says_the_demo_is_building_and_a_failed_build_is_told() -> None:
+@pytest.mark.parametrize("inline", [False, True])  # a large demo builds in a thread, a small one on mount
+async def test_the_status_bar_says_the_demo_is_building_and_a_failed_build_is_told(inline: bool) -> None:
     from tuiot.config import Config
     from tuiot.ui.app import ConsoleApp
 
     def broken():
         raise ValueError("no room for 10 devices")
 
-    app = ConsoleApp(config=Config(), demo_factory=broken)
+    app = ConsoleApp(config=Config(), demo_factory=broken, demo_inline=inline)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.3)
         assert "no profiles" in str(app.query_one("#statusbar").render())
         assert any("could not be built: no room" in str(n.message) for n in app._notifications)
+
+
+async def test_a_small_demo_built_on_mount_shows_its_fleet() -> None:
+    from functools import partial
+
+    from tuiot.config import Config
+    from tuiot.simulators.demo import build_demo
+    from tuiot.ui.app import ConsoleApp
+
+    app = ConsoleApp(config=Config(), demo_factory=partial(build_demo, devices=20), demo_inline=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        assert set(app.fleet.profiles) == {"TeamViewer", "Thingsee", "Murano", "ThingsPro"}
+        assert app.first_data_at is not None
 
 
 async def test_the_status_bar_says_the_demo_is_building_until_it_is_built() -> None:

@@ -220,9 +220,10 @@ def _open_console(args: argparse.Namespace, hold: Any) -> int:
     low_bandwidth = args.low_bandwidth or config.settings.low_bandwidth
     apply_env(detect(low_bandwidth=low_bandwidth))
 
-    from tuiot.ui.app import run_console
+    from tuiot.ui.app import INLINE_DEMO, run_console
 
     return run_console(
+        demo_inline=demo_factory is not None and args.devices <= INLINE_DEMO,
         config=config, demo_factory=demo_factory, read_only=args.read_only, offline=args.offline,
         low_bandwidth=low_bandwidth, rules_path=args.rules, exit_on_data=args.exit_on_data, collector=hold,
     )

@@ -94,10 +94,11 @@ async def console_start(devices: int, *, until_all: bool = False,
 
     from tuiot.config import Config
     from tuiot.simulators.demo import build_demo
-    from tuiot.ui.app import ConsoleApp
+    from tuiot.ui.app import INLINE_DEMO, ConsoleApp
 
     t0 = time.perf_counter()
-    app = ConsoleApp(config=Config(), demo_factory=partial(build_demo, devices=devices, seed=7))
+    app = ConsoleApp(config=Config(), demo_factory=partial(build_demo, devices=devices, seed=7),
+                     demo_inline=devices <= INLINE_DEMO)  # as `tuiot --demo --devices N` does
     async with app.run_test(size=(120, 40)) as pilot:
         first_screen = app.mounted_at - t0
         if probe is not None:

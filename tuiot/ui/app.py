@@ -44,6 +44,10 @@ from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
 
 PAGE = 500  # devices added to a group node at a time
+# A demo this small (devices) is built as the console mounts, not in a worker thread: its
+# world takes ~30 ms, and a thread contending for the GIL with the first screen's drawing
+# made its first data 55 ms later. A larger one builds behind the first screen.
+INLINE_DEMO = 2_000
 ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
 
 
@@ -82,8 +86,10 @@ class ConsoleApp(App[int]):
         use_snapshot: bool = True,
         rules_path: str | None = None,
         collector: CollectorHold | None = None,
+        demo_inline: bool = False,
     ) -> None:
         super().__init__()
+        self.demo_inline = demo_inline  # build the demo on mount (INLINE_DEMO), not in a thread
         self.rules_path = rules_path
         self._theme_vars: tuple[str, dict[str, str]] | None = None
         self.config = config
@@ -145,7 +151,10 @@ class ConsoleApp(App[int]):
         self._title()
         if self.demo_factory is not None and self.demo is None:
             self._status()
-            self._build_demo()
+            if self.demo_inline:
+                self._build_demo_inline()
+            else:
+                self._build_demo()
         else:
             self._connect_all()
         self.set_interval(1.0, self._tick)
@@ -201,6 +210,14 @@ class ConsoleApp(App[int]):
             self.call_from_thread(self._demo_failed, e)
             return
         self.call_from_thread(self._demo_ready, demo)
+
+    def _build_demo_inline(self) -> None:
+        try:
+            demo = self.demo_factory()  # type: ignore[misc]
+        except Exception as e:
+            self._demo_failed(e)
+            return
+        self._demo_ready(demo)
 
     def _demo_failed(self, e: Exception) -> None:
         self.demo_factory = None
@@ -1371,7 +1388,8 @@ class ConsoleApp(App[int]):
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
                 low_bandwidth: bool = False, demo_factory: Callable[[], Any] | None = None,
-                rules_path: str | None = None, exit_on_data: bool = False, collector: CollectorHold | None = None) -> int:
+                rules_path: str | None = None, exit_on_data: bool = False, collector: CollectorHold | None = None,
+                demo_inline: bool = False) -> int:
     if not config.profiles and demo is None and demo_factory is None:
         from tuiot.ui.first_run import FirstRun
 
@@ -1386,7 +1404,7 @@ def run_console(*, config: Config, demo: Any = None, read_only: bool = False, of
 
     mode = detect(low_bandwidth=low_bandwidth)
     app = ConsoleApp(config=config, demo=demo, demo_factory=demo_factory, read_only=read_only, offline=offline,
-                     poll_interval=None, rules_path=rules_path, collector=collector)
+                     poll_interval=None, rules_path=rules_path, collector=collector, demo_inline=demo_inline)
     if not mode.animations:
         app.animation_level = mode.animation_level
     app.exit_on_data = exit_on_data
