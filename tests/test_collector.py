@@ -58,3 +58,19 @@ def test_tuiot_gives_the_collector_back_when_the_console_does_not_open(capsys: p
     assert main(["--demo"]) == 2  # no terminal: the console refuses, after `tuiot` took the hold
     assert "needs a terminal" in capsys.readouterr().err
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_pauses_overlap_in_any_order_and_the_last_one_out_turns_the_collector_on() -> None:
+    from tuiot import gcpause
+
+    hold = CollectorHold()
+    with gcpause.paused():  # a stretch (a big answer decoded in a thread) is under way …
+        hold.start()  # … when the console's hold begins: it must not see "someone else's" pause
+        assert hold.held
+    assert not gc.isenabled()  # the stretch ended, the hold goes on
+    with gcpause.paused():
+        hold.release()  # the hold ends while another stretch runs
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    hold.thaw()
+    assert gc.get_freeze_count() == 0

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import gc
 import inspect
 import json
 import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
@@ -35,6 +33,7 @@ from tuiot.domain import (
     Series,
     now_utc,
 )
+from tuiot.gcpause import paused as gc_paused
 from tuiot.httpx_lean import httpx
 
 if TYPE_CHECKING:
@@ -493,24 +492,6 @@ async def off_loop(size: int, fn: Callable[..., R], *args: Any) -> R:
     if size < OFF_LOOP_MIN:
         return fn(*args)
     return await asyncio.to_thread(fn, *args)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC over one synchronous stretch (no await inside) that builds
-    tens of thousands of objects: decoding a large answer, turning it into models.
-
-    Every 700 allocations otherwise start a collection, and the older generations, which
-    hold the whole fleet in the console's process, are rescanned again and again: that
-    more than doubled the time to decode a 29 MB device tree or parse 30,000 identities.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _safe_json(resp: httpx.Response) -> Any:

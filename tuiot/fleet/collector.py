@@ -20,6 +20,8 @@ from __future__ import annotations
 import gc
 import time
 
+from tuiot import gcpause
+
 HOLD_LIMIT_S = 60.0  # longest the collector stays off while trees load
 
 
@@ -34,9 +36,9 @@ class CollectorHold:
         return self._until is not None
 
     def start(self) -> None:
-        """Turn the collector off, unless someone else already did (then leave it to them)."""
-        if self._until is None and gc.isenabled():
-            gc.disable()
+        """Turn the collector off, unless someone outside tuiot's pauses did (then leave it to them)."""
+        if self._until is None and (gc.isenabled() or gcpause.held()):
+            gcpause.hold()
             self._until = time.monotonic() + self.limit_s
 
     def overdue(self) -> bool:
@@ -49,7 +51,7 @@ class CollectorHold:
         self._until = None
         gc.freeze()
         self.froze = True
-        gc.enable()
+        gcpause.release()
 
     def thaw(self) -> None:
         """On exit: release if still held, and let the collector see frozen objects again."""

@@ -12,13 +12,14 @@ its own mutable state (created groups, closed alarms, tags) on top of this world
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
+
+from tuiot.gcpause import paused
 
 VENDORS = ("teamviewer", "thingsee", "murano", "thingspro")
 # Share of sites per vendor, in order; ThingsPro gateways are few but dense.
@@ -397,13 +398,8 @@ def build_world(devices: int = 200, seed: int = 7, epoch: float | datetime | Non
     """
     # 10^5 devices are ~10^6 new objects: with the cyclic GC on, each generation-2 pass
     # rescans everything built so far, which cost a sixth of the build.
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         return _build_world(devices, seed, epoch)
-    finally:
-        if was:
-            gc.enable()
 
 
 def _build_world(devices: int, seed: int, epoch: float | datetime | None) -> World:

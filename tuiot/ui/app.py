@@ -151,6 +151,8 @@ class ConsoleApp(App[int]):
         self._title()
         if self.demo_factory is not None and self.demo is None:
             self._status()
+            if not self.offline:
+                self._collector.start()  # a 100k world is a million objects too: build it unscanned
             if self.demo_inline:
                 self._build_demo_inline()
             else:
