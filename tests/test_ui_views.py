@@ -337,7 +337,7 @@ async def test_alarms_detail_names_device_metric_and_rule_and_asks_for_unknown_n
         view.set_alarms([a], now=NOW)
         await pilot.pause()
         text = str(view.detail(a.ref))
-        assert "on Boiler room · Temperature" in text and "rule Too hot (rule-1)" in text
+        assert "on Boiler room · Temperature" in text and "rule Too hot" in text and "rule id rule-1" in text
         assert any(isinstance(m, NamesWanted) and m.refs == [a.metric] for m in app.posted)
 
 

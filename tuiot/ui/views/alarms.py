@@ -226,18 +226,20 @@ class AlarmsView(ListBody):
         t = Text()
         t.append(f"{a.severity.value.upper()} ", style="bold")
         t.append(f"{a.status.value}  {a.description or '(no description)'}\n")
-        t.append(f"id {a.id} · profile {a.profile} · origin {a.origin.value}")
+        # what triage needs first (where, which rule, since when, can I close it); the ids last,
+        # so a 6-line pane at 80x24 cuts only those
+        t.append(self._where(a))
         t.append(f" · value {a.value}" if a.value is not None else "")
-        t.append("\n")
         if a.rule:
-            rule = self._rule_name(a.profile, a.rule)
-            t.append(f"rule {rule} ({a.rule})\n" if rule else f"rule {a.rule}\n")
-        t.append(self._where(a) + "\n")
+            t.append(f" · rule {self._rule_name(a.profile, a.rule) or a.rule}")
+        t.append("\n")
         t.append(f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)")
         if a.closed_at:
             t.append(f" · closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)")
         t.append("\n")
-        t.append(self._closable_reason(a) or "closable: c", style="dim")
+        t.append((self._closable_reason(a) or "closable: c") + "\n", style="dim")
+        t.append(f"id {a.id} · profile {a.profile} · origin {a.origin.value}" + (f" · rule id {a.rule}" if a.rule else ""),
+                 style="dim")
         return t
 
     def export_columns(self) -> Sequence[str]:
