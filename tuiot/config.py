@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -131,6 +130,8 @@ def load_config(path: Path | str | None = None) -> Config:
 
 
 def parse_config(text: str, path: Path | None = None) -> Config:
+    import tomllib  # here, not at the top: `tuiot --demo` reads no config file
+
     where = str(path) if path else "config"
     try:
         raw = tomllib.loads(text)

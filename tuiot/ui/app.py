@@ -120,6 +120,7 @@ class ConsoleApp(App[int]):
         self._loaded_at: dict[str, float] = {}  # monotonic time each profile's tree came in
         self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
+        self._local_rules_due = False  # rules.toml waits for the first tree (_local_rules_now)
         self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
@@ -262,7 +263,12 @@ class ConsoleApp(App[int]):
                 self._start_poller(profile.name)
         if tree.root.children and tree.cursor_node is None:
             tree.move_cursor(tree.root.children[0])  # the detail pane speaks of the first profile at once
-        self._load_local_rules()
+        if self.offline or not self.adapters:
+            self._load_local_rules()
+        else:
+            # rules.toml and its engine are read once the first tree is on screen (or every
+            # load has ended): they act on readings, which come after the trees
+            self._local_rules_due = True
         if self.selection is None and self.config.profiles:
             self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
         self._status()
@@ -322,12 +328,18 @@ class ConsoleApp(App[int]):
         settled = self._all_trees_in()
         if settled and not self._settled:
             self._settled = True
+            self._local_rules_now()  # every load failed: no first tree came to do it
             self._collector.release()
             self._wake()  # alarm sweeps held back while trees loaded (_alarms_due) run now
         if settled or self.current == "identities":
             for name in sorted(self._identities_due):
                 self._load_identities(name)
             self._identities_due.clear()
+
+    def _local_rules_now(self) -> None:
+        if self._local_rules_due:
+            self._local_rules_due = False
+            self._load_local_rules()
 
     @work(exit_on_error=False, group="local-rules", exclusive=True)
     async def _load_local_rules(self) -> None:
@@ -401,6 +413,7 @@ class ConsoleApp(App[int]):
         self._refresh_profile_label(name)
         if self.first_data_at is None:
             self.first_data_at = now_utc()
+            self.call_after_refresh(self._local_rules_now)
             if self.exit_on_data:
                 self.call_after_refresh(self._painted_first_data)
         self._status()
