@@ -165,19 +165,26 @@ def test_the_demo_keeps_its_rules_and_data_apart_from_the_users(tmp_path) -> Non
     assert not (tmp_path / "cfg" / "rules.toml").exists()  # the user's own rules file is not touched
 
 
+async def _rules_screen(app, pilot, ready):
+    """Screen 5 once the fleet is in and `ready(view)` holds (rules arrive after the trees)."""
+    await loaded(app, pilot)
+    await pilot.press("5")
+    view = app.query_one("#rules")
+    for _ in range(60):
+        await pilot.pause(0.05)
+        if ready(view):
+            break
+    return view
+
+
 async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) -> None:
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
                      'severity = "major"\n', encoding="utf-8")
     app = make_app(vendors=("teamviewer", "murano"), rules_path=str(rules))
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("5")
-        view = app.query_one("#rules")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if any(r.origin.value == "local" for r in view.rules) and any(r.origin.value == "vendor" for r in view.rules):
-                break
+        view = await _rules_screen(app, pilot, lambda v: any(r.origin.value == "local" for r in v.rules)
+                                   and any(r.origin.value == "vendor" for r in v.rules))
         await pilot.press("slash", *"hot", "enter")
         assert [r.name for r in view.shown_rules()] == ["hot"]
         await pilot.press("space")  # disable: a local rule, written to rules.toml
@@ -256,13 +263,7 @@ async def test_the_status_bar_says_the_demo_is_building_until_it_is_built() -> N
 async def test_rules_detail_names_its_sources_without_the_device_being_expanded() -> None:
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("5")
-        view = app.query_one("#rules")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if view.list.keys:
-                break
+        view = await _rules_screen(app, pilot, lambda v: bool(v.list.keys))
         rule = view.highlighted_rule
         assert rule is not None
         metric_id = rule.sources[0].split("/", 2)[2].split(":")[-1]
