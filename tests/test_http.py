@@ -185,3 +185,26 @@ async def test_the_bench_stall_probe_sees_a_blocked_event_loop() -> None:
     await asyncio.sleep(0.05)
     probe.stop()
     assert 0.25 <= probe.longest < 2
+
+
+@pytest.mark.parametrize("doc", [
+    {"data": [{"id": i, "name": f"g[{i}],\"x\"", "devices": [{"v": i / 3, "ok": i % 2 == 0, "n": None}]} for i in range(50)],
+     "status": "OK"},
+    [{"identity": f"d{i}", "tags": {"site": ["a", "b"]}, "lastseen": 10**15 + i} for i in range(40)],
+    {"devices": [], "mayLoadMore": False, "nested": {"deep": [[1, 2], [3]]}},
+    {"a": [[1, [2, {"b": "]}["}]], {}], "e": {}, "f": [], "g": "x", "h": -1.5e-7},
+    [],
+    "just a string",
+])
+def test_decoding_a_big_body_in_pieces_gives_what_json_loads_gives(doc) -> None:
+    from tuiot.adapters.base import _decode_in_pieces
+
+    for text in (json.dumps(doc), json.dumps(doc, indent=2), "\n " + json.dumps(doc, separators=(",", ":")) + " \n"):
+        assert _decode_in_pieces(text.encode()) == json.loads(text)
+
+
+@pytest.mark.parametrize("bad", [b'{"data": [1, 2,]}', b'[1, 2] [3]', b'{"a" 1}', b'{"data": [1, 2', b"\xff\xfe{", b""])
+def test_decoding_in_pieces_refuses_what_is_not_json(bad: bytes) -> None:
+    from tuiot.adapters.base import _decode_in_pieces
+
+    assert _decode_in_pieces(bad) is None
