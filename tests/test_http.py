@@ -208,3 +208,28 @@ def test_decoding_in_pieces_refuses_what_is_not_json(bad: bytes) -> None:
     from tuiot.adapters.base import _decode_in_pieces
 
     assert _decode_in_pieces(bad) is None
+
+
+async def test_gather_limited_cancelled_before_its_tasks_start_leaves_no_coroutine_unawaited() -> None:
+    import gc
+    import inspect
+    import warnings
+
+    from tuiot.adapters.base import gather_limited
+
+    async def work(i: int) -> int:
+        await asyncio.sleep(0.01)
+        return i
+
+    coros = [work(i) for i in range(20)]
+    task = asyncio.ensure_future(gather_limited(iter(coros), limit=2))
+    await asyncio.sleep(0)  # the gather is under way, its tasks not yet started
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert all(inspect.getcoroutinestate(c) == inspect.CORO_CLOSED for c in coros)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del coros, task
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)]

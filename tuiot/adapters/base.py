@@ -729,4 +729,13 @@ async def gather_limited(coros: Iterable[Awaitable[Any]], limit: int = 8) -> lis
             if inspect.iscoroutine(c) and c.cr_frame is not None and not c.cr_running and c.cr_await is None:
                 c.close()  # cancelled while queued for the semaphore: never started, so close it quietly
 
-    return await asyncio.gather(*(one(c) for c in coros))
+    pending = list(coros)
+    try:
+        return await asyncio.gather(*(one(c) for c in pending))
+    except asyncio.CancelledError:
+        # cancelled (the console quit mid-load) before some tasks even started: their
+        # awaitables would be collected unawaited, each with a RuntimeWarning on stderr
+        for c in pending:
+            if inspect.iscoroutine(c) and inspect.getcoroutinestate(c) == inspect.CORO_CREATED:
+                c.close()
+        raise
