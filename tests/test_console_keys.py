@@ -277,3 +277,21 @@ async def test_rules_detail_names_its_sources_without_the_device_being_expanded(
         device = app.fleet.nodes[app.fleet.nodes[metric.parent].parent]
         assert f"{device.name} · {metric.name}" in detail and metric_id not in detail
         assert rule.sources[0] not in app._tree_nodes  # named without expanding the device in the tree
+
+
+async def test_the_find_box_completes_a_device_name_as_you_type() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
+        await pilot.press("slash")
+        await pilot.press(*device.name[:5].lower())
+        box = app.query_one("#find")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if box._suggestion:
+                break
+        assert box._suggestion.casefold().startswith(device.name[:5].casefold())
+        await pilot.press("right", "enter")  # take the completion, then go there
+        await pilot.pause(0.2)
+        assert app.fleet.nodes[app.query_one("#tree").cursor_node.data].name == box.value

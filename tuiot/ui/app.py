@@ -29,6 +29,7 @@ from tuiot.fleet.poller import Polled, Poller, Want
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
 from tuiot.ui.screens.confirm import Confirm
+from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested
 from tuiot.ui.views.identities import (
@@ -136,7 +137,8 @@ class ConsoleApp(App[int]):
                 yield Tree("fleet", id="tree")
                 yield Static("Select a node to see its details.", id="detail")
             # the other five screens are mounted on first visit (_screen): less to style before the first data
-        yield Input(placeholder="/ find: name or id, across the whole fleet", id="find")
+        yield Input(placeholder="/ find: name or id, across the whole fleet", id="find",
+                    suggester=FleetSuggester(self._find_candidates))
         yield Input(placeholder=":devices @profile · :alarms critical · :live · :q", id="cmdline")
         yield Static("", id="statusbar")
         yield Footer()
@@ -817,7 +819,10 @@ class ConsoleApp(App[int]):
     def _find_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
         text = event.value.strip().removeprefix("/").strip()  # the "/" that opened the box may echo into it
-        self.matches = self.fleet.search(text)
+        found = self.fleet.search(text)
+        exact = text.casefold()
+        # a name typed (or completed) in full goes to that node first
+        self.matches = sorted(found, key=lambda n: n.name.casefold() != exact and n.id.casefold() != exact)
         self.match_index = 0
         if not self.matches:
             self.notify(f"nothing in the fleet matches '{text}'", severity="warning")
@@ -825,6 +830,10 @@ class ConsoleApp(App[int]):
             return
         self.notify(f"{len(self.matches)}{'+' if len(self.matches) >= 200 else ''} matches; n for the next")
         self._reveal(self.matches[0].ref)
+
+    def _find_candidates(self, text: str) -> list[Node]:
+        """What the find box completes from: the fleet, while the Devices screen is shown."""
+        return self.fleet.search(text, limit=50) if self.current == "devices" else []
 
     def _reveal(self, ref: str) -> None:
         """Expand the path to `ref` (adding paged-out siblings if needed) and put the cursor on it."""

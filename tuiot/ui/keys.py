@@ -110,6 +110,7 @@ def help_lines(screen: str) -> Iterable[str]:
     yield "[b]Moving[/b]"
     yield "  up/down j/k  row    pgup/pgdn  page    home/end  first/last"
     yield "  left/right   a list wider than the terminal scrolls a column sideways"
+    yield "  right        in the find box, takes the name it completes"
     yield ""
     yield "[b]Everywhere[/b]"
     for a in GLOBAL:
