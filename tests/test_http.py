@@ -197,7 +197,7 @@ async def test_the_bench_stall_probe_sees_a_blocked_event_loop() -> None:
     "just a string",
 ])
 def test_decoding_a_big_body_in_pieces_gives_what_json_loads_gives(doc) -> None:
-    from tuiot.adapters.base import _decode_in_pieces
+    from tuiot.adapters.pieces import decode_in_pieces as _decode_in_pieces
 
     for text in (json.dumps(doc), json.dumps(doc, indent=2), "\n " + json.dumps(doc, separators=(",", ":")) + " \n"):
         assert _decode_in_pieces(text.encode()) == json.loads(text)
@@ -205,7 +205,7 @@ def test_decoding_a_big_body_in_pieces_gives_what_json_loads_gives(doc) -> None:
 
 @pytest.mark.parametrize("bad", [b'{"data": [1, 2,]}', b'[1, 2] [3]', b'{"a" 1}', b'{"data": [1, 2', b"\xff\xfe{", b""])
 def test_decoding_in_pieces_refuses_what_is_not_json(bad: bytes) -> None:
-    from tuiot.adapters.base import _decode_in_pieces
+    from tuiot.adapters.pieces import decode_in_pieces as _decode_in_pieces
 
     assert _decode_in_pieces(bad) is None
 

@@ -12,7 +12,6 @@ import email.utils
 import inspect
 import json
 import random
-import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
+from tuiot.adapters.pieces import decode_in_pieces
 from tuiot.domain import (
     Aggregate,
     Alarm,
@@ -409,7 +409,7 @@ class HttpClient:
                 raise Unavailable(f"{self.label}: server error HTTP {status}{detail}")
             if expect == "json" and status < 400 and len(resp.content) >= _BIG_BODY:
                 # in a worker thread, in pieces: the console keeps drawing while it decodes
-                return self._parse(resp, expect, body=await asyncio.to_thread(_decode_in_pieces, resp.content))
+                return self._parse(resp, expect, body=await asyncio.to_thread(decode_in_pieces, resp.content))
             return self._parse(resp, expect)
         raise AssertionError("unreachable")
 
@@ -496,75 +496,6 @@ async def off_loop(size: int, fn: Callable[..., R], *args: Any) -> R:
     if size < OFF_LOOP_MIN:
         return fn(*args)
     return await asyncio.to_thread(fn, *args)
-
-
-_DECODER = json.JSONDecoder()
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _decode_in_pieces(content: bytes) -> Any:
-    """`json.loads` of a large body, its big arrays one element at a time.
-
-    `json.loads` holds the interpreter for its whole run (0.3 s for a 29 MB device tree),
-    so the console's event loop could not draw or read keys meanwhile, even with the
-    decode in a worker thread. Element by element, the interpreter can switch threads
-    between elements. A shape it does not follow is decoded whole; None if not JSON.
-    """
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    with gc_paused():
-        try:
-            value, end = _json_value(text, _SPACE.match(text, 0).end(), 0)  # type: ignore[union-attr]
-            if _SPACE.match(text, end).end() != len(text):  # type: ignore[union-attr]
-                raise ValueError("data after the JSON value")
-            return value
-        except (ValueError, IndexError):
-            try:
-                return json.loads(text)
-            except ValueError:
-                return None
-
-
-def _json_value(s: str, i: int, depth: int) -> tuple[Any, int]:
-    """The JSON value at s[i] and where it ends: the top object's members and arrays down to
-    one level in pieces (the envelope and its lists), everything below whole."""
-    c = s[i]
-    if c == "{" and depth == 0:
-        obj: dict[str, Any] = {}
-        i = _SPACE.match(s, i + 1).end()  # type: ignore[union-attr]
-        if s[i] == "}":
-            return obj, i + 1
-        while True:
-            key, i = _DECODER.raw_decode(s, i)
-            if not isinstance(key, str):
-                raise ValueError("object key is not a string")
-            i = _SPACE.match(s, i).end()  # type: ignore[union-attr]
-            if s[i] != ":":
-                raise ValueError("':' expected")
-            obj[key], i = _json_value(s, _SPACE.match(s, i + 1).end(), depth + 1)  # type: ignore[union-attr]
-            i = _SPACE.match(s, i).end()  # type: ignore[union-attr]
-            if s[i] == "}":
-                return obj, i + 1
-            if s[i] != ",":
-                raise ValueError("',' or '}' expected")
-            i = _SPACE.match(s, i + 1).end()  # type: ignore[union-attr]
-    if c == "[" and depth <= 1:
-        arr: list[Any] = []
-        i = _SPACE.match(s, i + 1).end()  # type: ignore[union-attr]
-        if s[i] == "]":
-            return arr, i + 1
-        while True:
-            item, i = _DECODER.raw_decode(s, i)
-            arr.append(item)
-            i = _SPACE.match(s, i).end()  # type: ignore[union-attr]
-            if s[i] == "]":
-                return arr, i + 1
-            if s[i] != ",":
-                raise ValueError("',' or ']' expected")
-            i = _SPACE.match(s, i + 1).end()  # type: ignore[union-attr]
-    return _DECODER.raw_decode(s, i)
 
 
 def _safe_json(resp: httpx.Response) -> Any:
