@@ -30,3 +30,25 @@ def test_status_line_puts_flags_first_so_they_show_at_80_columns() -> None:
 def test_counts_and_clips() -> None:
     assert [labels.count(n, "round") for n in (1, 2, 1200)] == ["1 round", "2 rounds", "1,200 rounds"]
     assert labels.clip("abcdef", 4) == "abc…" and labels.clip("abc", 4) == "abc"
+
+
+def test_names_of_metrics_sources_and_nodes_from_what_the_fleet_holds() -> None:
+    from tuiot.domain import Reading
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    dev = Node(kind="device", id="d1", name="Boiler room", profile="P")
+    sensor = Node(kind="sensor", id="s1", name="env", profile="P", parent=dev.ref)
+    metric = Node(kind="metric", id="s1:t", name="Temperature", profile="P", parent=sensor.ref)
+    fleet.add_nodes([dev])
+    unloaded = "P/metric/s1:t"
+    assert labels.metric_name(fleet, unloaded) == "s1:t"  # nothing known: the id
+    fleet.put_readings([Reading(metric=unloaded, value=21.5, ts=datetime(2026, 1, 1, tzinfo=UTC), device=dev.ref)])
+    assert labels.metric_name(fleet, unloaded) == "Boiler room · t"  # its device, from a reading
+    fleet.add_nodes([sensor, metric])
+    assert labels.metric_name(fleet, metric.ref) == "Boiler room · Temperature"
+    assert labels.source_name(fleet, dev.ref) == "Boiler room"
+    assert labels.source_name(fleet, metric.ref) == "Boiler room · Temperature"
+    assert labels.known_name(fleet, "P/device/nope") is None
+    assert labels.node_title(fleet, dev.ref) == "Boiler room · P"
+    assert labels.node_title(fleet, "P/profile/P") == "P"

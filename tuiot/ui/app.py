@@ -181,7 +181,7 @@ class ConsoleApp(App[int]):
         elif name == "live":
             widget = LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
         elif name == "alarms":
-            widget = AlarmsView(device_name=self._device_name, metric_name=self._known_metric_name,
+            widget = AlarmsView(device_name=self._known_name, metric_name=self._known_name,
                                 rule_name=self._rule_name, id="alarms")
         elif name == "identities":
             widget = IdentitiesView(id="identities")
@@ -1046,32 +1046,21 @@ class ConsoleApp(App[int]):
                   stale_profiles=stale)
         self._name_live_metrics()
 
-    def _source_name(self, ref: str) -> str:
-        """A rule source (a metric or device ref) as a person reads it."""
-        node = self.fleet.nodes.get(ref)
-        if node is not None and node.kind == "device":
-            return node.name
-        return self._metric_name(ref) if "/metric/" in ref else ref.split("/", 2)[-1]
+    # names of refs for the views (plain functions in labels over the fleet state)
+    def _metric_name(self, ref: str) -> str:
+        return labels.metric_name(self.fleet, ref)
 
-    def _known_metric_name(self, ref: str) -> str | None:
-        """A metric's own name once its device's metrics are loaded, else None."""
-        node = self.fleet.nodes.get(ref)
-        return node.name if node is not None else None
+    def _source_name(self, ref: str) -> str:
+        return labels.source_name(self.fleet, ref)
+
+    def _known_name(self, ref: str) -> str | None:
+        return labels.known_name(self.fleet, ref)
+
+    def _node_title(self, ref: str) -> str:
+        return labels.node_title(self.fleet, ref)
 
     def _rule_name(self, profile: str, rule_id: str) -> str | None:
         return next((r.name for r in self._rules if r.profile == profile and r.id == rule_id), None)
-
-    def _device_name(self, ref: str) -> str | None:
-        node = self.fleet.nodes.get(ref)
-        return node.name if node is not None else None
-
-    def _node_title(self, ref: str) -> str:
-        """'Pump house power 1 · TeamViewer' for a node, the profile's name for a profile."""
-        profile, kind, id_ = ref.split("/", 2)
-        node = self.fleet.nodes.get(ref)
-        if kind == "profile":
-            return profile
-        return f"{node.name if node is not None else id_} · {profile}"
 
     def _threshold_severity(self, r: Reading) -> Severity | None:
         return self._thresholds.severity(r.metric, r.value) if self._thresholds is not None else None
@@ -1088,18 +1077,6 @@ class ConsoleApp(App[int]):
     @on(OpenMetric)
     async def _open_metric(self, msg: OpenMetric) -> None:
         await self._open_metric_ref(msg.metric_ref)
-
-    def _metric_name(self, ref: str) -> str:
-        node = self.fleet.nodes.get(ref)
-        if node is None:
-            r = self.fleet.readings.get(ref)
-            dev = self.fleet.nodes.get(r.device) if r is not None and r.device else None
-            tail = ref.split("/", 2)[-1]
-            # a metric of a device never expanded: its device's name and the metric's own id
-            return f"{dev.name} · {tail.rsplit(':', 1)[-1].rsplit('/', 1)[-1]}" if dev else tail
-        parent = self.fleet.nodes.get(node.parent or "")
-        dev = self.fleet.nodes.get(parent.parent or "") if parent and parent.kind == "sensor" else parent
-        return f"{dev.name} · {node.name}" if dev else node.name
 
     # ---- alarms, identities, rules ------------------------------------------------------------------
 

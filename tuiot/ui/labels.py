@@ -103,3 +103,43 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
             name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.split("/", 2)[-1]
             lines.append(f"  {escape(name)}: {escape(str(r.value))} {escape(r.unit or '')}  [dim]{age(now - r.ts)} ago[/]")
     return "\n".join(lines)
+
+
+# ---- names of refs, as a person reads them ---------------------------------------------
+
+
+def metric_name(fleet: FleetState, ref: str) -> str:
+    """'Pump house power 1 · Voltage'; for a metric whose device was never expanded, its
+    device's name (known from a reading) and the metric's own id."""
+    node = fleet.nodes.get(ref)
+    if node is None:
+        r = fleet.readings.get(ref)
+        dev = fleet.nodes.get(r.device) if r is not None and r.device else None
+        tail = ref.split("/", 2)[-1]
+        return f"{dev.name} · {tail.rsplit(':', 1)[-1].rsplit('/', 1)[-1]}" if dev else tail
+    parent = fleet.nodes.get(node.parent or "")
+    dev = fleet.nodes.get(parent.parent or "") if parent and parent.kind == "sensor" else parent
+    return f"{dev.name} · {node.name}" if dev else node.name
+
+
+def source_name(fleet: FleetState, ref: str) -> str:
+    """A rule source (a metric or a device ref)."""
+    node = fleet.nodes.get(ref)
+    if node is not None and node.kind == "device":
+        return node.name
+    return metric_name(fleet, ref) if "/metric/" in ref else ref.split("/", 2)[-1]
+
+
+def known_name(fleet: FleetState, ref: str) -> str | None:
+    """A node's own name once it is loaded, else None."""
+    node = fleet.nodes.get(ref)
+    return node.name if node is not None else None
+
+
+def node_title(fleet: FleetState, ref: str) -> str:
+    """'Pump house power 1 · TeamViewer' for a node, the profile's name for a profile."""
+    profile, kind, id_ = ref.split("/", 2)
+    if kind == "profile":
+        return profile
+    node = fleet.nodes.get(ref)
+    return f"{node.name if node is not None else id_} · {profile}"
