@@ -358,3 +358,30 @@ def test_screenshots_command_writes_every_screen(tmp_path) -> None:
 
     text = html.unescape((tmp_path / "metrics.svg").read_text()).replace("\xa0", " ")
     assert "Metrics · " in text and "24h" in text  # a metric's chart, not the empty screen
+
+
+async def test_a_newer_tree_supersedes_one_still_going_in() -> None:
+    """A big tree goes in slices (the console keeps drawing); a newer tree of the same
+    profile arriving meanwhile (the live load over a snapshot's) is the one shown."""
+    import asyncio
+
+    from tuiot.domain import Node
+    from tuiot.ui.app import INDEX_SLICE
+
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+
+        def tree(tag: str) -> list[Node]:
+            return [Node(kind="group", id=f"{tag}-{i}", name=f"{tag} {i}", profile="Murano")
+                    for i in range(INDEX_SLICE * 2 + 10)]
+
+        old, new = tree("old"), tree("new")
+        first = asyncio.ensure_future(app._tree_loaded("Murano", old))
+        await asyncio.sleep(0)  # the old tree's first slice is in
+        shown = await app._tree_loaded("Murano", new)
+        assert shown is True and await first is False
+        await pilot.pause()
+        roots = {n.id for n in app.fleet.roots("Murano")}
+        assert roots == {n.id for n in new}
+        assert all(not r.startswith("old") for r in roots)
