@@ -143,13 +143,13 @@ async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() ->
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
         app._reveal(device.ref)
-        group = app._tree_nodes[device.parent]
+        group = app._tree().lines[device.parent]
         alarm = Alarm(id="x", profile="Murano", severity=Severity.major, status="open", device=device.ref,
                       opened_at=datetime(2026, 5, 28, tzinfo=UTC))
         app._took_alarms("Murano", [alarm])
-        assert str(app._tree_nodes[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
+        assert str(app._tree().lines[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
         app._took_alarms("Murano", [])  # closed: the badges go at once
-        assert not str(app._tree_nodes[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
+        assert not str(app._tree().lines[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
 
 
 def test_the_demo_keeps_its_rules_and_data_apart_from_the_users(tmp_path) -> None:
@@ -276,7 +276,7 @@ async def test_rules_detail_names_its_sources_without_the_device_being_expanded(
         metric = app.fleet.nodes[rule.sources[0]]
         device = app.fleet.nodes[app.fleet.nodes[metric.parent].parent]
         assert f"{device.name} · {metric.name}" in detail and metric_id not in detail
-        assert rule.sources[0] not in app._tree_nodes  # named without expanding the device in the tree
+        assert rule.sources[0] not in app._tree().lines  # named without expanding the device in the tree
 
 
 async def test_the_find_box_completes_a_device_name_as_you_type() -> None:

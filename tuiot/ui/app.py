@@ -20,7 +20,6 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
-from textual.widgets.tree import TreeNode
 
 from tuiot.config import Config, Profile
 from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_utc
@@ -43,8 +42,8 @@ from tuiot.ui.views.identities import (
 from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
+from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
 
-PAGE = 500  # devices added to a group node at a time
 INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arrives
 # A demo this small (devices) is built as the console mounts, not in a worker thread: its
 # world takes ~30 ms, and a thread contending for the GIL with the first screen's drawing
@@ -93,7 +92,6 @@ class ConsoleApp(App[int]):
         super().__init__()
         self.demo_inline = demo_inline  # build the demo on mount (INLINE_DEMO), not in a thread
         self.rules_path = rules_path
-        self._theme_vars: tuple[str, dict[str, str]] | None = None
         self.config = config
         self.demo = demo
         self.demo_factory = demo_factory
@@ -113,7 +111,6 @@ class ConsoleApp(App[int]):
         self.match_index = 0
         self.first_data_at: datetime | None = None
         self.exit_on_data = False
-        self._tree_nodes: dict[str, TreeNode] = {}
         self._rules: list[Rule] = []
         self._mounts: dict[str, Any] = {}  # screens whose mount is under way (AwaitMount)
         self.pollers: dict[str, Poller] = {}
@@ -134,7 +131,7 @@ class ConsoleApp(App[int]):
         yield Static("", id="titlebar")
         with ContentSwitcher(initial="devices", id="screens"):
             with Horizontal(id="devices"):
-                yield Tree("fleet", id="tree")
+                yield FleetTree(self.fleet, marked=lambda: self.marked, id="tree")
                 yield Static("Select a node to see its details.", id="detail")
             # the other five screens are mounted on first visit (_screen): less to style before the first data
         yield Input(placeholder="/ find: name or id, across the whole fleet", id="find",
@@ -149,7 +146,7 @@ class ConsoleApp(App[int]):
         self.mounted_at = time.perf_counter()  # `tuiot bench`: the first screen is up
         self.query_one("#find").display = False
         self.query_one("#cmdline").display = False
-        tree = self.query_one("#tree", Tree)
+        tree = self._tree()
         tree.focus()  # not the hidden find box: it would swallow the first keys
         tree.show_root = False
         tree.root.expand()
@@ -246,15 +243,14 @@ class ConsoleApp(App[int]):
         else:
             secrets = SecretSource(prompt=None)
             transport = None
-        tree = self.query_one("#tree", Tree)
+        tree = self._tree()
         if self.config.profiles and not self.offline:
             self._collector.start()
         else:
             self._collector.release()  # no first trees to wait for
         for profile in self.config.profiles.values():
             self.fleet.profiles[profile.name] = ProfileState(profile.name, profile.vendor)
-            node = tree.root.add(self._themed(self._profile_label(profile.name)), data=f"{profile.name}/profile/{profile.name}", expand=True)
-            self._tree_nodes[node.data] = node
+            tree.add_profile(profile.name)
             try:
                 self.adapters[profile.name] = load_adapter(profile.vendor)(profile, secrets, transport=transport)
             except Exception as e:  # a broken plug-in shows as offline, never a crash
@@ -276,9 +272,6 @@ class ConsoleApp(App[int]):
         if self.selection is None and self.config.profiles:
             self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
         self._status()
-
-    def _profile_label(self, name: str) -> str:
-        return labels.profile_label(name, self.fleet.profiles.get(name))
 
     @work(exit_on_error=False, group="snapshot")
     async def _show_snapshot(self, name: str) -> None:
@@ -423,15 +416,8 @@ class ConsoleApp(App[int]):
                 if self._tree_pass[name] != turn:
                     return False
             self.fleet.add_nodes(nodes[start:start + INDEX_SLICE])
-        top = self._tree_nodes[f"{name}/profile/{name}"]
-        top.remove_children()
-        for i, node in enumerate(self.fleet.roots(name)):
-            if i and i % (INDEX_SLICE // 20) == 0:
-                await asyncio.sleep(0)  # hundreds of gateways or sites: their labels are parsed markup
-                if self._tree_pass[name] != turn:
-                    return False
-            self._add_tree_node(top, node)
-        self._refresh_profile_label(name)
+        if not await self._tree().set_roots(name, lambda: self._tree_pass[name] == turn):
+            return False
         if self.first_data_at is None:
             self.first_data_at = now_utc()
             self.call_after_refresh(self._local_rules_now)
@@ -447,62 +433,20 @@ class ConsoleApp(App[int]):
         os.write(1, b"first data\n")  # headless: stdout is not the screen
         self.exit(0)
 
-    def _add_tree_node(self, parent: TreeNode, node: Node) -> TreeNode:
-        if node.kind == "metric":
-            t = parent.add_leaf(self._themed(self._label(node)), data=node.ref)
-        else:
-            # children are added when the node is first expanded: a 100k fleet is ~2k group lines
-            t = parent.add(self._themed(self._label(node)), data=node.ref, allow_expand=node.has_children is not False)
-        self._tree_nodes[node.ref] = t
-        return t
-
-    def _fill_group(self, tnode: TreeNode, ref: str) -> None:
-        if not tnode.children and self.fleet.kids(ref):
-            self._add_page(tnode, ref, 0)
-
-    def _add_page(self, tnode: TreeNode, ref: str, start: int) -> None:
-        kids = self.fleet.kids(ref)
-        for child in kids[start:start + PAGE]:
-            self._add_tree_node(tnode, child)
-        if len(kids) > start + PAGE:
-            tnode.add_leaf(f"[dim]… {len(kids) - start - PAGE} more (enter)[/]", data=f"more:{ref}:{start + PAGE}")
-
-    def _label(self, node: Node) -> str:
-        return labels.node_label(node, worst=self.fleet.worst_open(node.ref), marked=node.ref in self.marked)
+    def _tree(self) -> FleetTree:
+        return self.query_one("#tree", FleetTree)
 
     def _relabel(self, refs: set[str]) -> None:
-        """Redraw the tree labels of these nodes (those added to the tree so far)."""
-        for ref in refs:
-            t, node = self._tree_nodes.get(ref), self.fleet.nodes.get(ref)
-            if t is not None and node is not None:
-                t.set_label(self._themed(self._label(node)))
+        self._tree().relabel(refs)
 
     def _refresh_profile_label(self, name: str) -> None:
-        t = self._tree_nodes.get(f"{name}/profile/{name}")
-        if t is not None:
-            t.set_label(self._themed(self._profile_label(name)))
-
-    def _themed(self, markup: str) -> str:
-        """Tree labels are Rich markup, which knows no theme variables: resolve them here."""
-        import re
-
-        if self._theme_vars is None or self._theme_vars[0] != self.theme:
-            self._theme_vars = (self.theme, self.get_css_variables())  # once per theme, not per label
-        variables = self._theme_vars[1]
-        return re.sub(r"\[\$([a-z-]+)\]", lambda m: f"[{variables.get(m.group(1), 'default')}]", markup)
+        self._tree().relabel_profile(name)
 
     # ---- tree events ----------------------------------------------------------------------------
 
-    @on(Tree.NodeExpanded, "#tree")
-    def _expanded(self, event: Tree.NodeExpanded) -> None:
-        ref = event.node.data
-        node = self.fleet.nodes.get(ref) if isinstance(ref, str) else None
-        if node is not None and node.kind == "group":
-            self._fill_group(event.node, node.ref)
-            return
-        if node is not None and node.kind in ("device", "sensor") and not event.node.children:
-            event.node.add_leaf("[dim]loading…[/]")
-            self._load_children(node)
+    @on(ChildrenWanted)
+    def _children_wanted(self, msg: ChildrenWanted) -> None:
+        self._load_children(msg.node)
 
     @work(exit_on_error=False, group="children")
     async def _load_children(self, node: Node) -> None:
@@ -512,19 +456,8 @@ class ConsoleApp(App[int]):
             self.notify(f"{node.name}: {e}", severity="error")
             kids = []
         self.fleet.replace_children(node.ref, kids)
-        t = self._tree_nodes.get(node.ref)
-        if t is None:  # loaded for names (Live, Rules): no tree line to fill
-            self._names_arrived()
-            return
-        t.remove_children()
-        for k in self.fleet.kids(node.ref):
-            self._add_tree_node(t, k)
-            if k.kind == "sensor":
-                # sensors come with their metrics: show them at once
-                for m in self.fleet.kids(k.ref):
-                    self._add_tree_node(self._tree_nodes[k.ref], m)
-                self._tree_nodes[k.ref].expand()
-        self._refresh_latest([node.ref])
+        if self._tree().fill_children(node.ref):  # else loaded for names (Live, Rules): no line to fill
+            self._refresh_latest([node.ref])
         self._names_arrived()
 
     def _names_arrived(self) -> None:
@@ -585,13 +518,6 @@ class ConsoleApp(App[int]):
         node = self.fleet.nodes.get(ref) if isinstance(ref, str) else None
         if node is not None and node.kind == "metric":
             await self.action_open_selected()
-            return
-        if isinstance(ref, str) and ref.startswith("more:"):
-            _, parent, start = ref.rsplit(":", 2)[0].split(":", 1) + [ref.rsplit(":", 1)[1]]
-            tnode = event.node.parent
-            event.node.remove()
-            if tnode is not None:
-                self._add_page(tnode, parent, int(start))
 
     def _show_detail(self, ref: str) -> None:
         detail = self.query_one("#detail", Static)
@@ -792,7 +718,7 @@ class ConsoleApp(App[int]):
             return
         self.marked.symmetric_difference_update({node.ref})
         self._relabel({node.ref})
-        self.query_one("#tree", Tree).action_cursor_down()
+        self._tree().action_cursor_down()
         self._status()
 
     def _clear_marks(self) -> bool:
@@ -810,8 +736,7 @@ class ConsoleApp(App[int]):
             self._reveal(self.matches[self.match_index].ref)
 
     def _tree_cursor(self) -> str | None:
-        node = self.query_one("#tree", Tree).cursor_node
-        return node.data if node is not None and isinstance(node.data, str) and not node.data.startswith("more:") else None
+        return self._tree().cursor_ref
 
     # ---- find and command line ------------------------------------------------------------------
 
@@ -839,22 +764,9 @@ class ConsoleApp(App[int]):
         """Expand the path to `ref` (adding paged-out siblings if needed) and put the cursor on it."""
         if self.current != "devices":
             self._switch("devices")
-        for anc in self.fleet.ancestors(ref):
-            t = self._tree_nodes.get(anc)
-            if t is not None:
-                anc_node = self.fleet.nodes.get(anc)
-                if anc_node is not None and anc_node.kind == "group":
-                    self._fill_group(t, anc)
-                t.expand()
-        t = self._tree_nodes.get(ref)
-        node = self.fleet.nodes.get(ref)
-        if t is None and node is not None and node.parent in self._tree_nodes:
-            t = self._add_tree_node(self._tree_nodes[node.parent], node)
-        tree = self.query_one("#tree", Tree)
+        tree = self._tree()
         tree.focus()
-        if t is not None:
-            tree.get_node_at_line(0)  # rebuilds the line index now, so the node's line is known
-            tree.move_cursor(t)
+        if tree.reveal(ref):
             self._show_detail(ref)
 
     @on(Input.Submitted, "#cmdline")
