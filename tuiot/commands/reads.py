@@ -8,7 +8,7 @@ previous command saved.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from tuiot.adapters.base import Adapter, Unavailable

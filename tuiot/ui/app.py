@@ -27,7 +27,6 @@ from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller, Want
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
-from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested
@@ -43,6 +42,7 @@ from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
+from tuiot.ui.writes import Writes
 
 INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arrives
 # A demo this small (devices) is built as the console mounts, not in a worker thread: its
@@ -124,6 +124,7 @@ class ConsoleApp(App[int]):
         self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
+        self.writes = Writes(self)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -845,7 +846,6 @@ class ConsoleApp(App[int]):
 
     def _want(self, name: str) -> Want:
         """What profile `name` should fetch this round: what is on screen, or all of it for local rules."""
-        p = self.fleet.profiles.get(name)
         refs = self._asked.pop(name, set())
         latest: tuple[str, ...] | None
         if name in self._rule_profiles():
@@ -1058,107 +1058,58 @@ class ConsoleApp(App[int]):
         if view is not None:  # else filled when screen 5 is first shown
             view.set_rules(self._rules)
 
-    def _writable(self, profile: str) -> bool:
-        p = self.config.profiles.get(profile)
-        if self.read_only or (p is not None and p.read_only):
-            self.notify(f"read-only: {'--read-only is set' if self.read_only else f'profile {profile} is read-only'}; nothing was changed",
-                        severity="warning")
-            return False
-        return True
-
-    @on(RuleEditRequested)
-    def _rule_edit_requested(self, msg: RuleEditRequested) -> None:
-        self._edit_rule(msg.rule)
-
-    def _edit_rule(self, rule: Rule | None) -> None:
-        if rule is not None and not self._writable(rule.profile):
-            return
-        from tuiot.adapters.base import Capability
-        from tuiot.ui.screens.rule_editor import RuleEditor
-
-        native = [n for n, a in self.adapters.items() if a.can(Capability.rule_write)]
-
-        async def backtest(r: Rule) -> Any:
-            from tuiot.fleet.backtest import backtest as run
-
-            return await run(self.adapters[r.profile], r)
-
-        def saved(result: Rule | None) -> None:
-            if result is not None and self._writable(result.profile):
-                self._store_rule(result, rule)
-
-        self.push_screen(RuleEditor(rule, profiles=list(self.config.profiles), backtest=backtest, native_profiles=native), saved)
-
-    @work(exit_on_error=False, group="rule-write")
-    async def _store_rule(self, rule: Rule, old: Rule | None) -> None:
-        from tuiot.domain import Origin
-
-        try:
-            if rule.origin is Origin.vendor:
-                adapter = self.adapters[rule.profile]
-                await (adapter.update_rule(rule) if old is not None else adapter.create_rule(rule))
-            else:
-                from tuiot.fleet.rulefile import save_rule
-
-                await asyncio.to_thread(save_rule, rule, self.rules_path, replace=old.name if old else None)
-        except Exception as e:
-            self.notify(f"rule not saved: {e}", severity="error")
-            return
-        self.notify(f"saved rule '{rule.name}'")
-        self._audit("rule.save", rule.profile, rule.name)
+    def rules_changed(self) -> None:
+        """A rule was saved or deleted: the Rules list, threshold colours and local rules follow."""
         self._load_rules()
         self._load_local_rules()
 
+    def alarms_changed(self, profiles: set[str]) -> None:
+        """Alarms were closed: the inbox shows it now, and the profiles' alarms are read again."""
+        self._show_alarms()
+        for name in profiles:
+            self._load_alarms(name)
+
+    def identities_changed(self, profiles: set[str]) -> None:
+        for name in profiles:
+            self._load_identities(name)
+
+    # ---- writes (tuiot.ui.writes): read-only check, confirmation, audit ---------------------------
+
+    @on(RuleEditRequested)
+    def _rule_edit_requested(self, msg: RuleEditRequested) -> None:
+        self.writes.edit_rule(msg.rule)
+
     @on(RuleToggleRequested)
     def _rule_toggle_requested(self, msg: RuleToggleRequested) -> None:
-        rule = msg.rule
-        if self._writable(rule.profile):
-            self._store_rule(rule.model_copy(update={"enabled": not rule.enabled}), rule)
+        self.writes.toggle_rule(msg.rule)
 
     @on(RuleDeleteRequested)
     def _rule_delete_requested(self, msg: RuleDeleteRequested) -> None:
-        rule = msg.rule
-        if not self._writable(rule.profile):
-            return
+        self.writes.delete_rule(msg.rule)
 
-        async def go() -> None:
-            try:
-                if rule.origin.value == "vendor":
-                    await self.adapters[rule.profile].delete_rule(rule.id)
-                else:
-                    from tuiot.fleet.rulefile import delete_rule
+    @on(CloseRequested)
+    def _close_requested(self, msg: CloseRequested) -> None:
+        self.writes.close_alarms(msg.alarms)
 
-                    await asyncio.to_thread(delete_rule, rule.name, self.rules_path)
-            except Exception as e:
-                self.notify(f"rule not deleted: {e}", severity="error")
-                return
-            self._audit("rule.delete", rule.profile, rule.name)
-            self.notify(f"deleted rule '{rule.name}'")
-            self._load_rules()
-            self._load_local_rules()
+    @on(LockRequested)
+    def _lock(self, msg: LockRequested) -> None:
+        self.writes.lock(msg.items, msg.lock)
 
-        self._confirm(f"Delete the {rule.origin.value} rule '{rule.name}' of {rule.profile}?", go)
+    @on(TagAddRequested)
+    def _tag_add(self, msg: TagAddRequested) -> None:
+        self.writes.tag_add(msg.items, msg.name, msg.value)
 
-    def _confirm(self, question: str, then: Callable[[], Any]) -> None:
-        def answered(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(then(), exit_on_error=False)
+    @on(TagRemoveRequested)
+    def _tag_remove(self, msg: TagRemoveRequested) -> None:
+        self.writes.tag_remove(msg.items, msg.name, msg.value)
 
-        self.push_screen(Confirm(question), answered)
+    @on(InstallationStatusRequested)
+    def _installation(self, msg: InstallationStatusRequested) -> None:
+        self.writes.installation_status(msg.items, msg.status)
 
-    def _audit(self, action: str, profile: str, what: str) -> None:
-        import json
-
-        from tuiot.config import data_dir
-
-        line = json.dumps({"at": self.clock().isoformat(), "action": action, "profile": profile, "target": what})
-        try:
-            d = data_dir()
-            d.mkdir(parents=True, exist_ok=True)
-            with open(d / "audit.log", "a", encoding="utf-8") as f:
-                f.write(line + "\n")
-        except OSError as e:
-            self.notify(f"audit log not written: {e}", severity="warning")
+    @on(GroupRequested)
+    def _group(self, msg: GroupRequested) -> None:
+        self.writes.group(msg.items, msg.group)
 
     # ---- view messages ---------------------------------------------------------------------------
 
@@ -1198,33 +1149,6 @@ class ConsoleApp(App[int]):
         with SnapshotStore() as store:
             return store.history(metric, start, end)
 
-    @on(CloseRequested)
-    def _close_requested(self, msg: CloseRequested) -> None:
-        alarms: list[Alarm] = [a for a in msg.alarms if self._writable(a.profile)]
-        if not alarms:
-            return
-        names = "; ".join(labels.clip(a.description or a.id, 60) for a in alarms[:3]) + (f" and {len(alarms) - 3} more" if len(alarms) > 3 else "")
-
-        async def go() -> None:
-            done = 0
-            for a in alarms:
-                try:
-                    if a.origin.value == "local":
-                        if self.local is not None:
-                            await asyncio.to_thread(self.local.close, a.id)
-                        self._show_alarms()
-                    else:
-                        await self.adapters[a.profile].close_alarm(a.id)
-                    done += 1
-                    self._audit("alarm.close", a.profile, a.id)
-                except Exception as e:
-                    self.notify(f"{a.profile}: alarm {a.id} not closed: {e}", severity="error")
-            self.notify(f"closed {done} of {len(alarms)} alarms")
-            for name in {a.profile for a in alarms}:
-                self._load_alarms(name)
-
-        self._confirm(f"Close {labels.count(len(alarms), 'alarm')}: {names}?", go)
-
     @on(JumpToDevice)
     def _jump(self, msg: JumpToDevice) -> None:
         if msg.device_ref in self.fleet.nodes:
@@ -1250,51 +1174,6 @@ class ConsoleApp(App[int]):
             driver.write(seq)
             driver.flush()
         self.notify(f"copied {text[:60]}")
-
-    @on(LockRequested)
-    def _lock(self, msg: LockRequested) -> None:
-        verb = "lock" if msg.lock else "unlock"
-        self._identity_write(msg.items, f"{verb.title()} {{n}} identities", lambda a, i: getattr(a, verb)(i.identity))
-
-    @on(TagAddRequested)
-    def _tag_add(self, msg: TagAddRequested) -> None:
-        self._identity_write(msg.items, f"Add tag {msg.name}={msg.value} to {{n}} identities",
-                             lambda a, i: a.tag_add(i.identity, msg.name, msg.value))
-
-    @on(TagRemoveRequested)
-    def _tag_remove(self, msg: TagRemoveRequested) -> None:
-        self._identity_write(msg.items, f"Remove tag {msg.name}={msg.value} from {{n}} identities",
-                             lambda a, i: a.tag_remove(i.identity, msg.name, [msg.value] if msg.value else None))
-
-    @on(InstallationStatusRequested)
-    def _installation(self, msg: InstallationStatusRequested) -> None:
-        self._identity_write(msg.items, f"Set installation status '{msg.status}' on {{n}} things",
-                             lambda a, i: a.set_installation_status(i.identity, msg.status))
-
-    @on(GroupRequested)
-    def _group(self, msg: GroupRequested) -> None:
-        self._identity_write(msg.items, f"Move {{n}} things to group '{msg.group}'",
-                             lambda a, i: a.set_group(i.identity, msg.group))
-
-    def _identity_write(self, items: list[Any], question: str, call: Callable[[Any, Any], Any]) -> None:
-        items = [i for i in items if self._writable(i.profile)]
-        if not items:
-            return
-
-        async def go() -> None:
-            done = 0
-            for i in items:
-                try:
-                    await call(self.adapters[i.profile], i)
-                    done += 1
-                    self._audit("identity.write", i.profile, f"{question.split(' ')[0].lower()} {i.identity}")
-                except Exception as e:
-                    self.notify(f"{i.identity}: {e}", severity="error")
-            self.notify(f"done for {done} of {len(items)}")
-            for name in {i.profile for i in items}:
-                self._load_identities(name)
-
-        self._confirm(question.format(n=len(items)) + "?", go)
 
     # ---- chrome ----------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question)
+            yield Static(self.question, markup=False)  # names and descriptions are text, never markup
             yield Static("[b]y[/b] yes   [b]n[/b]/esc no", markup=True)
 
     def action_yes(self) -> None:

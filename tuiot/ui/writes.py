@@ -1,0 +1,208 @@
+"""Every change the console makes, and the one way it makes them.
+
+A write is refused under `--read-only` (or a read-only profile) before anything else;
+a destructive one asks first, naming what it will change; each change that lands is a
+line in the audit log; each outcome is a toast. The calls run as workers of the app, so
+a slow vendor never holds the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from tuiot.domain import Alarm, Identity, Origin, Rule
+from tuiot.ui import labels
+from tuiot.ui.screens.confirm import Confirm
+
+if TYPE_CHECKING:
+    from tuiot.ui.app import ConsoleApp
+
+NAMED = 3  # a confirmation names this many of the things it changes, then counts the rest
+
+
+def named(items: list[str], noun: str, plural: str | None = None) -> str:
+    """'alarm a', '2 alarms: a; b' or '5 alarms: a; b; c and 2 more': what a confirmation is about."""
+    if len(items) == 1:
+        return f"{noun} {labels.clip(items[0], 60)}"
+    shown = "; ".join(labels.clip(i, 60) for i in items[:NAMED])
+    more = f" and {len(items) - NAMED} more" if len(items) > NAMED else ""
+    return f"{labels.count(len(items), noun, plural)}: {shown}{more}"
+
+
+class Writes:
+    """The console's writes: rules, alarm closes and identity changes."""
+
+    def __init__(self, app: ConsoleApp) -> None:
+        self.app = app
+
+    # ---- the guard rails ----------------------------------------------------------------
+
+    def writable(self, profile: str) -> bool:
+        app = self.app
+        p = app.config.profiles.get(profile)
+        if app.read_only or (p is not None and p.read_only):
+            why = "--read-only is set" if app.read_only else f"profile {profile} is read-only"
+            app.notify(f"read-only: {why}; nothing was changed", severity="warning")
+            return False
+        return True
+
+    def confirm(self, question: str, then: Callable[[], Awaitable[None]]) -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.app.run_worker(then(), exit_on_error=False, group="write")
+
+        self.app.push_screen(Confirm(question), answered)
+
+    def audit(self, action: str, profile: str, what: str) -> None:
+        from tuiot.config import data_dir
+
+        line = json.dumps({"at": self.app.clock().isoformat(), "action": action, "profile": profile, "target": what})
+        try:
+            d = data_dir()
+            d.mkdir(parents=True, exist_ok=True)
+            with open(d / "audit.log", "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError as e:
+            self.app.notify(f"audit log not written: {e}", severity="warning")
+
+    # ---- rules ------------------------------------------------------------------------------
+
+    def edit_rule(self, rule: Rule | None) -> None:
+        """The rule editor, for `rule` or (None) a new one; saving stores it."""
+        app = self.app
+        if rule is not None and not self.writable(rule.profile):
+            return
+        from tuiot.adapters.base import Capability
+        from tuiot.ui.screens.rule_editor import RuleEditor
+
+        native = [n for n, a in app.adapters.items() if a.can(Capability.rule_write)]
+
+        async def backtest(r: Rule) -> Any:
+            from tuiot.fleet.backtest import backtest as run
+
+            return await run(app.adapters[r.profile], r)
+
+        def saved(result: Rule | None) -> None:
+            if result is not None and self.writable(result.profile):
+                app.run_worker(self._store_rule(result, rule), exit_on_error=False, group="write")
+
+        app.push_screen(RuleEditor(rule, profiles=list(app.config.profiles), backtest=backtest, native_profiles=native), saved)
+
+    def toggle_rule(self, rule: Rule) -> None:
+        if self.writable(rule.profile):
+            changed = rule.model_copy(update={"enabled": not rule.enabled})
+            self.app.run_worker(self._store_rule(changed, rule), exit_on_error=False, group="write")
+
+    async def _store_rule(self, rule: Rule, old: Rule | None) -> None:
+        app = self.app
+        try:
+            if rule.origin is Origin.vendor:
+                adapter = app.adapters[rule.profile]
+                await (adapter.update_rule(rule) if old is not None else adapter.create_rule(rule))
+            else:
+                from tuiot.fleet.rulefile import save_rule
+
+                await asyncio.to_thread(save_rule, rule, app.rules_path, replace=old.name if old else None)
+        except Exception as e:
+            app.notify(f"rule not saved: {e}", severity="error")
+            return
+        app.notify(f"saved rule '{rule.name}'")
+        self.audit("rule.save", rule.profile, rule.name)
+        app.rules_changed()
+
+    def delete_rule(self, rule: Rule) -> None:
+        app = self.app
+        if not self.writable(rule.profile):
+            return
+
+        async def go() -> None:
+            try:
+                if rule.origin is Origin.vendor:
+                    await app.adapters[rule.profile].delete_rule(rule.id)
+                else:
+                    from tuiot.fleet.rulefile import delete_rule
+
+                    await asyncio.to_thread(delete_rule, rule.name, app.rules_path)
+            except Exception as e:
+                app.notify(f"rule not deleted: {e}", severity="error")
+                return
+            self.audit("rule.delete", rule.profile, rule.name)
+            app.notify(f"deleted rule '{rule.name}'")
+            app.rules_changed()
+
+        self.confirm(f"Delete the {rule.origin.value} rule '{rule.name}' of {rule.profile}?", go)
+
+    # ---- alarms -----------------------------------------------------------------------------
+
+    def close_alarms(self, alarms: list[Alarm]) -> None:
+        app = self.app
+        alarms = [a for a in alarms if self.writable(a.profile)]
+        if not alarms:
+            return
+
+        async def go() -> None:
+            done = 0
+            for a in alarms:
+                try:
+                    if a.origin is Origin.local:
+                        if app.local is not None:
+                            await asyncio.to_thread(app.local.close, a.id)
+                    else:
+                        await app.adapters[a.profile].close_alarm(a.id)
+                    done += 1
+                    self.audit("alarm.close", a.profile, a.id)
+                except Exception as e:
+                    app.notify(f"{a.profile}: alarm {a.id} not closed: {e}", severity="error")
+            app.notify(f"closed {done} of {len(alarms)} alarms")
+            app.alarms_changed({a.profile for a in alarms})
+
+        self.confirm(f"Close {named([a.description or a.id for a in alarms], 'alarm')}?", go)
+
+    # ---- identities ---------------------------------------------------------------------------
+
+    def lock(self, items: list[Identity], lock: bool) -> None:
+        verb = "lock" if lock else "unlock"
+        self._identities(items, verb.title(), verb, lambda a, i: getattr(a, verb)(i.identity))
+
+    def tag_add(self, items: list[Identity], name: str, value: str) -> None:
+        self._identities(items, f"Add tag {name}={value} to", f"tag-add {name}={value}",
+                         lambda a, i: a.tag_add(i.identity, name, value))
+
+    def tag_remove(self, items: list[Identity], name: str, value: str | None) -> None:
+        tag = f"{name}={value}" if value else name
+        self._identities(items, f"Remove tag {tag} from", f"tag-remove {tag}",
+                         lambda a, i: a.tag_remove(i.identity, name, [value] if value else None))
+
+    def installation_status(self, items: list[Identity], status: str) -> None:
+        self._identities(items, f"Set installation status '{status}' on", f"status {status}",
+                         lambda a, i: a.set_installation_status(i.identity, status), noun="thing")
+
+    def group(self, items: list[Identity], group: str) -> None:
+        self._identities(items, "Move", f"group {group}", lambda a, i: a.set_group(i.identity, group),
+                         noun="thing", after=f" to group '{group}'")
+
+    def _identities(self, items: list[Identity], verb: str, what: str, call: Callable[[Any, Identity], Awaitable[Any]],
+                    *, noun: str = "identity", after: str = "") -> None:
+        """Change each identity in turn: `verb` and `after` frame the question, `what` the audit line."""
+        app = self.app
+        items = [i for i in items if self.writable(i.profile)]
+        if not items:
+            return
+
+        async def go() -> None:
+            done = 0
+            for i in items:
+                try:
+                    await call(app.adapters[i.profile], i)
+                    done += 1
+                    self.audit("identity.write", i.profile, f"{what} {i.identity}")
+                except Exception as e:
+                    app.notify(f"{i.identity}: {e}", severity="error")
+            app.notify(f"done for {done} of {len(items)}")
+            app.identities_changed({i.profile for i in items})
+
+        plural = "identities" if noun == "identity" else None
+        self.confirm(f"{verb} {named([i.identity for i in items], noun, plural)}{after}?", go)
