@@ -82,14 +82,15 @@ class FleetState:
     def roots(self, profile: str) -> list[Node]:
         return self.kids(f"{profile}/profile/{profile}")
 
-    def search(self, text: str, limit: int = 200) -> list[Node]:
-        """Devices and groups whose name or id contains `text` (case-insensitive)."""
+    def search(self, text: str, limit: int = 200, profile: str | None = None) -> list[Node]:
+        """Devices and groups (of one profile, or all) whose name or id contains `text` (case-insensitive)."""
         needle = text.lower().strip()
         if not needle:
             return []
+        prefix = f"{profile}/" if profile else ""
         out = []
         for hay, ref in self._search:
-            if needle in hay and ref in self.nodes:
+            if needle in hay and ref.startswith(prefix) and ref in self.nodes:
                 out.append(self.nodes[ref])
                 if len(out) >= limit:
                     break

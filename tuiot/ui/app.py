@@ -744,14 +744,18 @@ class ConsoleApp(App[int]):
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
-        text = event.value.strip().removeprefix("/").strip()  # the "/" that opened the box may echo into it
-        found = self.fleet.search(text)
+        self._find(event.value.strip().removeprefix("/").strip())  # the "/" that opened the box may echo into it
+
+    def _find(self, text: str, profile: str | None = None) -> None:
+        """Find across the whole fleet (or one profile); the cursor goes to the first match (n: the next)."""
+        found = self.fleet.search(text, profile=profile)
         exact = text.casefold()
         # a name typed (or completed) in full goes to that node first
         self.matches = sorted(found, key=lambda n: n.name.casefold() != exact and n.id.casefold() != exact)
         self.match_index = 0
         if not self.matches:
-            self.notify(f"nothing in the fleet matches '{text}'", severity="warning")
+            where = f"profile {profile}" if profile else "the fleet"
+            self.notify(f"nothing in {where} matches '{text}'", severity="warning")
             self._focus_current()
             return
         self.notify(f"{len(self.matches)}{'+' if len(self.matches) >= 200 else ''} matches; n for the next")
@@ -772,40 +776,39 @@ class ConsoleApp(App[int]):
 
     @on(Input.Submitted, "#cmdline")
     async def _command(self, event: Input.Submitted) -> None:
+        """`:screen [@profile] [words]` (tuiot.ui.commandline); a bad word is a toast, nothing moves."""
+        from tuiot.ui.commandline import CommandError, parse
+
         event.input.display = False
         self._focus_current()  # a command that fails leaves the keys with the screen
-        words = event.value.strip().lstrip(":").split()
-        if not words:
+        try:
+            cmd = parse(event.value, self.config.profiles)
+        except CommandError as e:
+            self.notify(str(e), severity="error")
             return
-        verb, args = words[0].lower(), words[1:]
-        aliases = {"q": "quit", "quit": "quit", "dev": "devices", "device": "devices", "alarm": "alarms",
-                   "metric": "metrics", "rule": "rules", "identity": "identities", "ids": "identities"}
-        verb = aliases.get(verb, verb)
-        if verb == "quit":
+        if cmd is None:
+            return
+        if cmd.verb == "quit":
             self.exit(0)
             return
-        if verb not in keys.SCREENS:
-            self.notify(f"unknown command ':{verb}' (try :devices, :alarms critical, :live, :q)", severity="error")
-            return
-        profile = next((a[1:] for a in args if a.startswith("@")), None)
-        if profile is not None:
-            match = next((p for p in self.config.profiles if p.lower() == profile.lower()), None)
-            if match is None:
-                self.notify(f"no profile '{profile}' (known: {', '.join(self.config.profiles)})", severity="error")
-                return
-            profile = match
-        await self.action_show(verb)
-        if verb == "devices" and profile:
-            self._reveal(f"{profile}/profile/{profile}")
-        elif verb == "live" and profile:
-            self.selection = f"{profile}/profile/{profile}"
+        await self.action_show(cmd.verb)
+        view = self._view()
+        if cmd.verb == "devices" and cmd.text:
+            self._find(cmd.text, profile=cmd.profile)
+        elif cmd.verb == "devices" and cmd.profile:
+            self._reveal(f"{cmd.profile}/profile/{cmd.profile}")
+        elif cmd.verb == "live" and cmd.profile:
+            self.selection = f"{cmd.profile}/profile/{cmd.profile}"
+            self._live_show()
             self._refresh_latest([self.selection])
-        elif verb == "alarms":
-            severity = next((a for a in args if not a.startswith("@")), None)
-            try:
-                self._screen("alarms").apply_filter(severity=severity, profile=profile)
-            except ValueError as e:
-                self.notify(str(e), severity="error")
+        elif cmd.verb == "alarms":
+            status = {} if cmd.status is None else {"status": cmd.status}
+            view.apply_filter(severity=cmd.severity, profile=cmd.profile, **status)
+        elif cmd.verb == "identities":
+            status = {} if cmd.status is None else {"status": cmd.status}
+            view.apply_filter(profile=cmd.profile, pattern=cmd.text, **status)
+        elif cmd.verb == "rules" and cmd.text:
+            view.apply_text(cmd.text)
 
     # ---- live ----------------------------------------------------------------------------------
 

@@ -118,8 +118,10 @@ def help_lines(screen: str) -> Iterable[str]:
     yield "  ctrl+p     Command palette (every action, with its key)"
     yield ""
     yield "[b]Command line[/b]"
-    yield "  :devices \\[@profile]    :alarms \\[critical|major|minor|warning] \\[@profile]"
-    yield "  :live \\[@profile]    :metrics    :rules    :identities    :q"
+    yield "  :devices \\[@profile] \\[name]     the profile's line, or find a device"
+    yield "  :alarms \\[severity] \\[open|closed|all] \\[@profile]"
+    yield "  :identities \\[status] \\[@profile] \\[id pattern]"
+    yield "  :live \\[@profile]    :rules \\[filter]    :metrics    :q"
 
 
 class HelpScreen(ModalScreen[None]):

@@ -187,6 +187,16 @@ class ListBody(Vertical):
         field.value = self.text_filter
         field.focus()
 
+    def apply_text(self, text: str) -> None:
+        """Set the `/` filter from elsewhere (the `:` command line), shown in its box."""
+        error = self.set_text_filter(text)
+        self.show_message(error)
+        if self.is_mounted:
+            self.query_one("#filter", Input).value = self.text_filter
+            self.set_class(bool(self.text_filter), "-filtering")
+        if error is None:
+            self.refilter(filter_changed=True)
+
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "filter":
             return
