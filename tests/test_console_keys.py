@@ -187,7 +187,11 @@ async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) 
                                    and any(r.origin.value == "vendor" for r in v.rules))
         await pilot.press("slash", *"hot", "enter")
         assert [r.name for r in view.shown_rules()] == ["hot"]
-        await pilot.press("space")  # disable: a local rule, written to rules.toml
+        await pilot.press("space")  # disable: asks first, then a local rule is written to rules.toml
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "Confirm"
+        assert app.screen.question == "Disable the local rule 'hot' of Murano?"
+        await pilot.press("y")
         for _ in range(60):
             await pilot.pause(0.05)
             if "enabled = false" in rules.read_text():

@@ -83,3 +83,67 @@ async def test_a_question_shows_brackets_as_text() -> None:
         await pilot.pause()
         text = str(pilot.app.screen.query(Static).first().render())
         assert "Temp [C] above [/b] 30?" in text
+
+
+async def test_a_rule_named_like_markup_is_shown_and_deleted_as_text(tmp_path) -> None:
+    from test_console_keys import _rules_screen
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rules]]\nname = "Tank [/] level [red]"\nprofile = "Murano"\nmetric = "x:temp"\n'
+                     'condition = "metric > 8"\nseverity = "major"\n', encoding="utf-8")
+    app = make_app(vendors=("murano",), rules_path=str(rules))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await _rules_screen(app, pilot, lambda v: bool(v.rules))
+        assert [r.name for r in view.shown_rules()] == ["Tank [/] level [red]"]
+        await pilot.press("d")
+        await pilot.pause(0.1)
+        assert _question(app) == "Delete the local rule 'Tank [/] level [red]' of Murano?"
+        await pilot.press("y")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "Tank" not in rules.read_text():
+                break
+        assert "Tank" not in rules.read_text()
+        assert app.is_running  # the toast "deleted rule 'Tank [/] level [red]'" did not crash it
+        assert any("Tank [/] level [red]" in str(n.message) for n in app._notifications)
+
+
+async def test_a_new_rule_never_replaces_one_of_the_same_name_and_the_form_keeps_it(tmp_path) -> None:
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    rules = tmp_path / "rules.toml"
+    before = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
+              'severity = "major"\n')
+    rules.write_text(before, encoding="utf-8")
+    app = make_app(vendors=("murano",), rules_path=str(rules))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _rules_screen(app, pilot, lambda v: bool(v.rules))
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        editor = app.screen
+        assert isinstance(editor, RuleEditor)
+        editor.query_one("#name").value = "hot"
+        editor.query_one("#metric").value = "y:pressure"
+        editor.query_one("#condition").value = "metric < 2"
+        await pilot.press("ctrl+s")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "already exists" in str(editor.query_one("#form-error").render()):
+                break
+        assert app.screen is editor  # still open, with what was typed
+        assert "a rule named 'hot' already exists" in str(editor.query_one("#form-error").render())
+        assert editor.query_one("#metric").value == "y:pressure"
+        assert rules.read_text() == before
+
+
+async def test_read_only_refuses_a_new_rule_before_the_form_opens() -> None:
+    from test_console_keys import _rules_screen
+
+    app = make_app(vendors=("murano",), read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _rules_screen(app, pilot, lambda v: True)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ != "RuleEditor"
+        assert any("read-only: --read-only is set" in str(n.message) for n in app._notifications)

@@ -197,3 +197,15 @@ async def test_new_native_rule_on_a_teamviewer_profile() -> None:
     out = app.result
     assert isinstance(out, Rule) and out.origin == Origin.vendor and out.id == ""
     assert out.sources == ["tv/metric/82331:38ac", "tv/metric/54126:ca2d"]
+
+
+async def test_enter_on_the_enabled_switch_saves_and_leaves_it_on() -> None:
+    rule = Rule(id="r", profile="site", name="hot", kind="threshold", sources=["site/metric/d:t"],
+                thresholds=[Threshold(condition="metric > 1", severity=Severity.major)], origin=Origin.local)
+    app = Host(RuleEditor(rule, profiles=["site"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#enabled", Switch).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.result, Rule) and app.result.enabled

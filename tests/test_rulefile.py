@@ -80,6 +80,10 @@ def test_add_rename_switch_kind_and_delete(path: Path) -> None:
     assert "# the one that pages" in path.read_text()
     with pytest.raises(RuleFileError, match="already exists"):
         save_rule(renamed.model_copy(update={"name": "damp"}), path, replace="too warm")
+    text = path.read_text()
+    with pytest.raises(RuleFileError, match="a rule named 'damp' already exists"):
+        save_rule(new.model_copy(update={"profile": "other"}), path, new=True)  # a new rule never overwrites
+    assert path.read_text() == text
     offline = Rule(id="damp", profile="tv", name="damp", kind="offline", sources=["tv/device/d9"], minutes=30, origin=Origin.local,
                    thresholds=[Threshold(condition="30", severity=Severity.minor)])
     save_rule(offline, path)

@@ -461,7 +461,7 @@ async def test_identities_read_only_profile_refuses_writes():
     app = ids_host(read_only=("Murano",))
     async with run(app) as pilot:
         await pilot.press("l", "t")
-        assert app.of(LockRequested) == [] and "profile Murano is read-only" in app.toasts[-1][1]
+        assert app.of(LockRequested) == [] and "writes to Murano are off (read-only)" in app.toasts[-1][1]
         assert len(app.screen_stack) == 1
 
 

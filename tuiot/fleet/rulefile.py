@@ -253,18 +253,19 @@ def _toml_message(e: tomllib.TOMLDecodeError) -> str:
 # ---- writing -------------------------------------------------------------------------------
 
 
-def save_rule(rule: Rule, path: Path | str | None = None, *, replace: str | None = None) -> Path:
+def save_rule(rule: Rule, path: Path | str | None = None, *, replace: str | None = None, new: bool = False) -> Path:
     """Add `rule`, or replace the rule named `replace` (default: the rule's own name).
 
     Other rules, comments and layout stay as they were. Refuses (RuleFileError) when the
-    current file does not parse, or when another rule already has the new name.
+    current file does not parse, when another rule already has the new name, or (`new`)
+    when a rule of that name exists at all: a new rule never overwrites an old one.
     """
     p = rules_path(path)
     entry = _entry_or_error(rule, p)
     doc, text, current = _document(p)
     target = replace if replace is not None else rule.name
     names = [r.name for r in current]
-    if rule.name != target and rule.name in names:
+    if (new or rule.name != target) and rule.name in names:
         raise RuleFileError(f"a rule named '{rule.name}' already exists", p, _entry_lines(text)[names.index(rule.name)])
     tables = _rules_array(doc)
     index = names.index(target) if target in names else None

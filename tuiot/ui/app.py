@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
 from tuiot.config import Config, Profile
@@ -125,6 +126,12 @@ class ConsoleApp(App[int]):
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
         self.writes = Writes(self)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Toasts carry names, descriptions and vendor errors: text, never markup, from any
+        widget too (a rule named 'Tank [/] level' would otherwise crash the console)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # ---- layout ---------------------------------------------------------------------------
 

@@ -71,9 +71,14 @@ class Writes:
     # ---- rules ------------------------------------------------------------------------------
 
     def edit_rule(self, rule: Rule | None) -> None:
-        """The rule editor, for `rule` or (None) a new one; saving stores it."""
+        """The rule editor, for `rule` or (None) a new one. It stays open until the rule is
+        stored, and shows why when it is not: a refusal never loses what was typed."""
         app = self.app
         if rule is not None and not self.writable(rule.profile):
+            return
+        writable = [n for n, p in app.config.profiles.items() if not (app.read_only or p.read_only)]
+        if rule is None and not writable:
+            self.writable(next(iter(app.config.profiles), ""))  # says why, before anything is typed
             return
         from tuiot.adapters.base import Capability
         from tuiot.ui.screens.rule_editor import RuleEditor
@@ -85,18 +90,28 @@ class Writes:
 
             return await run(app.adapters[r.profile], r)
 
-        def saved(result: Rule | None) -> None:
-            if result is not None and self.writable(result.profile):
-                app.run_worker(self._store_rule(result, rule), exit_on_error=False, group="write")
+        async def save(r: Rule) -> str | None:
+            if not self.writable(r.profile):
+                return f"profile {r.profile} is read-only: choose another, or esc"
+            return await self._store_rule(r, rule, tell_failure=False)  # the form says it
 
-        app.push_screen(RuleEditor(rule, profiles=list(app.config.profiles), backtest=backtest, native_profiles=native), saved)
+        profiles = list(app.config.profiles) if rule is not None else writable
+        app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save))
 
     def toggle_rule(self, rule: Rule) -> None:
-        if self.writable(rule.profile):
-            changed = rule.model_copy(update={"enabled": not rule.enabled})
-            self.app.run_worker(self._store_rule(changed, rule), exit_on_error=False, group="write")
+        """Enable or disable a rule, after asking: a disabled rule raises nothing."""
+        if not self.writable(rule.profile):
+            return
+        changed = rule.model_copy(update={"enabled": not rule.enabled})
+        verb = "Enable" if changed.enabled else "Disable"
 
-    async def _store_rule(self, rule: Rule, old: Rule | None) -> None:
+        async def go() -> None:
+            await self._store_rule(changed, rule)
+
+        self.confirm(f"{verb} the {rule.origin.value} rule '{rule.name}' of {rule.profile}?", go)
+
+    async def _store_rule(self, rule: Rule, old: Rule | None, *, tell_failure: bool = True) -> str | None:
+        """Store a rule (the vendor's or rules.toml); None when stored, else why not."""
         app = self.app
         try:
             if rule.origin is Origin.vendor:
@@ -105,13 +120,19 @@ class Writes:
             else:
                 from tuiot.fleet.rulefile import save_rule
 
-                await asyncio.to_thread(save_rule, rule, app.rules_path, replace=old.name if old else None)
+                await asyncio.to_thread(save_rule, rule, app.rules_path, replace=old.name if old else None, new=old is None)
         except Exception as e:
-            app.notify(f"rule not saved: {e}", severity="error")
-            return
-        app.notify(f"saved rule '{rule.name}'")
-        self.audit("rule.save", rule.profile, rule.name)
+            if tell_failure:
+                app.notify(f"rule not saved: {e}", severity="error")
+            return f"not saved: {e}"
+        if old is not None and old.enabled != rule.enabled and (old.name, old.profile) == (rule.name, rule.profile):
+            done = "enabled" if rule.enabled else "disabled"
+        else:
+            done = "saved"
+        app.notify(f"{done} rule '{rule.name}'")
+        self.audit(f"rule.{'save' if done == 'saved' else done.removesuffix('d')}", rule.profile, rule.name)
         app.rules_changed()
+        return None
 
     def delete_rule(self, rule: Rule) -> None:
         app = self.app

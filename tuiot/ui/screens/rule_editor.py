@@ -29,6 +29,14 @@ from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
+SaveFn = Callable[[Rule], Awaitable[str | None]]  # stores a rule; returns why it was not stored
+
+
+class OnOff(Switch, inherit_bindings=False):
+    """A switch that space toggles and enter leaves alone: enter saves the form, as it does
+    in every field, instead of quietly switching the rule off."""
+
+    BINDINGS: ClassVar = [Binding("space", "toggle_switch", "toggle", show=False)]
 MAX_CHECKS = 1000
 MAX_MINUTES = 60 * 24 * 365
 BACKTEST_DELAY = 0.8  # seconds of quiet typing before the backtest reruns
@@ -48,6 +56,7 @@ class RuleEditor(ModalScreen[Rule | None]):
     RuleEditor Input.-invalid { background: $error 25%; }
     RuleEditor Switch { height: 1; width: auto; border: none; padding: 0; background: $surface; }
     RuleEditor Switch:focus { background: $primary 30%; }
+    RuleEditor #enabled-text { width: auto; padding-left: 1; color: $text-muted; }
     RuleEditor .hidden { display: none; }
     RuleEditor #condition-message { height: 1; padding-left: 12; color: $text-muted; }
     RuleEditor #condition-message.-error { color: $error; }
@@ -60,6 +69,7 @@ class RuleEditor(ModalScreen[Rule | None]):
 
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "save", priority=True),
+        Binding("enter", "save", "save", show=False),
         Binding("escape", "cancel", "cancel"),
         Binding("ctrl+t", "backtest", "backtest"),
     ]
@@ -71,10 +81,15 @@ class RuleEditor(ModalScreen[Rule | None]):
         profiles: list[str],
         backtest: BacktestFn | None = None,
         native_profiles: Iterable[str] = (),
+        save: SaveFn | None = None,
     ) -> None:
         """`native_profiles`: profiles whose vendor keeps rules itself (TeamViewer); a new
-        rule there may be stored with the vendor instead of in rules.toml."""
+        rule there may be stored with the vendor instead of in rules.toml. With `save`, the
+        form stays open until the rule is stored, and says why when it is not (nothing
+        typed is lost); without it, the form returns the rule for the caller to store."""
         super().__init__()
+        self.save_fn = save
+        self._error_field: str | None = None  # the field the form's error is about
         self.native_profiles = set(native_profiles)
         self.rule = rule
         self.profiles = list(profiles)
@@ -96,7 +111,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         profile_value = r.profile if r else (self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
         with Vertical(id="editor"):
             where = "TeamViewer rule" if self.vendor else "local rule"
-            yield Static(f"Edit {where} '{r.name}'" if r else "New local rule", id="title")
+            yield Static(f"Edit {where} '{r.name}'" if r else "New local rule", id="title", markup=False)
             with Horizontal(classes="row"):
                 yield Label("Name")
                 yield Input(r.name if r else "", placeholder="what the alarm says", id="name", compact=True)
@@ -137,12 +152,14 @@ class RuleEditor(ModalScreen[Rule | None]):
                             restrict=r"[0-9]*", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Enabled")
-                yield Switch(r.enabled if r else True, id="enabled", animate=False)
-            yield Static("", id="form-error")
+                yield OnOff(r.enabled if r else True, id="enabled", animate=False)
+                yield Static("", id="enabled-text")
+            yield Static("", id="form-error", markup=False)
             yield Static("", id="backtest")
-            yield Static("enter/ctrl+s save · esc cancel" + (" · ctrl+t backtest" if self.backtest_fn else ""), id="help")
+            yield Static(self._help_text(), id="help")
 
     def on_mount(self) -> None:
+        self._show_enabled()
         self._show_kind()
         self._show_store()
         self._check_condition()
@@ -213,7 +230,14 @@ class RuleEditor(ModalScreen[Rule | None]):
             self._show_kind()
         elif event.select.id == "profile":
             self._show_store()
+        if event.select.id == self._error_field:  # "choose a profile" goes once one is chosen
+            self._form_error(None)
         self._schedule_backtest()
+
+    @on(Switch.Changed)
+    def _show_enabled(self) -> None:
+        on_ = self.query_one("#enabled", Switch).value
+        self.query_one("#enabled-text", Static).update("on: it raises alarms" if on_ else "off: it raises nothing")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -280,13 +304,35 @@ class RuleEditor(ModalScreen[Rule | None]):
     def action_save(self) -> None:
         rule, message, field = self.build()
         if rule is None:
-            self._form_error(message)
+            self._form_error(message, field)
             if field:
                 self.query_one(f"#{field}").focus()
             return
-        self.dismiss(rule)
+        if self.save_fn is None:
+            self.dismiss(rule)
+        else:
+            self._store(rule)
 
-    def _form_error(self, message: str | None) -> None:
+    @work(exclusive=True, group="save", exit_on_error=False)
+    async def _store(self, rule: Rule) -> None:
+        self._form_error(None)
+        self.query_one("#help", Static).update("saving…")
+        try:
+            error = await self.save_fn(rule)  # type: ignore[misc]
+        except Exception as e:  # the form stays: what was typed is not lost
+            error = str(e)
+        finally:
+            self.query_one("#help", Static).update(self._help_text())
+        if error is None:
+            self.dismiss(rule)
+        else:
+            self._form_error(error)
+
+    def _help_text(self) -> str:
+        return "enter/ctrl+s save · esc cancel" + (" · ctrl+t backtest" if self.backtest_fn else "")
+
+    def _form_error(self, message: str | None, field: str | None = None) -> None:
+        self._error_field = field
         box = self.query_one("#form-error", Static)
         box.update(f"✗ {message}" if message else "")
         box.set_class(message is not None, "-shown")

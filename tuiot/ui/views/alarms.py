@@ -259,7 +259,7 @@ class AlarmsView(ListBody):
         if a.status is AlarmStatus.closed:
             return "already closed"
         if a.profile in self.read_only:
-            return f"profile {a.profile} is read-only"
+            return f"writes to {a.profile} are off (read-only)"
         if not a.closable:
             return f"{a.profile} does not allow closing this alarm" + (
                 " (vendor alarms are read-only there)" if a.origin.value == "vendor" else "")

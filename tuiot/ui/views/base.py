@@ -101,7 +101,7 @@ class ListBody(Vertical):
         yield Static("", classes="view-summary", id="summary")
         yield self.list
         yield Input(placeholder="filter…  (Enter keeps it, Esc clears)", id="filter")
-        yield Static("", classes="view-message", id="message")
+        yield Static("", classes="view-message", id="message", markup=False)  # errors quote what was typed
         yield Static("", classes="view-detail", id="detail")
 
     def on_mount(self) -> None:

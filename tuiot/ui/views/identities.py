@@ -124,6 +124,7 @@ class _Dialog(ModalScreen):
     _Dialog OptionList { height: auto; max-height: 10; }
     """
     BINDINGS: ClassVar = [Binding("escape", "cancel", "cancel")]
+    AUTO_FOCUS = "Input, OptionList"  # typing goes to the dialog at once (the app's own is the tree)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -147,7 +148,7 @@ class TagDialog(_Dialog):
             yield Label(self.title_text, classes="dialog-title")
             yield Input(self.initial[0], placeholder="tag name", id="tag-name")
             yield Input(self.initial[1], placeholder="value", id="tag-value")
-            yield Label("", classes="dialog-error")
+            yield Label("", classes="dialog-error", markup=False)
             yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -184,7 +185,7 @@ class ChoiceDialog(_Dialog):
         with Vertical():
             yield Label(self.title_text, classes="dialog-title")
             yield OptionList(*[Option(c, id=c) for c in self.choices], id="choices")
-            yield Label("", classes="dialog-error")
+            yield Label("", classes="dialog-error", markup=False)
             yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
@@ -214,7 +215,7 @@ class TextDialog(_Dialog):
         with Vertical():
             yield Label(self.title_text, classes="dialog-title")
             yield Input(self.value, placeholder=self.placeholder, id="text")
-            yield Label("", classes="dialog-error")
+            yield Label("", classes="dialog-error", markup=False)
             yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -404,7 +405,7 @@ class IdentitiesView(ListBody):
     def _why_not(self, profile: str, what: str) -> str | None:
         cap, label = NEEDS[what]
         if profile in self.read_only:
-            return f"profile {profile} is read-only"
+            return f"writes to {profile} are off (read-only)"
         if cap not in self._capabilities.get(profile, set()):
             return f"{profile} does not support {label}"
         return None
