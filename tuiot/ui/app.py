@@ -1079,6 +1079,12 @@ class ConsoleApp(App[int]):
         for name in profiles:
             self._load_alarms(name)
 
+    def unmark(self, refs: set[str]) -> None:
+        """A bulk action is done with these rows: their marks go, wherever they were set."""
+        for name in ("alarms", "identities"):
+            if (view := self._shown(name)) is not None:
+                view.list.unmark(refs)
+
     def identities_changed(self, profiles: set[str]) -> None:
         for name in profiles:
             self._load_identities(name)

@@ -178,6 +178,7 @@ class Writes:
                 except Exception as e:
                     app.notify(f"{a.profile}: alarm {a.id} not closed: {e}", severity="error")
             app.notify(f"closed {done} of {len(alarms)} alarms")
+            app.unmark({a.ref for a in alarms})
             app.alarms_changed({a.profile for a in alarms})
 
         self.confirm(f"Close {named([a.description or a.id for a in alarms], 'alarm')}?", go)
@@ -223,6 +224,7 @@ class Writes:
                 except Exception as e:
                     app.notify(f"{i.identity}: {e}", severity="error")
             app.notify(f"done for {done} of {len(items)}")
+            app.unmark({i.ref for i in items})
             app.identities_changed({i.profile for i in items})
 
         plural = "identities" if noun == "identity" else None

@@ -200,8 +200,8 @@ class AlarmsView(ListBody):
             self.status.value if self.status else "open+closed",
             self.profile or "all profiles",
         ]
-        if self.list.marked:
-            parts.append(f"{len(self.list.marked)} marked")
+        if (marks := self.marks_text()) is not None:
+            parts.append(marks)
         return Text(" · ".join(parts))
 
     def empty_text(self) -> str:

@@ -162,6 +162,14 @@ class ListBody(Vertical):
         if self.is_mounted:
             self._show_detail(event.key)
 
+    def marks_text(self) -> str | None:
+        """'3 marked', '3 marked (1 shown)' for the summary line; None when nothing is marked."""
+        marked = self.list.marked
+        if not marked:
+            return None
+        shown = self.list.marked_shown()
+        return f"{len(marked)} marked" + (f" ({shown} shown)" if shown < len(marked) else "")
+
     def on_mark_list_marks_changed(self, event: MarkList.MarksChanged) -> None:
         event.stop()
         if self.is_mounted:
@@ -176,6 +184,10 @@ class ListBody(Vertical):
         marked = [k for k in self.list.keys if k in self.list.marked]
         if marked:
             return marked
+        if self.list.marked:  # not the cursor row either: the user meant the marked ones
+            self.notify(f"the {len(self.list.marked)} marked rows are hidden by the filter: "
+                        "change the filter, or esc to clear the marks", severity="warning")
+            return []
         key = self.list.highlighted
         return [key] if key is not None else []
 

@@ -360,8 +360,8 @@ class IdentitiesView(ListBody):
             parts.append(f"id ~ {self.pattern.pattern}")
         for n, v in self.tags:
             parts.append(f"tag {n}={v or '*'}")
-        if self.list.marked:
-            parts.append(f"{len(self.list.marked)} marked")
+        if (marks := self.marks_text()) is not None:
+            parts.append(marks)
         return Text(" · ".join(parts))
 
     def empty_text(self) -> str:

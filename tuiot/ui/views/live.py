@@ -152,8 +152,8 @@ class LiveView(ListBody):
         parts = [self.heading, count(len(self.list.keys), "value"), f"sort {SORTS[self.sort]}"]
         if self.text_filter:
             parts.append(f"filter '{self.text_filter}'")
-        if self.list.marked:
-            parts.append(f"{len(self.list.marked)} marked")
+        if (marks := self.marks_text()) is not None:
+            parts.append(marks)
         text = Text(" · ".join(parts))
         if self.paused:
             text.append(" · PAUSED", style="bold reverse")

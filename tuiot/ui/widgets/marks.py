@@ -186,6 +186,17 @@ class MarkList(ScrollView, can_focus=True):
         self.invalidate()
         self.post_message(self.MarksChanged(self, len(self.marked)))
 
+    def marked_shown(self) -> int:
+        """How many marked rows the filter shows (O(marks))."""
+        return sum(1 for k in self.marked if k in self._pos)
+
+    def unmark(self, keys: set[str]) -> None:
+        """Drop these marks (rows a bulk action has dealt with)."""
+        if self.marked & keys:
+            self.marked -= keys
+            self.invalidate()
+            self.post_message(self.MarksChanged(self, len(self.marked)))
+
     def clear_marks(self) -> bool:
         if not self.marked:
             return False
