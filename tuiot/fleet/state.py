@@ -37,10 +37,12 @@ class FleetState:
     alarms: dict[str, list[Alarm]] = field(default_factory=dict)  # profile → alarms
     identities: dict[str, list[Identity]] = field(default_factory=dict)
     version: int = 0
+    nodes_version: int = 0  # bumped whenever nodes come or go: names shown may have changed
     _search: list[tuple[str, str]] = field(default_factory=list)  # (haystack, ref) of devices and groups
     _worst: dict[str, Severity] = field(default_factory=dict)  # device ref → worst open alarm
     device_metrics: dict[str, set[str]] = field(default_factory=dict)  # device ref → metric refs read
     _devices: dict[str, int] = field(default_factory=dict)  # profile → devices loaded
+    _reading_count: dict[str, int] = field(default_factory=dict)  # profile → metrics with a reading
 
     def __repr__(self) -> str:
         return f"FleetState(profiles={list(self.profiles)}, nodes={len(self.nodes)}, readings={len(self.readings)})"
@@ -49,6 +51,7 @@ class FleetState:
 
     def add_nodes(self, nodes: Iterable[Node]) -> list[Node]:
         added = list(nodes)
+        self.nodes_version += 1
         index, children, search = self.nodes, self.children, self._search
         for n in added:  # 100,000 at a time: one ref per node, no repeated look-ups
             ref = n.ref
@@ -72,6 +75,9 @@ class FleetState:
             if gone is not None and gone.kind == "device":
                 self._devices[gone.profile] -= 1
         self.add_nodes(nodes)
+
+    def reading_count(self, profile: str) -> int:
+        return self._reading_count.get(profile, 0)
 
     def device_count(self, profile: str) -> int:
         return self._devices.get(profile, 0)
@@ -123,6 +129,9 @@ class FleetState:
             old = self.readings.get(r.metric)
             if r.device and (old is None or old.device != r.device):
                 self.device_metrics.setdefault(r.device, set()).add(r.metric)
+            if old is None:
+                profile = r.metric.split("/", 1)[0]
+                self._reading_count[profile] = self._reading_count.get(profile, 0) + 1
             if old is None or old.ts != r.ts or old.value != r.value:
                 self.readings[r.metric] = r
                 self.version += 1

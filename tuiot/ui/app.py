@@ -51,6 +51,10 @@ INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arri
 # made its first data 55 ms later. A larger one builds behind the first screen.
 INLINE_DEMO = 2_000
 ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
+# Live over a whole profile re-reads all of it each round up to this many values; past it,
+# only the rows on screen (and a page either side): 140,000 values every round starved the
+# console and the profile's own poller.
+LIVE_WHOLE = 5_000
 
 
 def styles_path() -> Path:
@@ -398,6 +402,8 @@ class ConsoleApp(App[int]):
             self.notify(f"{name}: {e}", severity="error", timeout=8)
         self._after_tree_loads()
         self._refresh_profile_label(name)
+        if self.current == "live":
+            self._live_show()  # its values are stale now, and say so
         self._status()
 
     def _save(self, name: str, **parts: Any) -> None:
@@ -624,7 +630,9 @@ class ConsoleApp(App[int]):
         if len(self.crumbs) > 1:
             self.crumbs.pop()
             target = self.crumbs.pop()
-            await self.action_show(target)
+            # not action_show: going back to Live shows what Live showed, not the Devices cursor
+            await self._screen_ready(target)
+            self._switch(target)
 
     def action_help(self) -> None:
         self.push_screen(keys.HelpScreen(self.current))
@@ -715,7 +723,7 @@ class ConsoleApp(App[int]):
         except (ExportError, ValueError) as e:
             self.notify(str(e), severity="error")
             return
-        self.notify(f"exported {len(rows)} rows to {path}")
+        self.notify(f"exported {labels.count(len(rows), 'row')} to {path}")
 
     def action_mark_device(self) -> None:
         """Mark or unmark the device under the cursor for a bulk action (l, e, y)."""
@@ -765,7 +773,10 @@ class ConsoleApp(App[int]):
             self.notify(f"nothing in {where} matches '{text}'", severity="warning")
             self._focus_current()
             return
-        self.notify(f"{len(self.matches)}{'+' if len(self.matches) >= 200 else ''} matches; n for the next")
+        if len(self.matches) == 1:
+            self.notify("1 match")
+        else:
+            self.notify(f"{len(self.matches)}{'+' if len(self.matches) >= 200 else ''} matches; n for the next")
         self._reveal(self.matches[0].ref)
 
     def _find_candidates(self, text: str) -> list[Node]:
@@ -861,10 +872,14 @@ class ConsoleApp(App[int]):
         if name in self._rule_profiles():
             latest = None  # local rules need every reading, on screen or not
         else:
-            if self.current == "live" and not self._screen("live").paused:
+            live = self._screen("live") if self.current == "live" else None
+            if live is not None and not live.paused:
                 if f"{name}/profile/{name}" in self.live_refs:
-                    return Want(latest=None, alarms=self._alarms_due(name))
-                refs.update(r for r in self.live_refs if r.startswith(f"{name}/"))
+                    if self.fleet.reading_count(name) <= LIVE_WHOLE:
+                        return Want(latest=None, alarms=self._alarms_due(name))
+                    shown = live.list.in_view(margin=live.list.size.height)
+                    refs.update(r for r in shown if r.startswith(f"{name}/"))
+                refs.update(r for r in self.live_refs if r.startswith(f"{name}/") and "/profile/" not in r)
             latest = tuple(sorted(refs))
         return Want(latest=latest, alarms=self._alarms_due(name))
 
@@ -965,7 +980,7 @@ class ConsoleApp(App[int]):
             title = self._node_title(self.selection) if self.selection else "nothing selected"
         stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
         view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
-                  stale_profiles=stale)
+                  stale_profiles=stale, names_version=self.fleet.nodes_version)
         self._name_live_metrics()
 
     # names of refs for the views (plain functions in labels over the fleet state)
@@ -1189,7 +1204,8 @@ class ConsoleApp(App[int]):
         if driver is not None:
             driver.write(seq)
             driver.flush()
-        self.notify(f"copied {text[:60]}")
+        lines = text.splitlines()
+        self.notify(f"copied {labels.clip(lines[0], 50)}" if len(lines) == 1 else f"copied {len(lines)} lines")
 
     # ---- chrome ----------------------------------------------------------------------------------
 
@@ -1211,7 +1227,7 @@ class ConsoleApp(App[int]):
             bar.update("building the demo fleet… (its profiles appear as soon as it is built)")
             return
         bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=len(self.marked),
-                                      read_only=self.read_only, offline=self.offline))
+                                      read_only=self.read_only, offline=self.offline, width=bar.size.width))
 
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,

@@ -44,7 +44,7 @@ GLOBAL: list[ViewAction] = [
     ViewAction("help", "question_mark", "Help", footer="help"),
     ViewAction("command_line", "colon", "Command", footer="cmd"),
     ViewAction("refresh", "ctrl+r", "Refresh now", show_in_footer=False),
-    ViewAction("back", "escape", "Back", show_in_footer=False),
+    ViewAction("back", "escape", "Back (first clears marks, a filter or an open box)", show_in_footer=False),
     ViewAction("quit", "ctrl+q", "Quit", show_in_footer=False),  # help and the palette say it; the footer has no room
 ]
 
@@ -125,7 +125,8 @@ def help_lines(screen: str) -> Iterable[str]:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close"),
+                Binding("j", "scroll(1)", show=False), Binding("k", "scroll(-1)", show=False)]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 90%;
@@ -142,6 +143,9 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()  # up/down/pgdn scroll a long help at 80×24 at once
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
 
 
 def _prompt(a: ViewAction) -> str:

@@ -51,23 +51,36 @@ def profile_label(name: str, p: ProfileState | None) -> str:
 
 
 def status_line(profiles: dict[str, ProfileState], now: datetime, *, marked: int, read_only: bool,
-                offline: bool) -> str:
-    """Flags first (they must show at 80 columns), then each profile's state and age."""
-    parts = []
+                offline: bool, width: int = 0) -> str:
+    """Flags first, then each profile's state and the age of its last good answer.
+
+    Every profile must show within `width` columns (0: no limit): "Thingsee: ok 3s" in
+    words when there is room, else the state as its mark ("● Thingsee 3s"), else names
+    cut short. The flags are never shortened.
+    """
+    flags = []
     if offline:
-        parts.append("[reverse] OFFLINE (snapshot) [/]")
+        flags.append("OFFLINE (snapshot)")
     if read_only:
-        parts.append("[reverse] READ-ONLY [/]")
+        flags.append("READ-ONLY")
     if marked:
-        parts.append(f"[reverse] {marked:,} marked [/]")
-    for name, p in profiles.items():
-        when = ""
-        if p.state == "snapshot" and p.snapshot_at:
-            when = f" offline since {age(now - p.snapshot_at)}"
-        elif p.last_ok:
-            when = f" {age(now - p.last_ok)}"
-        parts.append(f"[{STATE_STYLE.get(p.state, '$text-muted')}]{escape(name)}: {p.state}{when}[/]")
-    return "  ".join(parts) or "no profiles"
+        flags.append(f"{marked:,} marked")
+    for words, short in ((True, 0), (False, 0), (False, 8), (False, 5)):
+        plain = [f" {f} " for f in flags]
+        parts = [f"[reverse] {f} [/]" for f in flags]
+        for name, p in profiles.items():
+            shown = name if not short or len(name) <= short else name[: short - 1] + "…"
+            if p.state == "snapshot" and p.snapshot_at:
+                when = f" {'offline since ' if words else ''}{age(now - p.snapshot_at)}"
+            else:
+                when = f" {age(now - p.last_ok)}" if p.last_ok else ""
+            text = f"{shown}: {p.state}{when}" if words else f"{STATE_MARK.get(p.state, '…')} {shown}{when}"
+            plain.append(text)
+            parts.append(f"[{STATE_STYLE.get(p.state, '$text-muted')}]{escape(text)}[/]")
+        gap = "  " if words else " "  # a state mark already sets each profile apart
+        if not width or len(gap.join(plain)) <= width:
+            break
+    return gap.join(parts) or "no profiles"
 
 
 def profile_detail(p: ProfileState, now: datetime, *, devices: int, poll_interval: float | None = None,

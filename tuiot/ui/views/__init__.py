@@ -104,7 +104,7 @@ def export_rows(
     except (ExportError, ValueError) as e:
         widget.notify(str(e), title="export failed", severity="error")
         return None
-    widget.notify(f"{len(rows):,} rows → {path}", title=f"exported {fmt.upper()}")
+    widget.notify(f"{len(rows):,} row{'' if len(rows) == 1 else 's'} → {path}", title=f"exported {fmt.upper()}")
     widget.post_message(Exported(path, len(rows)))
     return path
 

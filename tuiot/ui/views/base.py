@@ -3,7 +3,7 @@ a summary line, an inline message line and a detail pane for the highlighted row
 
 Subclasses supply the columns, the cells of a row, the rows that pass the filters, the
 detail text and the export rows; this class owns the keys that every list has
-(`/` filter, space mark, ctrl+space/`*` mark all, Esc clear, `e`/`E` export, `y` copy).
+(`/` filter, space mark, `*` (or ctrl+space) mark all, Esc clear, `e`/`E` export, `y` copy).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tuiot.ui.widgets.marks import Cell, Column, MarkList
 LIST_ACTIONS: list[ViewAction] = [
     ViewAction("filter", "slash", "filter"),
     ViewAction("mark", "space", "mark", show_in_footer=False),
-    ViewAction("mark_all", "ctrl+space,asterisk", "mark all shown", show_in_footer=False),
+    ViewAction("mark_all", "asterisk,ctrl+space", "mark all shown", show_in_footer=False),  # ctrl+space rarely survives tmux
     ViewAction("clear", "escape", "clear marks/filter", show_in_footer=False),
     ViewAction("export_csv", "e", "export CSV", footer="export"),
     ViewAction("export_json", "E", "export JSON", show_in_footer=False),

@@ -35,7 +35,7 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
     ViewAction("open", "enter", "history of the metric", footer="history"),
     ViewAction("pause", "p", "pause / resume", footer="pause"),
     ViewAction("sort", "s", "sort name/value/age", footer="sort"),
-    *LIST_ACTIONS,
+    *(ViewAction("copy", "y", "copy name and value", footer="copy") if a.id == "copy" else a for a in LIST_ACTIONS),
 ]
 
 SORTS = ("name", "value", "age")
@@ -89,15 +89,34 @@ class LiveView(ListBody):
         self._severity_of: Callable[[Reading], Severity | None] = lambda r: None
         self._stale_profiles: Collection[str] = ()
         self._needle = ""
+        # 140,000 rows: names, their lowercase haystacks and the sorted order are kept between
+        # keystrokes, so a filter is one substring scan (names change with names_version)
+        self._names: dict[str, str] = {}
+        self._hay: dict[str, str] = {}
+        self._names_version = -1
+        self._keys_gen = 0
+        self._order: list[str] = []
+        self._order_of: tuple[int, int, int] | None = None
+        self._order_hay: list[str] | None = None  # the haystacks of _order, in its order
         super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
 
     # ---- input API ------------------------------------------------------------------
 
     def show(self, keys: Sequence[str], readings: Mapping[str, Reading], *, title: str,
              severity_of: Callable[[Reading], Severity | None] | None = None,
-             stale_profiles: Collection[str] = ()) -> None:
-        """Replace the rows (metric refs); marks on rows still shown are kept."""
-        self._keys = list(keys)
+             stale_profiles: Collection[str] = (), names_version: int = 0) -> None:
+        """Replace the rows (metric refs); marks on rows still listed are kept, others go.
+        `names_version` changes when the names `name_of` gives may have changed."""
+        new = list(keys)
+        if new != self._keys or self.sort != 0:  # by name, the same rows keep their order
+            self._keys_gen += 1
+        self._keys = new
+        if self.is_mounted and self.list.marked:
+            self.list.marked &= set(self._keys)  # marks on rows of an earlier selection would act unseen
+        if names_version != self._names_version:
+            self._names_version = names_version
+            self._names.clear()
+            self._hay.clear()
         self._readings = readings
         self.heading = title
         if severity_of is not None:
@@ -117,17 +136,41 @@ class LiveView(ListBody):
         self._needle = text.strip().lower()
         return None
 
+    def _row_name(self, key: str) -> str:
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = self.name_of(key)
+        return name
+
+    def _haystack(self, key: str) -> str:
+        hay = self._hay.get(key)
+        if hay is None:
+            hay = self._hay[key] = f"{key}\n{self._row_name(key)}".lower()
+        return hay
+
+    def _ordered(self) -> list[str]:
+        """The rows with a value, sorted; kept until the rows, their names or the sort change."""
+        of = (self._keys_gen, self.sort, self._names_version)
+        if self._order_of != of:
+            readings = self._readings
+            keys = [k for k in self._keys if k in readings]
+            if self.sort == 1:
+                keys.sort(key=lambda k: _value_key(readings[k]))
+            elif self.sort == 2:
+                keys.sort(key=lambda k: readings[k].ts, reverse=True)
+            else:
+                keys.sort(key=self._row_name)
+            self._order, self._order_of, self._order_hay = keys, of, None
+        return self._order
+
     def visible_keys(self) -> list[str]:
-        keys = [k for k in self._keys if k in self._readings]
-        if self._needle:
-            keys = [k for k in keys if self._needle in k.lower() or self._needle in self.name_of(k).lower()]
-        if self.sort == 1:
-            keys.sort(key=lambda k: _value_key(self._readings[k]))
-        elif self.sort == 2:
-            keys.sort(key=lambda k: self._readings[k].ts, reverse=True)
-        else:
-            keys.sort(key=self.name_of)
-        return keys
+        keys = self._ordered()
+        if not self._needle:
+            return list(keys)
+        if self._order_hay is None:  # once per order: then each keystroke is one scan
+            self._order_hay = [self._haystack(k) for k in keys]
+        needle = self._needle
+        return [k for k, hay in zip(keys, self._order_hay) if needle in hay]
 
     def columns(self, width: int) -> Sequence[Column]:
         return [Column("METRIC", 24, flex=True), Column("VALUE", 12, right=True), Column("UNIT", 6),
@@ -141,11 +184,11 @@ class LiveView(ListBody):
     def cells(self, key: str) -> Sequence[Cell]:
         r = self._readings.get(key)
         if r is None:
-            return [(self.name_of(key), "dim"), ("", None), ("", None), ("", None)]
+            return [(self._row_name(key), "dim"), ("", None), ("", None), ("", None)]
         stale = self._stale(r)
         sev = self._severity_of(r)
         value_style = sev.value if sev is not None else ("dim" if stale else None)
-        return [(self.name_of(key), "dim" if stale else None), (_fmt(r.value), value_style),
+        return [(self._row_name(key), "dim" if stale else None), (_fmt(r.value), value_style),
                 (r.unit or "", "dim"), (age(self.clock() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
 
     def summary(self) -> Text:

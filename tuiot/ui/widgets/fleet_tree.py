@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from textual import on
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -36,6 +37,8 @@ class ChildrenWanted(Message):
 
 class FleetTree(Tree[str]):
     """Every profile's groups → devices → sensors → metrics; line data is the node's ref."""
+
+    BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False)]
 
     def __init__(self, fleet: FleetState, *, marked: Callable[[], set[str]], id: str | None = None) -> None:
         super().__init__("fleet", id=id)

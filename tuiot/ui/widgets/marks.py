@@ -186,6 +186,11 @@ class MarkList(ScrollView, can_focus=True):
         self.invalidate()
         self.post_message(self.MarksChanged(self, len(self.marked)))
 
+    def in_view(self, margin: int = 0) -> list[str]:
+        """The keys of the rows on screen now, and `margin` rows either side."""
+        top = int(self.scroll_offset.y)
+        return self._keys[max(0, top - margin): top + max(1, self.size.height - 1) + margin]
+
     def marked_shown(self) -> int:
         """How many marked rows the filter shows (O(marks))."""
         return sum(1 for k in self.marked if k in self._pos)

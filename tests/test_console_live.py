@@ -1,0 +1,136 @@
+"""Live and getting around it: what is polled, what stays, what is marked stale."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from test_console_app import loaded, make_app
+from tuiot.domain import Reading
+from tuiot.fleet.state import ProfileState
+from tuiot.ui import labels
+
+
+async def _live_values(app, pilot, rows: int = 1) -> None:
+    view = app.query_one("#live")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if len(view.list.keys) >= rows:
+            return
+    raise AssertionError("Live showed no values")
+
+
+async def test_live_over_a_big_profile_polls_the_rows_on_screen_not_all_of_it(monkeypatch) -> None:
+    import tuiot.ui.app as app_mod
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("colon", *"live @TeamViewer", "enter")
+        await _live_values(app, pilot, rows=30)
+        assert app._want("TeamViewer").latest is None  # a small profile: all of it, every round
+        monkeypatch.setattr(app_mod, "LIVE_WHOLE", 10)
+        wanted = app._want("TeamViewer").latest
+        view = app.query_one("#live")
+        assert wanted is not None and set(wanted) <= set(view.list.keys) and len(wanted) < len(view.list.keys)
+        assert set(view.list.in_view()) <= set(wanted)
+
+
+async def test_back_to_live_shows_what_live_showed_before() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("colon", *"live @Murano", "enter")
+        await _live_values(app, pilot)
+        await pilot.press("1", "down", "down", "escape")
+        await pilot.pause(0.1)
+        assert app.current == "live" and app.live_refs == ["Murano/profile/Murano"]
+
+
+async def test_live_marks_its_values_stale_as_soon_as_their_vendor_fails() -> None:
+    from tuiot.adapters.base import Unavailable
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("colon", *"live @Thingsee", "enter")
+        await _live_values(app, pilot)
+        view = app.query_one("#live")
+        key = view.list.keys[0]
+        assert "stale" not in view.cells(key)[3][0]
+        app._failed("Thingsee", Unavailable("no answer"))
+        await pilot.pause(0.1)
+        assert "stale" in view.cells(key)[3][0]
+
+
+async def test_live_drops_marks_of_rows_it_no_longer_lists() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("colon", *"live @Thingsee", "enter")
+        await _live_values(app, pilot, rows=2)
+        await pilot.press("space", "space")
+        view = app.query_one("#live")
+        assert len(view.list.marked) == 2
+        await pilot.press("colon", *"live @Murano", "enter")
+        await _live_values(app, pilot)
+        assert view.list.marked == set() and "marked" not in str(view.summary())
+
+
+async def test_live_filter_finds_rows_by_names_that_arrive_later() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("colon", *"live @TeamViewer", "enter")
+        await _live_values(app, pilot, rows=5)
+        view = app.query_one("#live")
+        key = view.list.keys[0]
+        for _ in range(100):  # the first rows' devices are loaded for their metric names
+            await pilot.pause(0.05)
+            if key in app.fleet.nodes:
+                break
+        name = app._metric_name(key).split(" · ")[-1]
+        app._live_show()
+        view.apply_text(name)
+        await pilot.pause()
+        assert key in view.list.keys
+
+
+async def test_j_and_k_move_the_devices_cursor() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        tree = app._tree()
+        start = tree.cursor_line
+        await pilot.press("j", "j")
+        assert tree.cursor_line == start + 2
+        await pilot.press("k")
+        assert tree.cursor_line == start + 1
+
+
+def test_the_status_bar_shows_every_profile_within_80_columns() -> None:
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    profiles = {}
+    for name in ("TeamViewer", "Thingsee", "Murano", "ThingsPro"):
+        p = profiles[name] = ProfileState(name, name.lower())
+        p.state, p.last_ok = "ok", now - timedelta(seconds=8)
+    profiles["Murano"].state = "offline"
+    wide = labels.status_line(profiles, now, marked=12, read_only=True, offline=False, width=200)
+    assert "Murano: offline 8s" in wide and "ThingsPro: ok 8s" in wide
+    narrow = labels.status_line(profiles, now, marked=12, read_only=True, offline=False, width=78)
+    plain = narrow.replace("[reverse]", "").replace("[/]", "")
+    for tag in ("[$success]", "[$error]"):
+        plain = plain.replace(tag, "")
+    assert len(plain) <= 78 and "READ-ONLY" in plain and "12 marked" in plain
+    assert "○ Murano 8s" in plain and plain.count("●") == 3  # every profile, its state as a mark
+
+
+def test_names_version_moves_when_nodes_come() -> None:
+    from tuiot.domain import Node
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    before = fleet.nodes_version
+    fleet.add_nodes([Node(kind="device", id="d1", name="Pump", profile="p")])
+    assert fleet.nodes_version > before
+    fleet.put_readings([Reading(metric="p/metric/d1:t", value=1.0, ts=datetime(2026, 1, 1, tzinfo=timezone.utc))])
+    assert fleet.reading_count("p") == 1
