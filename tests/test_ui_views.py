@@ -733,3 +733,32 @@ async def test_alarms_click_moves_the_cursor_and_detail_follows():
         await pilot.click(v.list, offset=(5, 3))  # line 0 is the header: third row
         assert v.list.cursor == 2
         assert v.shown_alarms()[2].id in str(v.query_one("#detail", Static).content)
+
+
+async def test_metrics_refreshes_quietly_while_shown_and_ages_move_on():
+    clock = [NOW]
+    view = MetricsView(clock=lambda: clock[0])
+    app = Host(view, lambda v: v.show(METRIC, device=DEVICE, can_aggregate=True), answer=True)
+    async with run(app) as pilot:
+        await pilot.pause()
+        v: MetricsView = app.view
+        assert "(0s ago)" in str(v.query_one("#summary", Static).content)
+        clock[0] = NOW + timedelta(minutes=3)
+        v.tick()  # no refresh_every: only the ages move
+        assert len(app.of(HistoryRequested)) == 1
+        assert "(3m ago)" in str(v.query_one("#summary", Static).content)
+        v.refresh_every = 0.0
+        v.tick()
+        assert "loading" not in str(v.query_one("#status", Static).content)  # quiet: the chart stays
+        await pilot.pause()
+        assert len(app.of(HistoryRequested)) == 2
+        assert app.of(HistoryRequested)[-1].end == clock[0]
+
+
+async def test_metrics_aggregated_stats_say_they_are_of_buckets():
+    app = metrics_host()
+    async with run(app) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        summary = str(app.view.query_one("#summary", Static).content)
+        assert summary.startswith("15m avgs: min") and "last bucket" in summary and " from " in summary

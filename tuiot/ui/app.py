@@ -696,7 +696,10 @@ class ConsoleApp(App[int]):
 
         adapter = self.adapters.get(node.profile)
         await self.action_show("metrics")
-        self._screen("metrics").show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
+        view = self._screen("metrics")
+        poller = self.pollers.get(node.profile)
+        view.refresh_every = max(poller.interval, 5.0) if poller is not None and not self.offline else None
+        view.show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
 
     def action_copy_selected(self) -> None:
         refs = sorted(self.marked) or ([c] if (c := self._tree_cursor()) else [])
@@ -838,6 +841,8 @@ class ConsoleApp(App[int]):
             self._collector.release()
         if self.current == "live":
             self._screen("live").tick()
+        elif self.current == "metrics":
+            self._screen("metrics").tick()
         elif self.current == "devices" and (cursor := self._tree_cursor()) and cursor.split("/", 2)[1] == "profile":
             self._show_detail(cursor)  # a profile's state, age and rounds change by the second
         self._status()

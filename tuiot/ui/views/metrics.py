@@ -9,6 +9,8 @@ Public API
     HistoryRequested it answers) a stale answer is ignored and False returned
 `set_error(text)`  an error line; the previous chart and summary stay
 `reload()`  ask again for the current range (also key `r`)
+`tick()`  once a second: ages move on, and every `refresh_every` seconds the range is
+    asked again, ending now (quietly: the chart stays until the answer comes)
 `metric`, `range_name`, `aggregate`, `bucket`, `pending`, `series`, `shown_points()`
 Messages: `HistoryRequested(metric_ref, start, end, aggregate, bucket)`,
 `CopyRequested(text)`, `Exported(path, count)`. `ACTIONS` lists every key.
@@ -140,6 +142,9 @@ class MetricsView(Vertical):
         self.series: Series | None = None
         self.shown_request: HistoryRequested | None = None
         self.error: str | None = None
+        self.refresh_every: float | None = None  # s between quiet reloads while shown (the profile's poll)
+        self._asked_at = 0.0  # monotonic time of the last request
+        self._quiet = False  # the pending request is a refresh: no "loading" line
         # plotext is imported with the first Metrics screen, not at start-up
         from tuiot.ui.widgets.chart import HistoryChart
 
@@ -176,11 +181,15 @@ class MetricsView(Vertical):
         self.chart.set_data([], start=self.clock(), end=self.clock(), message="loading…")
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, *, quiet: bool = False) -> None:
         """Ask for the current metric, range and aggregation (ending now)."""
         if self.metric is None:
-            self.notify("no metric to show: pick one on the Devices screen", severity="warning")
+            if not quiet:
+                self.notify("no metric to show: pick one on the Devices screen", severity="warning")
             return
+        import time
+
+        self._asked_at, self._quiet = time.monotonic(), quiet
         end = self.clock()
         start = end - RANGES[self.range_name]
         self.pending = HistoryRequested(self.metric.ref, start, end, self.aggregate, self.bucket)
@@ -201,6 +210,16 @@ class MetricsView(Vertical):
         self._draw()
         self._update()
         return True
+
+    def tick(self) -> None:
+        """A second went by: the ages in the summary move on; a refresh is asked when due."""
+        import time
+
+        due = self.refresh_every is not None and time.monotonic() - self._asked_at >= self.refresh_every
+        if due and self.pending is None and self.metric is not None:
+            self.reload(quiet=True)
+        elif self.is_mounted:
+            self.query_one("#summary", Static).update(self._summary())
 
     def set_error(self, text: str) -> None:
         """Show an error line; what was drawn before stays."""
@@ -267,7 +286,8 @@ class MetricsView(Vertical):
         self.query_one("#summary", Static).update(self._summary())
         status = self.query_one("#status", Static)
         if self.pending is not None:
-            status.update(Text(f"⟳ loading {self.range_name}…"))
+            if not self._quiet:  # a refresh leaves what is shown as it is until the answer
+                status.update(Text(f"⟳ loading {self.range_name}…"))
         elif self.error:
             status.update(Text(f"✖ {self.error}" + (" (showing the previous chart)" if self.series else "")))
         else:
@@ -288,11 +308,15 @@ class MetricsView(Vertical):
         when = last.ts.astimezone(self.tz)
         when_text = when.strftime("%H:%M:%S") if now - last.ts < timedelta(hours=24) else when.strftime("%Y-%m-%d %H:%M")
         t = Text()
+        agg = self.series.aggregate if self.series else None
+        if agg is not None:
+            # the stats are of the buckets, and the last bucket began at its time: say so
+            t.append(f"{_span(self.bucket)} {agg.value}s: ", style="dim")
         if numeric:
             t.append(f"min {fmt_value(min(numeric))}  max {fmt_value(max(numeric))}  "
                      f"avg {fmt_value(sum(numeric) / len(numeric))}  ")
-        t.append(f"last {fmt_value(last_v)}{unit}", style="bold")
-        t.append(f" at {when_text} ({ago(last.ts, now)} ago) · {len(pts):,} pts")
+        t.append(f"{'last bucket' if agg else 'last'} {fmt_value(last_v)}{unit}", style="bold")
+        t.append(f" {'from' if agg else 'at'} {when_text} ({ago(last.ts, now)} ago) · {len(pts):,} pts")
         return t
 
     # ---- keys -------------------------------------------------------------------------
