@@ -20,6 +20,8 @@ PROFILES = ["TeamViewer", "Thingsee", "Murano", "ThingsPro"]
     (":ids @murano", Command("identities", "Murano")),
     (":rules hot", Command("rules", text="hot")),
     (":live @murano", Command("live", "Murano")),
+    (":live thingsee", Command("live", "Thingsee")),
+    (":alarms critical murano", Command("alarms", "Murano", severity="critical")),
     (":q", Command("quit")),
 ])
 def test_commands_read_as_meant(line: str, command: Command) -> None:

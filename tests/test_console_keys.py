@@ -40,6 +40,14 @@ async def test_palette_lists_every_action_with_its_key_on_every_screen_and_runs_
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.current == "alarms"
+        # another screen's action is found by name, goes to its screen and runs there
+        await pilot.press("1", "ctrl+p", *"sort name")
+        prompts = await _palette_prompts(app, pilot)
+        assert any("Live: sort name/value/age  [s]" in p for p in prompts), prompts
+        assert not any("show('" in p or "export('" in p for p in prompts)  # no action ids
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.current == "live" and app.query_one("#live").sort == 1
 
 
 async def test_keys_return_to_the_screen_after_the_command_line_closes() -> None:

@@ -134,3 +134,30 @@ def test_names_version_moves_when_nodes_come() -> None:
     assert fleet.nodes_version > before
     fleet.put_readings([Reading(metric="p/metric/d1:t", value=1.0, ts=datetime(2026, 1, 1, tzinfo=timezone.utc))])
     assert fleet.reading_count("p") == 1
+
+
+async def test_the_devices_detail_shows_a_collapsed_devices_last_values() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Thingsee")
+        app._reveal(device.ref)
+        detail = app.query_one("#detail")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "last values" in str(detail.render()):
+                break
+        assert "last values" in str(detail.render())
+        assert device.ref not in app._tree().lines or not app._tree().lines[device.ref].is_expanded
+
+
+async def test_live_says_it_is_waiting_while_a_selection_has_no_values_yet() -> None:
+    app = make_app(faults=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("3")
+        view = app.query_one("#live")
+        view.show([], {}, title="Murano", selected=True)
+        assert view.empty_text() == "waiting for the first values…"
+        view.show([], {}, title="nothing selected", selected=False)
+        assert view.empty_text().startswith("select a device")

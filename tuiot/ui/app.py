@@ -20,6 +20,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
 from tuiot.config import Config, Profile
@@ -55,6 +56,7 @@ ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its fir
 # only the rows on screen (and a page either side): 140,000 values every round starved the
 # console and the profile's own poller.
 LIVE_WHOLE = 5_000
+DETAIL_VALUES_AFTER = 0.4  # s the Devices cursor rests on a device before its values are asked
 
 
 def styles_path() -> Path:
@@ -130,6 +132,7 @@ class ConsoleApp(App[int]):
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
         self.writes = Writes(self)
+        self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -525,6 +528,16 @@ class ConsoleApp(App[int]):
         ref = event.node.data
         if isinstance(ref, str) and not ref.startswith("more:"):
             self._show_detail(ref)
+            node = self.fleet.nodes.get(ref)
+            if node is not None and node.kind == "device" and not self.offline and not self.fleet.metrics_below(ref):
+                # its last values, for the detail pane: asked once the cursor rests on it
+                if self._values_timer is not None:
+                    self._values_timer.stop()
+                self._values_timer = self.set_timer(DETAIL_VALUES_AFTER, lambda: self._values_for(ref))
+
+    def _values_for(self, ref: str) -> None:
+        if self._tree_cursor() == ref:
+            self._refresh_latest([ref])
 
     @on(Tree.NodeSelected, "#tree")
     async def _selected(self, event: Tree.NodeSelected) -> None:
@@ -985,7 +998,7 @@ class ConsoleApp(App[int]):
             title = self._node_title(self.selection) if self.selection else "nothing selected"
         stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
         view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
-                  stale_profiles=stale, names_version=self.fleet.nodes_version)
+                  stale_profiles=stale, names_version=self.fleet.nodes_version, selected=bool(self.live_refs))
         self._name_live_metrics()
 
     # names of refs for the views (plain functions in labels over the fleet state)

@@ -5,7 +5,7 @@
     :alarms critical open     severity and status filters (any order), `all` clears
     :identities locked @murano  status, profile, and any other word as an id pattern
     :rules hot                the rules filter
-    :live @murano             a profile's latest values
+    :live @murano             a profile's latest values (the @ may be left out)
     :q                        quit
 
 Parsing is a plain function so that every word it refuses is tested without a screen.
@@ -46,11 +46,14 @@ def parse(line: str, profiles: Iterable[str]) -> Command | None:
     if verb != "quit" and verb not in SCREENS:
         raise CommandError(f"unknown command ':{words[0]}' ({HINT})")
     args = words[1:]
+    known = list(profiles)
     profile = None
     rest: list[str] = []
     for word in args:
         if word.startswith("@"):
-            profile = _profile(word[1:], list(profiles))
+            profile = _profile(word[1:], known)
+        elif any(word.lower() == p.lower() for p in known):
+            profile = _profile(word, known)  # ':live thingsee' means the profile too
         else:
             rest.append(word)
     if verb == "quit" and args:

@@ -164,26 +164,46 @@ def _highlight(matcher: Matcher, text: str) -> Content:
 
 
 class ActionCommands(Provider):
-    """The palette: every registered action of the current screen and the app, with its key."""
+    """The palette: every registered action, with its key. The current screen's come first,
+    then the global ones; another screen's action goes to that screen and runs there."""
 
-    def _actions(self) -> list[ViewAction]:
-        screen = getattr(self.app, "current", "devices")
-        return [*SCREEN_ACTIONS.get(screen, []), *GLOBAL]
+    def _actions(self) -> list[tuple[str | None, ViewAction]]:
+        current = getattr(self.app, "current", "devices")
+        out: list[tuple[str | None, ViewAction]] = [(None, a) for a in SCREEN_ACTIONS.get(current, [])]
+        out += [(None, a) for a in GLOBAL]
+        for screen in SCREENS:
+            if screen != current:
+                out += [(screen, a) for a in SCREEN_ACTIONS[screen] if a.id != "back"]
+        return out
+
+    @staticmethod
+    def _text(screen: str | None, a: ViewAction) -> tuple[str, str]:
+        """(prompt, help line): '4 Alarms: close  [c]', and where the action runs."""
+        if screen is None:
+            return _prompt(a), "on this screen" if a not in GLOBAL else "everywhere"
+        title = TITLES[screen]
+        return f"{title.split(' ', 1)[1]}: {_prompt(a)}", f"goes to {title}"
 
     async def discover(self) -> Hits:
-        for a in self._actions():
-            yield DiscoveryHit(Content(_prompt(a)), self._runner(a), text=_prompt(a), help=a.id)
+        for screen, a in self._actions():
+            if screen is None:  # the list before typing: this screen's and the global ones
+                prompt, help_ = self._text(screen, a)
+                yield DiscoveryHit(Content(prompt), self._runner(screen, a), text=prompt, help=help_)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for a in self._actions():
-            text = _prompt(a)
-            score = matcher.match(text)
+        for screen, a in self._actions():
+            prompt, help_ = self._text(screen, a)
+            score = matcher.match(prompt)
             if score > 0:
-                yield Hit(score, _highlight(matcher, text), self._runner(a), text=text, help=a.id)
+                if screen is not None:
+                    score *= 0.9  # this screen's own action first when both match
+                yield Hit(score, _highlight(matcher, prompt), self._runner(screen, a), text=prompt, help=help_)
 
-    def _runner(self, a: ViewAction):  # type: ignore[no-untyped-def]
+    def _runner(self, screen: str | None, a: ViewAction):  # type: ignore[no-untyped-def]
         async def run() -> None:
+            if screen is not None:
+                await self.app.run_action(f"show('{screen}')")
             await self.app.run_action_for_view(a.id)  # type: ignore[attr-defined]
 
         return run

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from tuiot.domain import Node, Severity
 from tuiot.fleet.state import FleetState, ProfileState
-from tuiot.ui.views import age  # one compact age for lists, panes and the status bar
+from tuiot.ui.views import age, value_text  # one age and one value format on every screen
 
 SEVERITY_STYLE = {Severity.critical: "$error", Severity.major: "$warning", Severity.minor: "$accent",
                   Severity.warning: "$secondary"}
@@ -109,12 +109,14 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
         lines.append(f"worst open alarm: [{SEVERITY_STYLE[sev]}]{sev.value}[/]")
     for k, v in list(node.attrs.items())[:10]:
         lines.append(escape(f"{k}: {v}"))
-    below = [fleet.readings[m] for m in fleet.below(node.ref) | {node.ref} if m in fleet.readings]
+    # a device's readings name it, so its values show before its sensors were ever opened
+    refs = fleet.metrics_below(node.ref) if node.kind in ("device", "sensor") else fleet.below(node.ref) | {node.ref}
+    below = [fleet.readings[m] for m in refs if m in fleet.readings]
     if below:
         lines += ["", "[b]last values[/b]"]
         for r in sorted(below, key=lambda r: r.metric)[:limit]:
             name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.split("/", 2)[-1]
-            lines.append(f"  {escape(name)}: {escape(str(r.value))} {escape(r.unit or '')}  [dim]{age(now - r.ts)} ago[/]")
+            lines.append(f"  {escape(name)}: {escape(value_text(r.value))} {escape(r.unit or '')}  [dim]{age(now - r.ts)} ago[/]")
     return "\n".join(lines)
 
 

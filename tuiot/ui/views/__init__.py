@@ -109,6 +109,13 @@ def export_rows(
     return path
 
 
+def value_text(value: Any) -> str:
+    """A reading's value as every screen prints it: 101156, not 101156.0; 6 digits at most."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "—" if value is None else str(value)
+
+
 def age(delta: timedelta) -> str:
     """A compact age: 45s, 12m, 3h, 2d (negative ages, i.e. clock skew, read as 0s)."""
     s = max(0, int(delta.total_seconds()))

@@ -25,9 +25,9 @@ from typing import Any
 from rich.text import Text
 from textual.message import Message
 
-from tuiot.domain import Reading, Severity, Value
+from tuiot.domain import Reading, Severity
 from tuiot.ui.labels import count
-from tuiot.ui.views import ViewAction, age, bindings, stamp
+from tuiot.ui.views import ViewAction, age, bindings, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -47,12 +47,6 @@ class OpenMetric(Message):
     def __init__(self, metric_ref: str) -> None:
         super().__init__()
         self.metric_ref = metric_ref
-
-
-def _fmt(value: Value | None) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return "—" if value is None else str(value)
 
 
 def _value_key(r: Reading) -> tuple[int, Any]:
@@ -89,6 +83,7 @@ class LiveView(ListBody):
         self._severity_of: Callable[[Reading], Severity | None] = lambda r: None
         self._stale_profiles: Collection[str] = ()
         self._needle = ""
+        self._selected = False
         # 140,000 rows: names, their lowercase haystacks and the sorted order are kept between
         # keystrokes, so a filter is one substring scan (names change with names_version)
         self._names: dict[str, str] = {}
@@ -104,7 +99,7 @@ class LiveView(ListBody):
 
     def show(self, keys: Sequence[str], readings: Mapping[str, Reading], *, title: str,
              severity_of: Callable[[Reading], Severity | None] | None = None,
-             stale_profiles: Collection[str] = (), names_version: int = 0) -> None:
+             stale_profiles: Collection[str] = (), names_version: int = 0, selected: bool = True) -> None:
         """Replace the rows (metric refs); marks on rows still listed are kept, others go.
         `names_version` changes when the names `name_of` gives may have changed."""
         new = list(keys)
@@ -118,6 +113,7 @@ class LiveView(ListBody):
             self._names.clear()
             self._hay.clear()
         self._readings = readings
+        self._selected = selected  # False: nothing picked yet (the empty list says how to pick)
         self.heading = title
         if severity_of is not None:
             self._severity_of = severity_of
@@ -188,7 +184,7 @@ class LiveView(ListBody):
         stale = self._stale(r)
         sev = self._severity_of(r)
         value_style = sev.value if sev is not None else ("dim" if stale else None)
-        return [(self._row_name(key), "dim" if stale else None), (_fmt(r.value), value_style),
+        return [(self._row_name(key), "dim" if stale else None), (value_text(r.value), value_style),
                 (r.unit or "", "dim"), (age(self.clock() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
 
     def summary(self) -> Text:
@@ -203,8 +199,10 @@ class LiveView(ListBody):
         return text
 
     def empty_text(self) -> str:
-        if not self._keys:
+        if not self._selected:
             return "select a device, group or profile on Devices (1) and press l"
+        if not self._keys:
+            return "waiting for the first values…"
         return "no values match the filter" if self._needle else "waiting for the first values…"
 
     def detail(self, key: str | None) -> Text:
@@ -212,7 +210,7 @@ class LiveView(ListBody):
         if r is None:
             return Text("")
         sev = self._severity_of(r)
-        lines = [f"{self.name_of(r.metric)}   {_fmt(r.value)} {r.unit or ''}",
+        lines = [f"{self.name_of(r.metric)}   {value_text(r.value)} {r.unit or ''}",
                  f"{r.metric}   at {stamp(r.ts)}" + ("   STALE" if self._stale(r) else "")]
         if sev is not None:
             lines.append(f"outside a {sev.value} threshold · enter: history")
@@ -231,7 +229,7 @@ class LiveView(ListBody):
 
     def copy_text(self, key: str) -> str:
         r = self._readings.get(key)
-        return f"{self.name_of(key)}\t{_fmt(r.value) if r else ''}"
+        return f"{self.name_of(key)}\t{value_text(r.value) if r else ''}"
 
     # ---- keys -----------------------------------------------------------------------
 
