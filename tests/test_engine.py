@@ -178,3 +178,9 @@ def test_event_as_dict_is_json_ready() -> None:
     row = json.loads(json.dumps(ev.as_dict()))
     assert row["event"] == "raised" and row["at"].endswith("Z") and row["origin"] == "local" and row["rule"] == "hot"
     assert isinstance(Alarm.model_validate({k: v for k, v in row.items() if k not in ("event", "at", "by_hand")}), Alarm)
+
+
+def test_a_threshold_alarm_names_the_device_its_reading_named() -> None:
+    eng = RuleEngine([rule(checks=1)])
+    (ev,) = eng.observe(Reading(metric=M, value=40, ts=T0, device=D))
+    assert ev.alarm.device == D and ev.alarm.metric == M  # the inbox can jump to it

@@ -166,7 +166,8 @@ class RuleEngine:
                 if track.last_ts is not None and reading.ts <= track.last_ts:
                     continue  # the same sample polled again
                 track.last_ts = reading.ts
-                event = self._step(c.rule, reading.metric, i, t, track, cond.evaluate(reading.value), reading.value, reading.ts)
+                event = self._step(c.rule, reading.metric, i, t, track, cond.evaluate(reading.value), reading.value,
+                                   reading.ts, device=reading.device)
                 if event is not None:
                     events.append(event)
         return events
@@ -216,7 +217,7 @@ class RuleEngine:
     # ---- the state machine --------------------------------------------------------------------
 
     def _step(self, rule: Rule, source: str, index: int, t: Threshold, track: _Track,
-              match: bool, value: Value | None, at: datetime) -> AlarmEvent | None:
+              match: bool, value: Value | None, at: datetime, *, device: str | None = None) -> AlarmEvent | None:
         if not match:
             track.streak = 0
             track.suppressed = False
@@ -226,7 +227,7 @@ class RuleEngine:
         track.streak += 1
         if track.alarm is not None or track.suppressed or track.streak < t.checks:
             return None
-        track.alarm = self._new_alarm(rule, source, index, t, value, at)
+        track.alarm = self._new_alarm(rule, source, index, t, value, at, device)
         return AlarmEvent("raised", track.alarm, at)
 
     def _clear(self, track: _Track, at: datetime, *, by_hand: bool) -> AlarmEvent:
@@ -237,7 +238,9 @@ class RuleEngine:
         return AlarmEvent("cleared", closed, at, by_hand=by_hand)
 
     @staticmethod
-    def _new_alarm(rule: Rule, source: str, index: int, t: Threshold, value: Value | None, at: datetime) -> Alarm:
+    def _new_alarm(rule: Rule, source: str, index: int, t: Threshold, value: Value | None, at: datetime,
+                   device: str | None = None) -> Alarm:
+        """`device`: the metric's device, as its reading names it (the alarm jumps there)."""
         kind = split_ref(source)[1] if source.count("/") >= 2 else ""
         if rule.kind == "offline":
             what = f"silent for {value} min" if value is not None else "never seen"
@@ -249,7 +252,7 @@ class RuleEngine:
             profile=rule.profile,
             severity=t.severity,
             status=AlarmStatus.open,
-            device=source if kind == "device" else None,
+            device=source if kind == "device" else device,
             metric=source if kind != "device" else None,
             description=description,
             opened_at=at,

@@ -153,7 +153,8 @@ class ConsoleApp(App[int]):
                     suggester=FleetSuggester(self._find_candidates))
         yield Input(placeholder=":devices @profile · :alarms critical · :live · :q", id="cmdline")
         yield Static("", id="statusbar")
-        yield Footer()
+        # 80 columns: the screen's keys and `? help`, not half of them; ctrl+p is in help
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         import time

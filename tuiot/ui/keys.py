@@ -96,10 +96,13 @@ def action_screens(action: str) -> set[str]:
     return {s for s in APP_SCREENS for a in SCREEN_ACTIONS[s] if a.id.split("(")[0] == action}
 
 
+KEY_NAMES = {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "space": "space", "asterisk": "*",
+             "left_square_bracket": "[", "right_square_bracket": "]"}
+
+
 def key_label(key: str) -> str:
-    first = key.split(",")[0]
-    return {"question_mark": "?", "colon": ":", "slash": "/", "escape": "esc", "space": "space",
-            "left_square_bracket": "[", "right_square_bracket": "]"}.get(first, first)
+    """Every key of a binding, as typed: 'enter,g' → 'enter/g'."""
+    return "/".join(KEY_NAMES.get(k, k) for k in key.split(","))
 
 
 def help_lines(screen: str) -> Iterable[str]:
@@ -109,7 +112,7 @@ def help_lines(screen: str) -> Iterable[str]:
     yield ""
     yield "[b]Moving[/b]"
     yield "  up/down j/k  row    pgup/pgdn  page    home/end  first/last"
-    yield "  left/right   a list wider than the terminal scrolls a column sideways"
+    yield "  left/right   scroll a list wider than the screen by a column"
     yield "  right        in the find box, takes the name it completes"
     yield ""
     yield "[b]Everywhere[/b]"

@@ -26,6 +26,14 @@ from textual.message import Message
 from textual.widget import Widget
 
 
+def footer_without(actions: Iterable["ViewAction"], *ids: str) -> list["ViewAction"]:
+    """`actions`, with these left out of the footer (still keys, in help and the palette):
+    at 80 columns a busy screen's footer must end with `? help`, not be cut before it."""
+    from dataclasses import replace
+
+    return [replace(a, show_in_footer=False) if a.id in ids else a for a in actions]
+
+
 @dataclass(frozen=True)
 class ViewAction:
     """One key of a view: `id` is the Textual action name (`action_<id>` on the view)."""

@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
-from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, bindings, stamp
+from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -39,7 +39,7 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
     ViewAction("cycle_profile", "p", "profile"),
     ViewAction("copy_device", "Y", "copy device ref", show_in_footer=False),
     ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
-    *LIST_ACTIONS,
+    *footer_without(LIST_ACTIONS, "copy"),
 ]
 
 SEVERITY_CYCLE: list[Severity | None] = [None, *Severity]
@@ -233,13 +233,13 @@ class AlarmsView(ListBody):
         if a.rule:
             t.append(f" · rule {self._rule_name(a.profile, a.rule) or a.rule}")
         t.append("\n")
-        t.append(f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)")
-        if a.closed_at:
-            t.append(f" · closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)")
-        t.append("\n")
-        t.append((self._closable_reason(a) or "closable: c") + "\n", style="dim")
-        t.append(f"id {a.id} · profile {a.profile} · origin {a.origin.value}" + (f" · rule id {a.rule}" if a.rule else ""),
-                 style="dim")
+        t.append(f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)\n")
+        if a.closed_at:  # a closed alarm is not closable: its line says when it closed
+            t.append(f"closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)", style="dim")
+        else:
+            t.append(self._closable_reason(a) or "closable: c", style="dim")
+        t.append(f" · {a.profile} · {a.origin.value} alarm\n", style="dim")
+        t.append(f"id {a.id}" + (f" · rule id {a.rule}" if a.rule else ""), style="dim")
         return t
 
     def export_columns(self) -> Sequence[str]:

@@ -38,7 +38,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
-from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, stamp
+from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -47,13 +47,13 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
     ViewAction("cycle_status", "s", "status filter", footer="status"),
     ViewAction("cycle_profile", "p", "profile", show_in_footer=False),
     ViewAction("lock", "l", "lock", writes=True),
-    ViewAction("unlock", "u", "unlock", writes=True),
+    ViewAction("unlock", "u", "unlock", writes=True, show_in_footer=False),
     ViewAction("tag_add", "t", "add tag", writes=True, footer="tag"),
-    ViewAction("tag_remove", "T", "remove tag", writes=True, footer="untag"),
+    ViewAction("tag_remove", "T", "remove tag", writes=True, show_in_footer=False),
     ViewAction("installation", "i", "installation status", writes=True, footer="install"),
     ViewAction("group", "G", "set group", writes=True, footer="group"),
     ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
-    *LIST_ACTIONS,
+    *footer_without(LIST_ACTIONS, "export_csv", "copy"),
 ]
 
 # capability each write needs, and how to say it is missing

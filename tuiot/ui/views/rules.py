@@ -110,7 +110,9 @@ class RulesView(ListBody):
         if not self._needle:
             return list(self._rules)
         return [k for k, r in self._rules.items()
-                if self._needle in f"{r.name} {r.profile} {r.origin.value} {condition_text(r)}".lower()]
+                if self._needle in f"{r.name} {r.profile} {r.origin.value} {r.kind} {condition_text(r)} "
+                                   f"{' '.join(t.severity.value for t in r.thresholds)} "
+                                   f"{'enabled' if r.enabled else 'disabled'}".lower()]
 
     def columns(self, width: int) -> Sequence[Column]:
         cols = [Column("ORIGIN", 6), Column("PROFILE", 10), Column("NAME", 20, flex=True),
