@@ -161,3 +161,26 @@ async def test_live_says_it_is_waiting_while_a_selection_has_no_values_yet() -> 
         assert view.empty_text() == "waiting for the first values…"
         view.show([], {}, title="nothing selected", selected=False)
         assert view.empty_text().startswith("select a device")
+
+
+async def test_a_device_moved_to_another_group_is_found_there_after_a_reload() -> None:
+    """A reloaded tree forgets the lines it removed: a kept line once put the cursor on
+    another device (the one now at the removed line's index)."""
+    from tuiot.domain import Node
+
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        groups = [n for n in app.fleet.roots("Murano") if n.kind == "group"]
+        assert len(groups) >= 2
+        device = app.fleet.kids(groups[0].ref)[0]
+        app._reveal(device.ref)  # its line exists under the first group
+        await pilot.pause()
+        nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
+        moved = [n.model_copy(update={"parent": groups[1].ref}) if n.ref == device.ref else n for n in nodes]
+        assert await app._tree_loaded("Murano", moved)
+        assert device.ref not in app._tree().lines or app._tree().lines[device.ref].parent.data == groups[1].ref
+        app._reveal(device.ref)
+        await pilot.pause()
+        assert app._tree_cursor() == device.ref
+        assert app._tree().cursor_node.parent.data == groups[1].ref

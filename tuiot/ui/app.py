@@ -1119,9 +1119,12 @@ class ConsoleApp(App[int]):
             if (view := self._shown(name)) is not None:
                 view.list.unmark(refs)
 
-    def identities_changed(self, profiles: set[str]) -> None:
+    def identities_changed(self, profiles: set[str], *, tree: bool = False) -> None:
+        """Identities were changed: read them again (and with `tree`, the profile's tree)."""
         for name in profiles:
             self._load_identities(name)
+            if tree and name in self.config.profiles and not self.offline:
+                self._load_profile(self.config.profiles[name])
 
     # ---- writes (tuiot.ui.writes): read-only check, confirmation, audit ---------------------------
 

@@ -200,15 +200,16 @@ class Writes:
 
     def installation_status(self, items: list[Identity], status: str) -> None:
         self._identities(items, f"Set installation status '{status}' on", f"status {status}",
-                         lambda a, i: a.set_installation_status(i.identity, status), noun="thing")
+                         lambda a, i: a.set_installation_status(i.identity, status), noun="thing", tree=True)
 
     def group(self, items: list[Identity], group: str) -> None:
         self._identities(items, "Move", f"group {group}", lambda a, i: a.set_group(i.identity, group),
-                         noun="thing", after=f" to group '{group}'")
+                         noun="thing", after=f" to group '{group}'", tree=True)
 
     def _identities(self, items: list[Identity], verb: str, what: str, call: Callable[[Any, Identity], Awaitable[Any]],
-                    *, noun: str = "identity", after: str = "") -> None:
-        """Change each identity in turn: `verb` and `after` frame the question, `what` the audit line."""
+                    *, noun: str = "identity", after: str = "", tree: bool = False) -> None:
+        """Change each identity in turn: `verb` and `after` frame the question, `what` the audit
+        line; with `tree`, the change shows in the Devices tree too (its group, its attributes)."""
         app = self.app
         items = [i for i in items if self.writable(i.profile)]
         if not items:
@@ -225,7 +226,7 @@ class Writes:
                     app.notify(f"{i.identity}: {e}", severity="error")
             app.notify(f"done for {done} of {len(items)}")
             app.unmark({i.ref for i in items})
-            app.identities_changed({i.profile for i in items})
+            app.identities_changed({i.profile for i in items}, tree=tree)
 
         plural = "identities" if noun == "identity" else None
         self.confirm(f"{verb} {named([i.identity for i in items], noun, plural)}{after}?", go)

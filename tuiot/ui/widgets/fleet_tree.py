@@ -58,6 +58,7 @@ class FleetTree(Tree[str]):
         """Put a profile's top-level nodes under its line, a slice per turn of the event loop;
         False (and stop) once `still_current()` says a newer tree has come for the profile."""
         top = self.lines[f"{name}/profile/{name}"]
+        self._forget_below(top)
         top.remove_children()
         for i, node in enumerate(self.fleet.roots(name)):
             if i and i % ROOT_SLICE == 0:
@@ -77,6 +78,16 @@ class FleetTree(Tree[str]):
         self.lines[node.ref] = line
         return line
 
+    def _forget_below(self, line: TreeNode[str]) -> None:
+        """Lines about to be removed leave `lines`: a ref kept for a removed line moved the
+        cursor to whatever line that index now is (a device moved to another group)."""
+        stack = list(line.children)
+        while stack:
+            child = stack.pop()
+            if child.data is not None and self.lines.get(child.data) is child:
+                del self.lines[child.data]
+            stack.extend(child.children)
+
     def fill_group(self, line: TreeNode[str], ref: str) -> None:
         if not line.children and self.fleet.kids(ref):
             self._add_page(line, ref, 0)
@@ -93,6 +104,7 @@ class FleetTree(Tree[str]):
         line = self.lines.get(ref)
         if line is None:
             return False
+        self._forget_below(line)
         line.remove_children()
         for kid in self.fleet.kids(ref):
             self.add_line(line, kid)
