@@ -184,3 +184,29 @@ async def test_a_device_moved_to_another_group_is_found_there_after_a_reload() -
         await pilot.pause()
         assert app._tree_cursor() == device.ref
         assert app._tree().cursor_node.parent.data == groups[1].ref
+
+
+async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
+    """Murano and ThingsPro have no alarms: a round with nothing on screen sent nothing and
+    was taken as a good answer, so a dead vendor showed 'ok' with a fresh age. Now such a
+    round proves nothing, and a small read now and then is the sign of life."""
+    from tuiot.fleet.poller import Polled, Want
+
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        p = app.fleet.profiles["Murano"]
+        app._asked_at["Murano"] = 0.0  # long ago
+        want = app._want("Murano")
+        assert want.latest and len(want.latest) == 1  # the probe
+        app._failed("Murano", RuntimeError("down"))
+        before = p.last_ok
+        app.post_message(app_mod_polldone(Polled("Murano", Want(latest=(), alarms=True))))
+        await pilot.pause()
+        assert p.state != "ok" and p.last_ok == before
+
+
+def app_mod_polldone(result):
+    from tuiot.ui.app import PollDone
+
+    return PollDone(result)

@@ -58,6 +58,7 @@ class Polled:
     errors: list[Exception] = field(default_factory=list)
     took: float = 0.0  # s
     next_in: float = 0.0  # s until the next round
+    asked: bool = False  # a request went out: only then does the round say anything of the vendor
 
     @property
     def ok(self) -> bool:
@@ -149,6 +150,7 @@ class Poller:
             jobs.append(self._latest(want.latest, result))
         if want.alarms and self.can_alarms:
             jobs.append(self._alarms(result))
+        result.asked = bool(jobs)
         await asyncio.gather(*jobs)
         self.rounds += 1
         self.failures = self.failures + 1 if result.errors else 0

@@ -56,6 +56,7 @@ ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its fir
 # only the rows on screen (and a page either side): 140,000 values every round starved the
 # console and the profile's own poller.
 LIVE_WHOLE = 5_000
+PROBE_EVERY = 30.0  # s: a profile with nothing on screen is read this often, as a sign of life
 DETAIL_VALUES_AFTER = 0.4  # s the Devices cursor rests on a device before its values are asked
 
 
@@ -126,6 +127,7 @@ class ConsoleApp(App[int]):
         self._tree_pass: dict[str, int] = {}  # profile → its latest tree shown (_tree_loaded)
         self._loaded_at: dict[str, float] = {}  # monotonic time each profile's tree came in
         self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
+        self._asked_at: dict[str, float] = {}  # monotonic time of each profile's last request
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
         self._local_rules_due = False  # rules.toml waits for the first tree (_local_rules_now)
         self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
@@ -900,7 +902,26 @@ class ConsoleApp(App[int]):
                     refs.update(r for r in shown if r.startswith(f"{name}/"))
                 refs.update(r for r in self.live_refs if r.startswith(f"{name}/") and "/profile/" not in r)
             latest = tuple(sorted(refs))
-        return Want(latest=latest, alarms=self._alarms_due(name))
+        alarms = self._alarms_due(name)
+        can_alarms = (poller := self.pollers.get(name)) is not None and poller.can_alarms
+        if latest == () and not (alarms and can_alarms) and self._probe_due(name):
+            # nothing of it on screen: one small read now and then keeps its state honest
+            # (a dead vendor showed "ok" with a fresh age, since nothing was ever asked)
+            latest = self._probe(name)
+        return Want(latest=latest, alarms=alarms)
+
+    def _probe_due(self, name: str) -> bool:
+        poller = self.pollers.get(name)
+        every = max(PROBE_EVERY, 3 * poller.interval) if poller is not None else PROBE_EVERY
+        return time.monotonic() - self._asked_at.get(name, 0.0) >= every
+
+    def _probe(self, name: str) -> tuple[str, ...]:
+        """One known metric (or device) of the profile, to read as a sign of life."""
+        prefix = f"{name}/"
+        ref = next((k for k in self.fleet.readings if k.startswith(prefix)), None)
+        if ref is None:
+            ref = next((n.ref for n in self.fleet.nodes.values() if n.profile == name and n.kind == "device"), None)
+        return (ref,) if ref else ()
 
     def _alarms_due(self, name: str) -> bool:
         """A profile's alarms are polled once its tree is in and, while other trees still load,
@@ -917,9 +938,11 @@ class ConsoleApp(App[int]):
         name = result.profile
         if name not in self.fleet.profiles or self._status_bar() is None:
             return  # a round that ended while the console was closing
+        if result.asked:
+            self._asked_at[name] = time.monotonic()
         if result.errors:
             self._failed(name, result.errors[0])
-        else:
+        elif result.asked:  # a round that sent nothing (alarms a vendor has not) proves nothing
             self.fleet.mark(name, "ok")
             self._refresh_profile_label(name)
         if result.readings is not None:
