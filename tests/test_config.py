@@ -65,6 +65,8 @@ def test_missing_default_file_is_empty_but_explicit_missing_file_is_an_error(tmp
     assert load_config().profiles == {}
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.toml")
+    monkeypatch.setenv("TUIOT_CONFIG", str(tmp_path / "first-run.toml"))  # `profile add` will write it
+    assert load_config().profiles == {}
 
 
 def test_add_and_remove_profile_keep_comments(tmp_path: Path) -> None:

@@ -401,6 +401,7 @@ async def test_history_aggregated_on_the_server_and_merged(setup: Setup, world: 
             assert [p.ts for p in s.points] == [p.ts for p in local]
             assert [p.value for p in s.points] == pytest.approx([p.value for p in local], rel=1e-6)
             assert s.aggregate is agg and s.bucket == bucket
+            assert s.unit == raw.unit  # the metric's unit, not the epoch unit of the answer ('us')
             assert setup.transport.ops("aggrquerySignal")[-1]["bucket"] == server
     before = len(setup.transport.ops("aggrquerySignal"))
     sd = await setup.adapter.history(f"{ident}:{alias}", t(start), t(end), aggregate=Aggregate.stdev, bucket=timedelta(hours=1))

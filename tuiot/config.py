@@ -116,10 +116,11 @@ class Config(BaseModel):
 
 
 def load_config(path: Path | str | None = None) -> Config:
-    """Read and validate the config; a missing default file is an empty config."""
+    """Read and validate the config. A missing file is an empty config (the first run, which
+    `tuiot profile add` writes), unless it was named with --config: that is a typo."""
     p = Path(path).expanduser() if path else default_config_path()
     if not p.exists():
-        if path is not None or os.environ.get("TUIOT_CONFIG"):
+        if path is not None:
             raise ConfigError(f"config file not found: {p}")
         return Config(path=p)
     try:

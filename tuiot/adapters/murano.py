@@ -681,8 +681,9 @@ class MuranoAdapter(Adapter):
         if aggregate is Aggregate.stdev or server is None:
             raw = await self._raw(window, fmt)  # no server figure for this: aggregate here
             return Series(metric=ref, points=bucketize(raw, aggregate, size), aggregate=aggregate, bucket=size, unit=unit)
-        rows, unit = await self._pages("aggrquerySignal", {**window, "bucket": server, "fields": ["count", "max", "min", "sum"]})
-        return Series(metric=ref, points=_merge(rows, unit, aggregate, seconds), aggregate=aggregate, bucket=size, unit=unit)
+        rows, epoch = await self._pages("aggrquerySignal", {**window, "bucket": server, "fields": ["count", "max", "min", "sum"]})
+        # `epoch` is the unit of the answer's timestamps; the series keeps the metric's own unit
+        return Series(metric=ref, points=_merge(rows, epoch, aggregate, seconds), aggregate=aggregate, bucket=size, unit=unit)
 
     async def _pages(self, operation: str, params: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
         """Every row of a signal query, and the epoch unit its timestamps are in."""

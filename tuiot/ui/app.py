@@ -306,6 +306,8 @@ class ConsoleApp(App[int]):
         if snap is None or not snap.nodes or self.fleet.profiles[name].loaded:
             if self.offline:
                 self.fleet.mark(name, "offline", "no snapshot yet")
+                self._refresh_profile_label(name)
+                self._status()
             return
         shown = await self._tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
         if not shown or self.fleet.profiles[name].loaded:
@@ -315,6 +317,7 @@ class ConsoleApp(App[int]):
             self._relabel(self.fleet.set_alarms(name, snap.alarms))
         self.fleet.profiles[name].snapshot_at = snap.updated_at
         self.fleet.profiles[name].state = "snapshot"
+        self._refresh_profile_label(name)  # it said "connecting" for as long as --offline ran
         self._status()
 
     @work(exit_on_error=False)
