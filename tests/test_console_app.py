@@ -247,7 +247,7 @@ def test_snapshot_alarms(snap_compare) -> None:
 
 
 def test_snapshot_live_with_a_threshold(snap_compare) -> None:
-    from tuiot.domain import Rule, Severity, Threshold
+    from tuiot.domain import Origin, Rule, Severity, Threshold
 
     async def settle(pilot) -> None:
         app = pilot.app
@@ -256,10 +256,17 @@ def test_snapshot_live_with_a_threshold(snap_compare) -> None:
         app._reveal(device.ref)
         await pilot.press("3")
         keys = await _live_rows(app, pilot, 3)
-        app._rules = [Rule(id="r", profile="Murano", name="hot", sources=[sorted(keys)[0]],
-                           thresholds=[Threshold(condition="metric == metric", severity=Severity.critical)])]
+        for _ in range(100):  # the vendor's rules come in after the trees: the test's rule goes in after them
+            if app._rules and not any(w.group == "rules" and not w.is_finished for w in app.workers):
+                break
+            await pilot.pause(0.05)
+        hot = sorted(keys)[0]
+        app._rules = [*app._rules, Rule(id="r", profile="Murano", name="hot", sources=[hot], origin=Origin.vendor,
+                                         thresholds=[Threshold(condition="metric == metric", severity=Severity.critical)])]
         app._index_thresholds()
         await pilot.pause(0.3)
+        app.query_one("#live").list.move_to(hot)  # its detail says why it is coloured
+        await pilot.pause(0.1)
 
     app = make_app(clock=lambda: FIXED, vendors=("teamviewer", "murano"), now=EPOCH)
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

@@ -307,3 +307,31 @@ async def test_the_find_box_completes_a_device_name_as_you_type() -> None:
         await pilot.press("right", "enter")  # take the completion, then go there
         await pilot.pause(0.2)
         assert app.fleet.nodes[app.query_one("#tree").cursor_node.data].name == box.value
+
+
+async def test_keys_typed_in_one_burst_after_colon_or_slash_go_into_the_box() -> None:
+    """A paste, or typing over a slow SSH link, delivers keys together: those after `:` once
+    went to the screen below (`:live` on Identities asked to lock an identity)."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("6")
+        await pilot.pause(0.3)
+        for ch in ":live":
+            app.post_message(events.Key("colon" if ch == ":" else ch, ch))
+        app.post_message(events.Key("enter", "\r"))
+        await pilot.pause(0.3)
+        assert app.screen.__class__.__name__ != "Confirm" and app.current == "live"
+        for ch in "/pump":
+            app.post_message(events.Key("slash" if ch == "/" else ch, ch))
+        await pilot.pause(0.3)
+        assert app.query_one("#live").text_filter == "pump"
+        await pilot.press("escape", "escape", "5", "n")  # in a form, `:` and `/` are text
+        await pilot.pause(0.3)
+        assert app.screen.__class__.__name__ == "RuleEditor"
+        app.screen.query_one("#condition").focus()
+        await pilot.pause()
+        await pilot.press("colon", "slash")
+        assert app.screen.query_one("#condition").value.endswith(":/")

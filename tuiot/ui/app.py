@@ -30,7 +30,7 @@ from tuiot.fleet.poller import Polled, Poller, Want
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
 from tuiot.ui.suggest import FleetSuggester
-from tuiot.ui.views import CopyRequested, JumpToDevice, NamesWanted
+from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested
 from tuiot.ui.views.identities import (
     GroupRequested,
@@ -570,6 +570,8 @@ class ConsoleApp(App[int]):
     # ---- actions ---------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in TYPING_ACTIONS and (len(self.screen_stack) > 1 or isinstance(self.focused, Input)):
+            return False  # a box, a form or a dialog has the keys: there `:` and `/` are text
         screens = keys.action_screens(action)
         if screens and self.current not in screens:
             return False  # the key belongs to another screen: let the focused widget have it
@@ -659,15 +661,19 @@ class ConsoleApp(App[int]):
     def action_command_line(self) -> None:
         box = self.query_one("#cmdline", Input)
         box.value = ""
+        self._open_box(box)
+
+    def _open_box(self, box: Input) -> None:
+        """Show a find or command box and give it the keys now: keys typed in one burst
+        after `:` (a paste, a slow SSH link) went to the screen below, where `l` locked."""
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # at once; box.focus() waits for the queue to drain
 
     def action_filter(self) -> None:
         box = self.query_one("#find", Input)
         box.placeholder = "/ find: name or id, across the whole fleet" if self.current == "devices" else "/ filter"
         box.value = ""
-        box.display = True
-        box.focus()
+        self._open_box(box)
 
     def action_refresh(self) -> None:
         for name, profile in self.config.profiles.items():
@@ -862,8 +868,8 @@ class ConsoleApp(App[int]):
             self._screen("live").tick()
         elif self.current == "metrics":
             self._screen("metrics").tick()
-        elif self.current == "devices" and (cursor := self._tree_cursor()) and cursor.split("/", 2)[1] == "profile":
-            self._show_detail(cursor)  # a profile's state, age and rounds change by the second
+        elif self.current == "devices" and (cursor := self._tree_cursor()) and cursor.split("/", 2)[1] != "group":
+            self._show_detail(cursor)  # ages, a profile's state and rounds change by the second
         self._status()
 
     # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tuiot.ui.labels import escape
-from tuiot.ui.views import ViewAction
+from tuiot.ui.views import TYPING_ACTIONS, ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
 from tuiot.ui.views.live import ACTIONS as LIVE_ACTIONS
@@ -68,7 +68,8 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
 
 
 def global_bindings() -> list[Binding]:
-    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer) for a in GLOBAL]
+    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer, priority=a.id in TYPING_ACTIONS)
+            for a in GLOBAL]
 
 
 # Screens whose keys the app handles itself (the views bind their own keys).
@@ -87,7 +88,8 @@ def app_bindings() -> list[Binding]:
             if a.key in _WIDGET_KEYS or (a.key, a.id) in seen:
                 continue
             seen.add((a.key, a.id))
-            out.append(Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer))
+            out.append(Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer,
+                               priority=a.id in TYPING_ACTIONS))
     return out + global_bindings()
 
 

@@ -50,9 +50,16 @@ class ViewAction:
         return self.key.split(",")[0]
 
 
+# Keys that open a text box are taken as they arrive (priority bindings), not after the key
+# has bubbled up from the focused row: keys typed in the same burst (a paste, a slow SSH
+# link) then land in the box. As plain bindings `:live` on Identities locked an identity.
+TYPING_ACTIONS = ("command_line", "filter")
+
+
 def bindings(actions: Iterable[ViewAction]) -> list[Binding]:
     """Textual bindings for `actions` (the one place keys are declared)."""
-    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer) for a in actions]
+    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer, priority=a.id in TYPING_ACTIONS)
+            for a in actions]
 
 
 class CopyRequested(Message):

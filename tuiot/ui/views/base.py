@@ -193,11 +193,16 @@ class ListBody(Vertical):
 
     # ---- the `/` filter ---------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and isinstance(self.app.focused, Input):
+            return False  # typing in a box: `/` is text there
+        return True
+
     def action_filter(self) -> None:
         self.add_class("-filtering")
         field = self.query_one("#filter", Input)
         field.value = self.text_filter
-        field.focus()
+        self.screen.set_focus(field)  # at once: the keys typed after `/` belong to it
 
     def apply_text(self, text: str) -> None:
         """Set the `/` filter from elsewhere (the `:` command line), shown in its box."""

@@ -122,8 +122,10 @@ class LiveView(ListBody):
             self.refilter()
 
     def tick(self) -> None:
-        """Ages moved on: repaint the visible lines only."""
+        """Ages (or threshold colours) moved on: repaint the visible lines and the detail."""
         self.list.invalidate()
+        if self.is_mounted:
+            self._show_detail(self.list.highlighted)
 
     # ---- ListBody hooks ---------------------------------------------------------------
 
