@@ -147,3 +147,37 @@ async def test_read_only_refuses_a_new_rule_before_the_form_opens() -> None:
         await pilot.pause(0.2)
         assert app.screen.__class__.__name__ != "RuleEditor"
         assert any("read-only: --read-only is set" in str(n.message) for n in app._notifications)
+
+
+async def test_a_profile_without_a_secret_is_asked_for_one_kept_in_memory(monkeypatch) -> None:
+    """No keyring on a jump host: the console asks (a password box), uses the answer for
+    the session only, and esc skips the profile until ctrl+r."""
+    from simproc import simulate
+    from tuiot.config import parse_config
+    from tuiot.simulators.teamviewer import DEMO_SECRET
+    from tuiot.ui.app import ConsoleApp
+    from tuiot.ui.screens.secret import SecretPrompt
+
+    monkeypatch.delenv("TUIOT_SECRET_PLANT", raising=False)
+    monkeypatch.setattr("tuiot.credentials.keyring_get", lambda name: None)
+    with simulate("--vendor", "teamviewer", "--devices", "20") as port:
+        config = parse_config(f'[profiles.plant]\nvendor = "teamviewer"\nbase_url = "http://127.0.0.1:{port}"\n')
+        app = ConsoleApp(config=config, use_snapshot=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if isinstance(app.screen, SecretPrompt):
+                    break
+            assert isinstance(app.screen, SecretPrompt)
+            assert app.screen.query_one("#secret").password  # typed without echo
+            await pilot.press("escape")  # skipped: not asked again every round
+            await pilot.pause(0.3)
+            assert not isinstance(app.screen, SecretPrompt) and app.fleet.profiles["plant"].error
+            await pilot.press("ctrl+r")  # asks again
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if isinstance(app.screen, SecretPrompt):
+                    break
+            await pilot.press(*DEMO_SECRET, "enter")
+            await loaded(app, pilot)
+            assert app.fleet.device_count("plant") > 0 and app._secrets.where("plant") == "session"

@@ -134,6 +134,8 @@ class ConsoleApp(App[int]):
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
         self.writes = Writes(self)
+        self._secrets: Any = None  # tuiot.credentials.SecretSource of the connected profiles
+        self._declined: set[str] = set()  # profiles whose secret prompt was skipped (esc)
         self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -259,8 +261,9 @@ class ConsoleApp(App[int]):
             secrets = SecretSource(fixed=self.demo.secrets, use_keyring=False)
             transport = self.demo.transport
         else:
-            secrets = SecretSource(prompt=None)
+            secrets = SecretSource(prompt=self._ask_secret)
             transport = None
+        self._secrets = secrets
         tree = self._tree()
         if self.config.profiles and not self.offline:
             self._collector.start()
@@ -397,10 +400,12 @@ class ConsoleApp(App[int]):
             self._show_alarms()
 
     def _failed(self, name: str, e: Exception) -> None:
-        from tuiot.adapters.base import RateLimited, Unavailable
+        from tuiot.adapters.base import AuthError, Unavailable
 
         p = self.fleet.profiles[name]
-        state = "offline" if isinstance(e, Unavailable) else "degraded" if isinstance(e, RateLimited) else "degraded"
+        if isinstance(e, AuthError) and self._secrets is not None and self._secrets.where(name) == "session":
+            self._secrets.forget(name)  # a typed secret the vendor refused: the next round asks again
+        state = "offline" if isinstance(e, Unavailable) else "degraded"
         if p.snapshot_at is not None and state == "offline":
             state = "snapshot"
         news = (p.state, p.error) != (state, str(e))
@@ -675,7 +680,24 @@ class ConsoleApp(App[int]):
         box.value = ""
         self._open_box(box)
 
+    async def _ask_secret(self, profile: str) -> str | None:
+        """No secret in the environment or a keyring: ask, once per profile until ctrl+r.
+        Called from a worker (a tree load or a poll round), which waits for the answer."""
+        if profile in self._declined or self.offline:
+            return None
+        from tuiot.config import env_secret_name
+        from tuiot.ui.screens.secret import SecretPrompt
+
+        p = self.config.profiles.get(profile)
+        problem = self._secrets.last_problem if self._secrets is not None else None
+        answer = await self.push_screen_wait(SecretPrompt(profile, p.vendor if p else "", env_name=env_secret_name(profile),
+                                                          problem=problem))
+        if not answer:
+            self._declined.add(profile)  # esc: the poller must not ask again every round
+        return answer or None
+
     def action_refresh(self) -> None:
+        self._declined.clear()  # ctrl+r asks again for a secret skipped with esc
         for name, profile in self.config.profiles.items():
             if name in self.adapters and not self.offline:
                 self._load_profile(profile)
