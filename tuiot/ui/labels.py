@@ -115,7 +115,8 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     if below:
         lines += ["", "[b]last values[/b]"]
         for r in sorted(below, key=lambda r: r.metric)[:limit]:
-            name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.split("/", 2)[-1]
+            # the metric's own name, or the alias after the device id: the pane is narrow
+            name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
             lines.append(f"  {escape(name)}: {escape(value_text(r.value))} {escape(r.unit or '')}  [dim]{age(now - r.ts)} ago[/]")
     return "\n".join(lines)
 

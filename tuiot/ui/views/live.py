@@ -114,12 +114,15 @@ class LiveView(ListBody):
             self._hay.clear()
         self._readings = readings
         self._selected = selected  # False: nothing picked yet (the empty list says how to pick)
+        new_selection = title != self.heading
         self.heading = title
         if severity_of is not None:
             self._severity_of = severity_of
         self._stale_profiles = stale_profiles
         if self.is_mounted:
             self.refilter()
+            if new_selection:
+                self.list.action_first()  # another selection starts at its top, not at an old row
 
     def tick(self) -> None:
         """Ages (or threshold colours) moved on: repaint the visible lines and the detail."""
