@@ -181,3 +181,27 @@ async def test_a_profile_without_a_secret_is_asked_for_one_kept_in_memory(monkey
             await pilot.press(*DEMO_SECRET, "enter")
             await loaded(app, pilot)
             assert app.fleet.device_count("plant") > 0 and app._secrets.where("plant") == "session"
+
+
+async def test_a_new_rule_starts_on_the_metric_last_looked_at() -> None:
+    """Triage: a value in Live → 5 → n, and the form has that metric (no id copied by hand)."""
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("colon", *"live murano", "enter")
+        view = app.query_one("#live")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if view.list.keys:
+                break
+        await pilot.press("down")
+        looked_at = view.list.highlighted
+        await _rules_screen(app, pilot, lambda v: True)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, RuleEditor)
+        assert app.screen.query_one("#metric").value == looked_at.split("/", 2)[2]
+        assert app.screen.query_one("#profile").value == "Murano"

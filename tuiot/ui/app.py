@@ -134,6 +134,7 @@ class ConsoleApp(App[int]):
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
         self.writes = Writes(self)
+        self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
         self._secrets: Any = None  # tuiot.credentials.SecretSource of the connected profiles
         self._declined: set[str] = set()  # profiles whose secret prompt was skipped (esc)
         self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
@@ -540,6 +541,8 @@ class ConsoleApp(App[int]):
         if isinstance(ref, str) and not ref.startswith("more:"):
             self._show_detail(ref)
             node = self.fleet.nodes.get(ref)
+            if node is not None and node.kind == "metric":
+                self.recent_metric = ref
             if node is not None and node.kind == "device" and not self.offline and not self.fleet.metrics_below(ref):
                 # its last values, for the detail pane: asked once the cursor rests on it
                 if self._values_timer is not None:
@@ -609,6 +612,8 @@ class ConsoleApp(App[int]):
         """Show a screen (mounting it if needed; its focus lands once it is mounted)."""
         if screen not in keys.SCREENS:
             return
+        if self.current == "live" and screen != "live" and (live := self._shown("live")) is not None:
+            self.recent_metric = live.list.highlighted or self.recent_metric  # the value last looked at
         if self.current != screen:
             if screen in self.crumbs:  # each screen once: the trail stays short and esc never loops
                 self.crumbs.remove(screen)
@@ -742,6 +747,7 @@ class ConsoleApp(App[int]):
         from tuiot.adapters.base import Capability
 
         adapter = self.adapters.get(node.profile)
+        self.recent_metric = node.ref
         await self.action_show("metrics")
         view = self._screen("metrics")
         poller = self.pollers.get(node.profile)

@@ -96,7 +96,8 @@ class Writes:
             return await self._store_rule(r, rule, tell_failure=False)  # the form says it
 
         profiles = list(app.config.profiles) if rule is not None else writable
-        app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save))
+        app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
+                                   metric=app.recent_metric))
 
     def toggle_rule(self, rule: Rule) -> None:
         """Enable or disable a rule, after asking: a disabled rule raises nothing."""

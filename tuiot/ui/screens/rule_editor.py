@@ -82,6 +82,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         backtest: BacktestFn | None = None,
         native_profiles: Iterable[str] = (),
         save: SaveFn | None = None,
+        metric: str | None = None,
     ) -> None:
         """`native_profiles`: profiles whose vendor keeps rules itself (TeamViewer); a new
         rule there may be stored with the vendor instead of in rules.toml. With `save`, the
@@ -89,6 +90,9 @@ class RuleEditor(ModalScreen[Rule | None]):
         typed is lost); without it, the form returns the rule for the caller to store."""
         super().__init__()
         self.save_fn = save
+        # a new rule starts on the metric last looked at (Metrics, Live, the tree): triage goes
+        # value → rule without copying a 32-character id from `tuiot tree`
+        self.preset = metric if rule is None and metric and metric.split("/", 1)[0] in profiles else None
         self._error_field: str | None = None  # the field the form's error is about
         self.native_profiles = set(native_profiles)
         self.rule = rule
@@ -106,9 +110,10 @@ class RuleEditor(ModalScreen[Rule | None]):
         r = self.rule
         t = r.thresholds[0] if r and r.thresholds else None
         kind = r.kind if r else "threshold"
-        sources = ", ".join(_bare(s) for s in r.sources) if r else ""
+        sources = ", ".join(_bare(s) for s in r.sources) if r else (_bare(self.preset) if self.preset else "")
         minutes = r.minutes if r and r.minutes is not None else (_int_or_none(t.condition) if t and kind == "offline" else None)
-        profile_value = r.profile if r else (self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
+        profile_value = r.profile if r else (self.preset.split("/", 1)[0] if self.preset else
+                                             self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
         with Vertical(id="editor"):
             where = "TeamViewer rule" if self.vendor else "local rule"
             yield Static(f"Edit {where} '{r.name}'" if r else "New local rule", id="title", markup=False)
