@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-import pytest
 
 from conftest import EPOCH
 from tuiot.config import Config
@@ -114,7 +113,7 @@ async def test_live_shows_values_of_the_selection_and_pauses() -> None:
         view = app.query_one("#live")
         await pilot.press("p")
         assert view.paused and "PAUSED" in str(view.query_one("#summary").render())
-        assert app._want("Thingsee").latest == ()  # paused: Live asks the vendor for nothing
+        assert app.plan.want("Thingsee").latest == ()  # paused: Live asks the vendor for nothing
         await pilot.press("slash", *"temp", "enter")
         assert view.list.keys and len(view.list.keys) < len(keys)
         assert all("temp" in k.lower() or "temp" in app._metric_name(k).lower() for k in view.list.keys)
@@ -213,7 +212,7 @@ async def test_a_slow_vendor_does_not_freeze_the_console() -> None:
         assert app.current == "devices" and app.crumbs[-3:] == ["alarms", "identities", "devices"]
         # and the fast vendors kept refreshing: their pollers wait for nobody (past the short
         # grace that keeps a first alarm sweep off the CPU while other trees load)
-        from tuiot.ui.app import ALARM_GRACE
+        from tuiot.ui.polling import ALARM_GRACE
 
         await pilot.pause(ALARM_GRACE)
         rounds = app.pollers["TeamViewer"].rounds

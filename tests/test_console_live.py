@@ -20,16 +20,16 @@ async def _live_values(app, pilot, rows: int = 1) -> None:
 
 
 async def test_live_over_a_big_profile_polls_the_rows_on_screen_not_all_of_it(monkeypatch) -> None:
-    import tuiot.ui.app as app_mod
+    import tuiot.ui.polling as polling
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         await pilot.press("colon", *"live @TeamViewer", "enter")
         await _live_values(app, pilot, rows=30)
-        assert app._want("TeamViewer").latest is None  # a small profile: all of it, every round
-        monkeypatch.setattr(app_mod, "LIVE_WHOLE", 10)
-        wanted = app._want("TeamViewer").latest
+        assert app.plan.want("TeamViewer").latest is None  # a small profile: all of it, every round
+        monkeypatch.setattr(polling, "LIVE_WHOLE", 10)
+        wanted = app.plan.want("TeamViewer").latest
         view = app.query_one("#live")
         assert wanted is not None and set(wanted) <= set(view.list.keys) and len(wanted) < len(view.list.keys)
         assert set(view.list.in_view()) <= set(wanted)
@@ -166,7 +166,6 @@ async def test_live_says_it_is_waiting_while_a_selection_has_no_values_yet() -> 
 async def test_a_device_moved_to_another_group_is_found_there_after_a_reload() -> None:
     """A reloaded tree forgets the lines it removed: a kept line once put the cursor on
     another device (the one now at the removed line's index)."""
-    from tuiot.domain import Node
 
     app = make_app(vendors=("murano",))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -196,8 +195,8 @@ async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         p = app.fleet.profiles["Murano"]
-        app._asked_at["Murano"] = 0.0  # long ago
-        want = app._want("Murano")
+        app.plan.asked_at["Murano"] = 0.0  # long ago
+        want = app.plan.want("Murano")
         assert want.latest and len(want.latest) == 1  # the probe
         app._failed("Murano", RuntimeError("down"))
         before = p.last_ok

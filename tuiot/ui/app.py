@@ -26,7 +26,8 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 from tuiot.config import Config, Profile
 from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_utc
 from tuiot.fleet.collector import CollectorHold
-from tuiot.fleet.poller import Polled, Poller, Want
+from tuiot.fleet.poller import Polled, Poller
+from tuiot.ui.polling import PollPlan
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
 from tuiot.ui.suggest import FleetSuggester
@@ -51,12 +52,6 @@ INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arri
 # world takes ~30 ms, and a thread contending for the GIL with the first screen's drawing
 # made its first data 55 ms later. A larger one builds behind the first screen.
 INLINE_DEMO = 2_000
-ALARM_GRACE = 5.0  # s a loaded profile waits for the other trees before its first alarm sweep
-# Live over a whole profile re-reads all of it each round up to this many values; past it,
-# only the rows on screen (and a page either side): 140,000 values every round starved the
-# console and the profile's own poller.
-LIVE_WHOLE = 5_000
-PROBE_EVERY = 30.0  # s: a profile with nothing on screen is read this often, as a sign of life
 DETAIL_VALUES_AFTER = 0.4  # s the Devices cursor rests on a device before its values are asked
 
 
@@ -125,15 +120,13 @@ class ConsoleApp(App[int]):
         self._identities_due: set[str] = set()
         self._settled = False  # every profile's first tree load has ended (loaded or failed)
         self._tree_pass: dict[str, int] = {}  # profile → its latest tree shown (_tree_loaded)
-        self._loaded_at: dict[str, float] = {}  # monotonic time each profile's tree came in
-        self._asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an expanded device)
-        self._asked_at: dict[str, float] = {}  # monotonic time of each profile's last request
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
         self._local_rules_due = False  # rules.toml waits for the first tree (_local_rules_now)
         self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
         self.writes = Writes(self)
+        self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
         self._secrets: Any = None  # tuiot.credentials.SecretSource of the connected profiles
         self._declined: set[str] = set()  # profiles whose secret prompt was skipped (esc)
@@ -333,7 +326,7 @@ class ConsoleApp(App[int]):
             self._failed(profile.name, e)
             return
         self.fleet.profiles[profile.name].loaded = True
-        self._loaded_at[profile.name] = time.monotonic()
+        self.plan.loaded_at[profile.name] = time.monotonic()
         self.fleet.mark(profile.name, "ok")
         if not await self._tree_loaded(profile.name, nodes):
             return  # a newer load of this profile is showing its tree
@@ -343,19 +336,19 @@ class ConsoleApp(App[int]):
         self._after_tree_loads()
         self._load_rules()
 
-    def _all_trees_in(self) -> bool:
+    def all_trees_in(self) -> bool:
         """Every profile's first tree load has ended, loaded or failed."""
         return all(p.loaded or p.error is not None for p in self.fleet.profiles.values())
 
     def _after_tree_loads(self) -> None:
         """Identity lists (30k for a big Murano) load once every tree is in, or at once on screen 6:
         they share one CPU with the tree loads, and the tree is what makes the fleet browsable."""
-        settled = self._all_trees_in()
+        settled = self.all_trees_in()
         if settled and not self._settled:
             self._settled = True
             self._local_rules_now()  # every load failed: no first tree came to do it
             self._collector.release()
-            self._wake()  # alarm sweeps held back while trees loaded (_alarms_due) run now
+            self._wake()  # alarm sweeps held back while trees loaded (PollPlan.alarms_due) run now
         if settled or self.current == "identities":
             for name in sorted(self._identities_due):
                 self._load_identities(name)
@@ -387,7 +380,8 @@ class ConsoleApp(App[int]):
             self._alarm_events(self.local.set_rules(rules))
             self._index_thresholds()
 
-    def _rule_profiles(self) -> set[str]:
+    def rule_profiles(self) -> set[str]:
+        """Profiles local rules watch: their pollers read every value."""
         if self.local is None:
             return set()
         return {r.profile for r in self.local.engine.rules if r.enabled}
@@ -910,7 +904,7 @@ class ConsoleApp(App[int]):
             name,
             adapter,
             interval=self.poll_interval or self.config.profiles[name].poll_interval,
-            want=lambda: self._want(name),
+            want=lambda: self.plan.want(name),
             deliver=lambda result: self.post_message(PollDone(result)),
             can_alarms=adapter.can(Capability.alarms),
             clock=self.clock,
@@ -923,51 +917,9 @@ class ConsoleApp(App[int]):
             if name is None or pname == name:
                 poller.wake()
 
-    def _want(self, name: str) -> Want:
-        """What profile `name` should fetch this round: what is on screen, or all of it for local rules."""
-        refs = self._asked.pop(name, set())
-        latest: tuple[str, ...] | None
-        if name in self._rule_profiles():
-            latest = None  # local rules need every reading, on screen or not
-        else:
-            live = self._screen("live") if self.current == "live" else None
-            if live is not None and not live.paused:
-                if f"{name}/profile/{name}" in self.live_refs:
-                    if self.fleet.reading_count(name) <= LIVE_WHOLE:
-                        return Want(latest=None, alarms=self._alarms_due(name))
-                    shown = live.list.in_view(margin=live.list.size.height)
-                    refs.update(r for r in shown if r.startswith(f"{name}/"))
-                refs.update(r for r in self.live_refs if r.startswith(f"{name}/") and "/profile/" not in r)
-            latest = tuple(sorted(refs))
-        alarms = self._alarms_due(name)
-        can_alarms = (poller := self.pollers.get(name)) is not None and poller.can_alarms
-        if latest == () and not (alarms and can_alarms) and self._probe_due(name):
-            # nothing of it on screen: one small read now and then keeps its state honest
-            # (a dead vendor showed "ok" with a fresh age, since nothing was ever asked)
-            latest = self._probe(name)
-        return Want(latest=latest, alarms=alarms)
-
-    def _probe_due(self, name: str) -> bool:
-        poller = self.pollers.get(name)
-        every = max(PROBE_EVERY, 3 * poller.interval) if poller is not None else PROBE_EVERY
-        return time.monotonic() - self._asked_at.get(name, 0.0) >= every
-
-    def _probe(self, name: str) -> tuple[str, ...]:
-        """One known metric (or device) of the profile, to read as a sign of life."""
-        prefix = f"{name}/"
-        ref = next((k for k in self.fleet.readings if k.startswith(prefix)), None)
-        if ref is None:
-            ref = next((n.ref for n in self.fleet.nodes.values() if n.profile == name and n.kind == "device"), None)
-        return (ref,) if ref else ()
-
-    def _alarms_due(self, name: str) -> bool:
-        """A profile's alarms are polled once its tree is in and, while other trees still load,
-        after a short grace: a 30k-device alarm sweep then does not slow the others' trees,
-        and a vendor that never answers delays nobody's alarms by more than the grace."""
-        p = self.fleet.profiles.get(name)
-        if p is None or not p.loaded:
-            return False
-        return self._all_trees_in() or time.monotonic() - self._loaded_at.get(name, 0.0) > ALARM_GRACE
+    def live_view(self) -> Any:
+        """The Live screen while it is shown, else None."""
+        return self._screen("live") if self.current == "live" else None
 
     @on(PollDone)
     def _poll_done(self, msg: PollDone) -> None:
@@ -976,7 +928,7 @@ class ConsoleApp(App[int]):
         if name not in self.fleet.profiles or self._status_bar() is None:
             return  # a round that ended while the console was closing
         if result.asked:
-            self._asked_at[name] = time.monotonic()
+            self.plan.asked_at[name] = time.monotonic()
         if result.errors:
             self._failed(name, result.errors[0])
         elif result.asked:  # a round that sent nothing (alarms a vendor has not) proves nothing
@@ -990,11 +942,7 @@ class ConsoleApp(App[int]):
 
     def _refresh_latest(self, refs: list[str] | None, only: str | None = None) -> None:
         """Ask the pollers for these refs now (None: every profile, whole)."""
-        for ref in refs or [f"{n}/profile/{n}" for n in self.config.profiles]:
-            name = ref.split("/", 1)[0]
-            if only and name != only:
-                continue
-            self._asked.setdefault(name, set()).add(ref)
+        for name in self.plan.ask(refs, only):
             self._wake(name)
 
     def _took_readings(self, name: str, readings: list[Reading], *, whole: bool) -> None:
