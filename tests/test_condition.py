@@ -122,6 +122,17 @@ def test_validate_command_and_check() -> None:
     assert check("x") == "unknown name 'x' at column 1 (the only variable is 'metric')"
 
 
+def test_rules_validate_exits_with_the_documented_usage_code(capsys: pytest.CaptureFixture[str]) -> None:
+    from tuiot.cli import EXIT_USAGE, main
+
+    assert main(["rules", "validate", "bad condition"]) == EXIT_USAGE == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("tuiot: invalid condition: unknown name 'bad' at column 1")
+    assert main(["rules", "validate", "metric > 30 && metric <= 90"]) == 0
+    assert capsys.readouterr().out == "ok\n"
+
+
 def test_no_eval() -> None:
     with pytest.raises(ConditionError):
         parse("__import__('os').system('true')")

@@ -327,13 +327,12 @@ async def rules(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.action == "validate":
         if args.expr is None:
             raise CliError("rules validate needs a condition, e.g. tuiot rules validate 'metric > 30'")
-        from tuiot.fleet.condition import ConditionError, parse
+        from tuiot.fleet.condition import validate_command
 
-        try:
-            parse(args.expr)
-        except ConditionError as e:
-            raise CliError(f"invalid condition: {e}", code=1) from None
-        ctx.say("ok")
+        code, message = validate_command(args.expr)
+        if code:
+            raise CliError(message, code=code)
+        ctx.say(message)
         return 0
     if not args.profile:
         raise CliError("rules needs --profile NAME")

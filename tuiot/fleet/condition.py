@@ -426,9 +426,13 @@ def check(expr: str) -> str | None:
 
 
 def validate_command(expr: str) -> tuple[int, str]:
-    """What `tuiot rules validate EXPR` prints and returns: (0, "ok") or (1, message)."""
+    """What `tuiot rules validate EXPR` prints and returns: (0, "ok") or (2, message).
+
+    2 is the CLI's documented usage/config exit code: a bad condition is bad input, and
+    scripts that branch on the documented codes must not meet an undocumented 1.
+    """
     message = check(expr)
-    return (0, "ok") if message is None else (1, f"invalid condition: {message}")
+    return (0, "ok") if message is None else (2, f"invalid condition: {message}")
 
 
 __all__ = ["Condition", "ConditionError", "check", "parse", "tokenize", "validate_command"]
