@@ -78,6 +78,18 @@ def test_tree_in_three_formats(profile: str) -> None:
     assert len(rows) == len(nodes)
 
 
+def test_a_closed_pipe_ends_quietly(profile: str) -> None:
+    """`tuiot tree | head -3`: the reader leaves early; no message, the shell's SIGPIPE code."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tuiot", "tree", "--profile", profile],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(),
+    )
+    proc.stdout.close()  # long before the child starts writing: every write meets EPIPE
+    _, err = proc.communicate(timeout=60)
+    assert err == b""
+    assert proc.returncode == 141
+
+
 def _a_metric(profile: str) -> dict:
     nodes = json.loads(run("tree", "--profile", profile, "--format", "json").stdout)
     return next(n for n in nodes if n["kind"] == "metric" and n["unit"])

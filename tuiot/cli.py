@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import os
 import sys
@@ -34,6 +35,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_VENDOR = 4
 EXIT_UNAVAILABLE = 5
+EXIT_PIPE = 141  # 128 + SIGPIPE: see _closed_pipe
 
 
 def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -116,10 +118,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return _console(args)
     try:
-        return asyncio.run(_run(args))
+        code = asyncio.run(_run(args))
+        # Output that fitted the buffer meets a closed pipe only here, not in print().
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except KeyboardInterrupt:
         print("tuiot: interrupted", file=sys.stderr)
         return 130
+
+
+def _closed_pipe() -> int:
+    """The reader went away (`tuiot tree | head -3`): end quietly, as Unix tools do.
+
+    141 (128 + SIGPIPE) is what the shell reports for `cat` or `grep` killed by the same
+    closed pipe, so a `set -o pipefail` script treats tuiot like them, and a cut-short
+    answer is never reported as a complete success.
+    """
+    # Python flushes stdout again at exit and would print "Exception ignored ...":
+    # point the descriptor at /dev/null so that last flush has nowhere to fail.
+    with contextlib.suppress(OSError, ValueError):  # a stdout without a descriptor has no pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_PIPE
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -128,6 +151,8 @@ async def _run(args: argparse.Namespace) -> int:
     ctx = CliContext(args)
     try:
         return int(await args.run(args, ctx) or 0)
+    except BrokenPipeError:
+        raise  # not a failure of the command: main() ends quietly
     except Exception as e:  # every failure becomes one line; see _exit_code
         code, message = _describe(e)
         print(f"tuiot: {message}", file=sys.stderr)
