@@ -91,3 +91,45 @@ def test_add_profile_validates_before_writing(tmp_path: Path) -> None:
 
 def test_env_secret_name() -> None:
     assert env_secret_name("site-b.1") == "TUIOT_SECRET_SITE_B_1"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "what"),
+    [
+        ('vendor = "teamviewer"\nbase_url = "http://u:PW123@h.example"', "base_url", "password"),
+        ('vendor = "teamviewer"\nbase_url = "https://h.example/v1?api_key=PW123"', "base_url", "'api_key'"),
+        ('vendor = "murano"\nbase_url = "https://h.example?Token=PW123"\nsolution_id = "s"', "base_url", "'Token'"),
+        ('vendor = "thingspro"\nusername = "admin"\ngateways = ["https://10.0.0.5", "https://10.0.0.6/?x-api-key=PW123"]',
+         "gateways[1]", "'x-api-key'"),
+    ],
+)
+def test_secret_in_a_url_is_refused_naming_the_field_not_the_secret(body: str, field: str, what: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config(f"\n[profiles.x2]\n{body}\n", Path("c.toml"))
+    msg = str(e.value)
+    assert msg.startswith("c.toml:2: profile 'x2': " + field) and what in msg and "keyring" in msg
+    assert "PW123" not in msg and "\n" not in msg
+
+
+def test_urls_without_secrets_stay_accepted() -> None:
+    cfg = parse_config('[profiles.x]\nvendor = "teamviewer"\nbase_url = "https://ops@h.example/v1?region=eu&page=2"\n')
+    assert cfg.profile("x").base_url == "https://ops@h.example/v1?region=eu&page=2"
+
+
+def test_secret_url_on_the_command_line_is_refused_and_never_written(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    from tuiot.cli import EXIT_USAGE, main
+
+    path = Path(os.environ["TUIOT_CONFIG"])
+    path.write_text(GOOD)
+    rc = main(["profile", "add", "x2", "--vendor", "teamviewer", "--base-url", "http://u:PW123@h.example"])
+    err = capsys.readouterr().err
+    assert rc == EXIT_USAGE and err.count("\n") == 1 and "base_url has a password" in err and "PW123" not in err
+    assert path.read_text() == GOOD
+
+    # a file that already holds one: `profile list` says so in one line, echoing nothing
+    path.write_text(GOOD + '\n[profiles.old]\nvendor = "teamviewer"\nbase_url = "https://h.example?apikey=PW123"\n')
+    assert main(["profile", "list"]) == EXIT_USAGE
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "profile 'old': base_url" in err and "PW123" not in err

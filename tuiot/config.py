@@ -21,6 +21,10 @@ APP_NAME = "tuiot"
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # Fields that would hold a secret: refused in the file, so nobody stores one there by mistake.
 SECRET_FIELDS = {"api_key", "apikey", "password", "client_secret", "secret", "token"}
+# Query parameters in a base_url or gateway URL that would carry a secret into the file
+# (and into `profile list`): refused like the fields above.
+SECRET_QUERY_NAMES = SECRET_FIELDS | {"key", "access_token", "auth", "passwd", "pwd", "sig", "signature"}
+SECRET_QUERY_WORDS = {"key", "apikey", "token", "secret", "password", "passwd"}
 
 
 class ConfigError(Exception):
@@ -175,11 +179,54 @@ def _check_profile(p: Profile, at: str) -> None:
             raise ConfigError(f"{at}: profile '{p.name}' needs base_url or gateways = [...]")
     elif not p.base_url:
         raise ConfigError(f"{at}: profile '{p.name}' needs base_url")
+    # Before the scheme check: its message quotes the URL, and the URL may hold the secret.
+    for field, url in _url_fields(p):
+        secret = secret_in_url(url)
+        if secret:
+            raise ConfigError(
+                f"{at}: profile '{p.name}': {field} has {secret}; secrets belong in the keyring: "
+                f"remove it from the URL and run `tuiot auth set {p.name}`"
+            )
     for url in p.urls:
         if not re.match(r"^https?://", url):
             raise ConfigError(f"{at}: profile '{p.name}': '{url}' is not an http(s) URL")
     if p.vendor == "murano" and not p.solution_id:
         raise ConfigError(f"{at}: profile '{p.name}' (murano) needs solution_id")
+
+
+def _url_fields(p: Profile) -> list[tuple[str, str]]:
+    """Every URL of the profile with the name of the field that holds it."""
+    fields = [("base_url", p.base_url)] if p.base_url else []
+    return fields + [(f"gateways[{i}]", url) for i, url in enumerate(p.gateways)]
+
+
+def secret_in_url(url: str) -> str | None:
+    """What in `url` is a secret ("a password (user:password@)", "a secret query parameter
+    'api_key'"), or None. Never the secret itself: the answer ends up in error messages."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # e.g. a bad port: the scheme check reports the URL as malformed
+        password = None
+        parts = None
+    if password:
+        return "a password (user:password@)"
+    query = parts.query if parts is not None else url.partition("?")[2]
+    for name, _ in parse_qsl(query, keep_blank_values=True):
+        if _secret_name(name):
+            return f"a secret query parameter '{name}'"
+    return None
+
+
+def _secret_name(name: str) -> bool:
+    """api_key, apiKey, x-api-key, access_token, client_secret, password, key, ..."""
+    words = [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
+    if not words:
+        return False
+    joined = "_".join(words)
+    return joined in SECRET_QUERY_NAMES or words[-1] in SECRET_QUERY_WORDS
 
 
 def _line_of(text: str, table: str) -> int | None:
