@@ -133,3 +133,47 @@ def test_secret_url_on_the_command_line_is_refused_and_never_written(capsys: pyt
     assert main(["profile", "list"]) == EXIT_USAGE
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "profile 'old': base_url" in err and "PW123" not in err
+
+
+def _add(*args: str) -> int:
+    from tuiot.cli import main
+
+    return main(["profile", "add", *args])
+
+
+def test_profile_add_refuses_to_replace_unless_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    path = Path(os.environ["TUIOT_CONFIG"])
+    path.write_text(GOOD)
+    assert _add("plant", "--vendor", "thingsee", "--base-url", "https://t.example", "--client-id", "c") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'plant' already exists" in err and "--replace" in err
+    assert path.read_text() == GOOD
+
+    assert _add("plant", "--vendor", "thingsee", "--base-url", "https://t.example", "--client-id", "c", "--replace") == 0
+    cfg = load_config(path)
+    assert cfg.profile("plant").vendor == "thingsee" and cfg.profile("site-b").vendor == "thingspro"
+
+
+def test_profile_add_refuses_a_name_that_would_share_the_secret_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    path = Path(os.environ["TUIOT_CONFIG"])
+    path.write_text(GOOD)
+    for name in ("Plant", "SITE_B"):
+        assert _add(name, "--vendor", "teamviewer", "--base-url", "https://h.example", "--replace") == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"would share {env_secret_name(name)}" in err
+    assert path.read_text() == GOOD
+
+
+def test_thingsee_without_client_id_is_refused_when_added_and_when_loaded(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    path = Path(os.environ["TUIOT_CONFIG"])
+    assert _add("ts", "--vendor", "thingsee", "--base-url", "https://t.example") == 2
+    assert "--client-id is required for thingsee" in capsys.readouterr().err
+    assert not path.exists()
+    with pytest.raises(ConfigError, match=r"c.toml:1: profile 'ts' \(thingsee\) needs client_id"):
+        parse_config('[profiles.ts]\nvendor = "thingsee"\nbase_url = "https://t.example"\n', Path("c.toml"))

@@ -192,6 +192,9 @@ def _check_profile(p: Profile, at: str) -> None:
             raise ConfigError(f"{at}: profile '{p.name}': '{url}' is not an http(s) URL")
     if p.vendor == "murano" and not p.solution_id:
         raise ConfigError(f"{at}: profile '{p.name}' (murano) needs solution_id")
+    if p.vendor == "thingsee" and not p.client_id:
+        # its token request cannot be made without one: say so here, not on every command
+        raise ConfigError(f"{at}: profile '{p.name}' (thingsee) needs client_id")
 
 
 def _url_fields(p: Profile) -> list[tuple[str, str]]:
@@ -245,8 +248,9 @@ def _first_error(e: ValidationError) -> str:
     return f"{loc}: {err['msg']}" if loc else err["msg"]
 
 
-def add_profile(path: Path, name: str, fields: dict[str, Any]) -> Config:
-    """Add or replace `[profiles.NAME]`, keeping the rest of the file as the user wrote it."""
+def add_profile(path: Path, name: str, fields: dict[str, Any], *, replace: bool = False) -> Config:
+    """Add `[profiles.NAME]` (or replace it, only with `replace=True`), keeping the rest of
+    the file as the user wrote it."""
     import tomlkit
 
     text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -255,6 +259,7 @@ def add_profile(path: Path, name: str, fields: dict[str, Any]) -> Config:
     if profiles is None:
         profiles = tomlkit.table(is_super_table=True)
         doc["profiles"] = profiles
+    _check_new_name(path, name, list(profiles), replace=replace)
     table = tomlkit.table()
     for k, v in fields.items():
         if v is not None:
@@ -264,6 +269,18 @@ def add_profile(path: Path, name: str, fields: dict[str, Any]) -> Config:
     cfg = parse_config(new_text, path)  # validate before anything is written
     _atomic_write(path, new_text)
     return cfg
+
+
+def _check_new_name(path: Path, name: str, existing: list[str], *, replace: bool) -> None:
+    """Refuse to overwrite a profile by accident, and a name whose secret another one uses."""
+    if name in existing and not replace:
+        raise ConfigError(f"profile '{name}' already exists in {path}: add --replace to overwrite it")
+    env = env_secret_name(name)
+    # `Plant` and `plant` (or `site-b` and `site_b`) would read one TUIOT_SECRET_ variable,
+    # and a case-insensitive keyring would give them one entry.
+    twin = next((other for other in existing if other != name and env_secret_name(other) == env), None)
+    if twin is not None:
+        raise ConfigError(f"profile '{name}' would share {env} with '{twin}': choose another name")
 
 
 def remove_profile(path: Path, name: str) -> None:

@@ -12,8 +12,9 @@ from tuiot.config import VENDORS, add_profile, default_config_path, remove_profi
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="add, list or remove profiles in the config file", parents=[sub.parent_options])
     ps = p.add_subparsers(dest="profile_action", metavar="ACTION", required=True)
-    add = ps.add_parser("add", help="add or replace a profile", parents=[sub.parent_options])
+    add = ps.add_parser("add", help="add a profile (--replace to overwrite one)", parents=[sub.parent_options])
     add.add_argument("name")
+    add.add_argument("--replace", action="store_true", help="overwrite the profile of this name if it exists")
     add.add_argument("--vendor", required=True, choices=VENDORS)
     add.add_argument("--base-url", default=None)
     add.add_argument("--client-id", default=None, help="thingsee")
@@ -58,8 +59,17 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
         "verify": verify,
         "read_only": True if args.profile_read_only else None,
     }
-    if args.vendor != "thingspro" and not args.base_url:
-        raise CliError(f"--base-url is required for {args.vendor}")
-    add_profile(path, args.name, fields)
+    _check_required(args)
+    add_profile(path, args.name, fields, replace=args.replace)
     ctx.say(f"saved profile '{args.name}' in {path}; now store its secret: tuiot auth set {args.name}")
     return 0
+
+
+# The options a vendor cannot work without: named as the user types them, before the file.
+REQUIRED = {"thingsee": ("base_url", "client_id"), "murano": ("base_url", "solution_id"), "teamviewer": ("base_url",)}
+
+
+def _check_required(args: argparse.Namespace) -> None:
+    for field in REQUIRED.get(args.vendor, ()):
+        if not getattr(args, field):
+            raise CliError(f"--{field.replace('_', '-')} is required for {args.vendor}")
