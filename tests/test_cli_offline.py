@@ -63,3 +63,39 @@ def test_offline_without_snapshot_and_with_a_corrupt_one() -> None:
     assert r.returncode == 5 and "Traceback" not in r.stderr
     assert any(p.name.startswith("snapshot.sqlite.corrupt-") for p in data.iterdir())
     assert (data / "rules.toml").read_text() == "# mine\n"
+
+
+def _teamviewer(port: int, vendor: str = "teamviewer") -> None:
+    extra = 'client_id = "c"\n' if vendor == "thingsee" else ""
+    Path(os.environ["TUIOT_CONFIG"]).write_text(
+        f'[profiles.plant]\nvendor = "{vendor}"\nbase_url = "http://127.0.0.1:{port}"\n{extra}timeout = 5\n'
+    )
+
+
+def test_offline_latest_of_one_device_and_a_replaced_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuiot.simulators.teamviewer import DEMO_SECRET
+
+    monkeypatch.setenv("TUIOT_SECRET_PLANT", DEMO_SECRET)
+    with simulate("--vendor", "teamviewer", "--devices", "20") as port:
+        _teamviewer(port)
+        # a tree saved at device depth (as a console that expanded nothing would)
+        devices = json.loads(run("tree", "--profile", "plant", "--depth", "device", "--format", "json").stdout)
+        device = next(n["id"] for n in devices if n["kind"] == "device")
+        one = json.loads(run("latest", "--profile", "plant", "--device", device, "--format", "json").stdout)
+        # before any whole round: what one device answered is already the snapshot
+        partial = run("latest", "--profile", "plant", "--offline", "--format", "json")
+        assert partial.returncode == 0, partial.stderr
+        assert {r["metric"] for r in json.loads(partial.stdout)} == {r["metric"] for r in one}
+        every = json.loads(run("latest", "--profile", "plant", "--format", "json").stdout)
+    assert one and len(one) < len(every)
+
+    offline = run("latest", "--profile", "plant", "--device", device, "--offline", "--format", "json")
+    assert offline.returncode == 0, offline.stderr
+    assert {r["metric"]: r["value"] for r in json.loads(offline.stdout)} == {r["metric"]: r["value"] for r in one}
+
+    # `profile add plant --vendor thingsee --replace`: the TeamViewer snapshot is not its own
+    _teamviewer(port, "thingsee")
+    r = run("latest", "--profile", "plant", "--offline")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 5 and r.stdout == "" and len(lines) == 1
+    assert "no snapshot of 'plant'" in lines[0] and "came from teamviewer" in lines[0] and "not thingsee" in lines[0]

@@ -526,3 +526,116 @@ def test_load_only_some_parts(store: SnapshotStore):
     assert store.load("tv", parts=["identities"]) is None  # none of those saved
     with pytest.raises(ValueError, match="unknown snapshot part"):
         store.load("tv", parts=["tree"])
+
+
+# ---- devices, accounts, merges -------------------------------------------------------------
+
+TV = '{"urls":["https://h.example"],"vendor":"teamviewer"}'
+TS = '{"urls":["https://h.example"],"vendor":"thingsee"}'
+
+
+def test_readings_keep_their_device(store: SnapshotStore):
+    got = [r.model_copy(update={"device": "tv/device/d1"}) for r in readings()]
+    store.save("tv", readings=got)
+    assert store.load("tv").readings == got  # type: ignore[union-attr]
+
+
+def test_profile_account_names_vendor_urls_and_solution_without_secrets():
+    from tuiot.config import Profile
+    from tuiot.fleet.snapshot import describe_account, profile_account
+
+    tv = Profile(name="plant", vendor="teamviewer", base_url="https://h.example/")
+    assert profile_account(tv) == TV
+    assert profile_account(Profile(name="plant", vendor="thingsee", base_url="https://h.example", client_id="c")) == TS
+    gw = Profile(name="l", vendor="thingspro", gateways=["https://ops@10.0.0.5:8443", "https://10.0.0.6:8443?x=1"])
+    assert describe_account(profile_account(gw)) == "thingspro at https://10.0.0.5:8443, https://10.0.0.6:8443"
+    m1, m2 = (Profile(name="m", vendor="murano", base_url="https://b", solution_id=s) for s in ("s1", "s2"))
+    assert profile_account(m1) != profile_account(m2)
+
+
+def test_a_snapshot_from_another_account_counts_as_none(store: SnapshotStore, clock: Clock):
+    store.save("plant", nodes=nodes("plant"), readings=readings("plant"), fetched_at=T0 - timedelta(hours=1), account=TV)
+    assert store.load("plant", account=TS) is None
+    assert store.age("plant", account=TS) is None and unreachable_hint(store, "plant", account=TS) is None
+    assert store.mismatch("plant", TS) == (
+        "the saved one came from teamviewer at https://h.example, not thingsee at https://h.example"
+    )
+    assert store.mismatch("plant", TV) is None and store.load("plant", account=TV).nodes == nodes("plant")  # type: ignore[union-attr]
+    assert store.load("plant").nodes == nodes("plant")  # type: ignore[union-attr]  # a caller that does not say
+
+    # the new account's first save drops every part of the old one
+    store.save("plant", alarms=[], account=TS)
+    snap = store.load("plant", account=TS)
+    assert snap is not None and snap.alarms == [] and snap.nodes is None and snap.readings is None
+    assert store.load("plant", account=TV) is None
+
+
+def test_a_snapshot_saved_without_an_account_is_accepted(store: SnapshotStore):
+    store.save("plant", nodes=nodes("plant"))
+    assert store.load("plant", account=TS).nodes == nodes("plant")  # type: ignore[union-attr]
+    assert store.mismatch("plant", TS) is None
+    store.save("plant", alarms=[], account=TS)  # from now on it is thingsee's
+    assert store.load("plant", account=TV) is None
+
+
+def test_a_schema_1_store_is_upgraded_in_place(tmp_path: Path, clock: Clock):
+    path = tmp_path / "snapshot.sqlite"
+    c = sqlite3.connect(path)
+    c.executescript(
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        INSERT INTO meta VALUES ('app', 'tuiot-snapshot'), ('schema_version', '1');
+        CREATE TABLE parts(profile TEXT NOT NULL, part TEXT NOT NULL, fetched_at INTEGER NOT NULL,
+            count INTEGER NOT NULL, body BLOB, PRIMARY KEY (profile, part)) WITHOUT ROWID;
+        CREATE TABLE readings(profile TEXT NOT NULL, seq INTEGER NOT NULL, metric TEXT NOT NULL, value,
+            kind INTEGER NOT NULL, ts INTEGER NOT NULL, unit TEXT, PRIMARY KEY (profile, seq)) WITHOUT ROWID;
+        CREATE TABLE series(id INTEGER PRIMARY KEY, metric TEXT NOT NULL UNIQUE, n INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE history(sid INTEGER NOT NULL, ts INTEGER NOT NULL, value, kind INTEGER NOT NULL,
+            PRIMARY KEY (sid, ts)) WITHOUT ROWID;
+        INSERT INTO parts VALUES ('tv', 'readings', 1795000000000000, 1, NULL);
+        INSERT INTO readings VALUES ('tv', 0, 'tv/metric/s1:temp', 21.5, 0, 1795000000000000, '°C');
+        """
+    )
+    c.close()
+    with SnapshotStore(path, clock=clock) as store:
+        snap = store.load("tv", account=TV)
+        assert snap is not None and [(r.metric, r.value, r.device) for r in snap.readings] == [("tv/metric/s1:temp", 21.5, None)]  # type: ignore[union-attr]
+        store.save("tv", readings=[Reading(metric="tv/metric/a", value=1, ts=T0, device="tv/device/d1")], account=TV)
+        assert store.load("tv").readings[0].device == "tv/device/d1"  # type: ignore[union-attr]
+        assert store.problems == []
+    assert not any(".corrupt-" in p.name for p in tmp_path.iterdir())
+
+
+def test_merge_readings_keeps_the_metrics_it_was_not_given(store: SnapshotStore, clock: Clock):
+    d1 = [Reading(metric=f"tv/metric/s1:{k}", value=i, ts=T0, device="tv/device/d1") for i, k in enumerate("ab")]
+    d2 = [Reading(metric="tv/metric/s2:a", value=9, ts=T0, device="tv/device/d2")]
+    # nothing saved yet (a console that only watched one device): the merge starts the part
+    assert store.merge_readings("tv", d1, fetched_at=T0) == 2
+    assert store.load("tv").readings == d1 and store.load("tv").fetched_at["readings"] == T0  # type: ignore[union-attr]
+
+    later = T0 + timedelta(minutes=5)
+    newer = Reading(metric="tv/metric/s1:a", value=100, ts=later, device="tv/device/d1")
+    assert store.merge_readings("tv", [*d2, newer], fetched_at=later) == 3
+    snap = store.load("tv")
+    assert snap is not None
+    assert {r.metric: r.value for r in snap.readings} == {"tv/metric/s1:a": 100, "tv/metric/s1:b": 1, "tv/metric/s2:a": 9}  # type: ignore[union-attr]
+    assert snap.fetched_at["readings"] == T0  # s1:b is still the one fetched at T0
+
+    # an older value never replaces a newer one; an empty merge changes nothing
+    stale = newer.model_copy(update={"value": -1, "ts": T0})
+    assert store.merge_readings("tv", [stale], fetched_at=later) == 3
+    assert store.merge_readings("tv", []) == 3
+    assert {r.metric: r.value for r in store.load("tv").readings}["tv/metric/s1:a"] == 100  # type: ignore[union-attr]
+
+    # every saved metric replaced: the part is as new as the merge
+    everything = [r.model_copy(update={"ts": later}) for r in store.load("tv").readings]  # type: ignore[union-attr]
+    store.merge_readings("tv", everything, fetched_at=later + timedelta(minutes=1))
+    assert store.load("tv").fetched_at["readings"] == later + timedelta(minutes=1)  # type: ignore[union-attr]
+
+
+def test_merge_readings_from_another_account_replaces_the_old_snapshot(store: SnapshotStore):
+    store.save("plant", nodes=nodes("plant"), readings=readings("plant"), account=TV)
+    one = Reading(metric="plant/metric/t1:temp", value=3.0, ts=T0, device="plant/device/t1")
+    assert store.merge_readings("plant", [one], account=TS) == 1
+    snap = store.load("plant", account=TS)
+    assert snap is not None and snap.readings == [one] and snap.nodes is None

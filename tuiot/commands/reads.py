@@ -103,6 +103,13 @@ def _store() -> Any:
     return SnapshotStore()
 
 
+def _account(ctx: CliContext, profile: str) -> str:
+    """The account the profile now points at: a snapshot saved from another is not its own."""
+    from tuiot.fleet.snapshot import profile_account
+
+    return profile_account(ctx.profile(profile))
+
+
 async def _online(ctx: CliContext, profile: str, fetch: Any) -> Any:
     """Run `fetch(adapter)`; if the vendor is unreachable, say whether a snapshot can answer."""
     adapter: Adapter = await ctx.adapter(profile)
@@ -114,7 +121,8 @@ async def _online(ctx: CliContext, profile: str, fetch: Any) -> Any:
 
             from tuiot.fleet.snapshot import unreachable_hint
 
-            hint = await asyncio.to_thread(lambda: unreachable_hint(_store(), profile))
+            account = _account(ctx, profile)
+            hint = await asyncio.to_thread(lambda: unreachable_hint(_store(), profile, account=account))
             if hint:
                 raise Unavailable(f"{e}; {hint}") from None
         raise
@@ -126,24 +134,43 @@ async def _save(ctx: CliContext, profile: str, **parts: Any) -> None:
         return
     import asyncio
 
+    account = _account(ctx, profile)
+
     def save() -> None:
         with _store() as store:
-            store.save(profile, **parts)
+            store.save(profile, account=account, **parts)
 
     await asyncio.to_thread(save)
+
+
+async def _merge(ctx: CliContext, profile: str, readings: list[Reading]) -> None:
+    """Readings of some devices join the saved ones (not for the demo)."""
+    if ctx.demo is None:
+        import asyncio
+
+        account = _account(ctx, profile)
+
+        def merge() -> None:
+            with _store() as store:
+                store.merge_readings(profile, readings, account=account)
+
+        await asyncio.to_thread(merge)
 
 
 def _offline(ctx: CliContext, profile: str, part: str) -> tuple[list[Any], str]:
     """A saved part of the profile's snapshot and when it was fetched (ISO), or a clear error."""
     from tuiot.fleet.snapshot import SnapshotStore, describe_age
 
-    ctx.profile(profile)  # unknown profiles fail the same way offline
+    account = _account(ctx, profile)  # unknown profiles fail the same way offline
     import sys
 
     with SnapshotStore() as store:
-        snap = store.load(profile)
+        snap = store.load(profile, account=account)
+        other = store.mismatch(profile, account) if snap is None else None
         for problem in store.take_problems():  # e.g. a damaged file moved aside: never silent
             print(f"tuiot: warning: {problem}", file=sys.stderr)
+    if other:
+        raise CliError(f"no snapshot of '{profile}' ({part}): {other}; run the command once while online", code=5)
     items = getattr(snap, part, None) if snap else None
     if snap is None or items is None:
         raise CliError(f"no snapshot of '{profile}' ({part}) yet: run the command once while online", code=5)
@@ -203,13 +230,13 @@ async def latest(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.offline:
         readings, fetched = _offline(ctx, name, "readings")
         if device_ref:
-            nodes = _offline(ctx, name, "nodes")[0] if device_ref else []
-            below = _descendants(nodes, device_ref)
-            readings = [r for r in readings if r.metric in below]
+            readings = _of_device(ctx, name, readings, device_ref)
     else:
         _, readings = await _online(ctx, name, lambda a: a.latest([device_ref] if device_ref else None))
         if device_ref is None:
             await _save(ctx, name, readings=readings)
+        else:
+            await _merge(ctx, name, readings)
     readings = sorted(readings, key=lambda r: r.metric)
     rows = [{**reading_row(r), "fetched_at": fetched} for r in readings]
     if args.format == "table":
@@ -217,6 +244,16 @@ async def latest(args: argparse.Namespace, ctx: CliContext) -> int:
             row["metric"] = _short(row["metric"], name)
     ctx.emit(rows, args.format, _columns(args, "latest", LATEST_COLUMNS))
     return 0
+
+
+def _of_device(ctx: CliContext, profile: str, readings: list[Reading], device_ref: str) -> list[Reading]:
+    """The saved readings of one device: by the device ref each reading carries, as the
+    vendor named it online. Readings saved without one (older snapshots) are placed by
+    the saved tree, which may hold only the devices a console had expanded."""
+    if all(r.device is not None for r in readings):
+        return [r for r in readings if r.device == device_ref]
+    below = _descendants(_offline(ctx, profile, "nodes")[0], device_ref)
+    return [r for r in readings if r.device == device_ref or (r.device is None and r.metric in below)]
 
 
 def _descendants(nodes: list[Node], ref: str) -> set[str]:

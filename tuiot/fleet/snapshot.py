@@ -11,12 +11,19 @@ Public API
     Opens lazily on first use. Every method is thread-safe (one connection behind a
     lock) and blocking: from async code call it via `asyncio.to_thread`.
     - `save(profile, *, nodes=None, readings=None, alarms=None, identities=None,
-      fetched_at=None)`: replace only the parts given (an empty list is a part too),
-      all in one transaction; `fetched_at` defaults to now.
-    - `load(profile, parts=None) -> Snapshot | None`: every saved part (or only those
-      named, e.g. `parts=("nodes",)`), or None if none of them is saved.
-    - `profiles() -> list[str]`, `age(profile) -> timedelta | None` (since the newest
-      part was fetched), `forget(profile)`.
+      fetched_at=None, account=None)`: replace only the parts given (an empty list is a
+      part too), all in one transaction; `fetched_at` defaults to now. `account`
+      (`profile_account(profile)`) notes where the parts came from; parts saved from
+      another account are dropped first.
+    - `merge_readings(profile, readings, *, fetched_at=None, account=None) -> int`: merge
+      readings fetched in part (a few devices) into the saved readings: each metric keeps
+      its newest reading, the others stay. Returns the part's reading count.
+    - `load(profile, parts=None, *, account=None) -> Snapshot | None`: every saved part
+      (or only those named, e.g. `parts=("nodes",)`), or None if none of them is saved,
+      or if it was saved from another account than `account` (`mismatch(profile,
+      account)` says so in one line). Snapshots saved without an account are accepted.
+    - `profiles() -> list[str]`, `age(profile, *, account=None) -> timedelta | None`
+      (since the newest part was fetched), `forget(profile)`.
     - `append_readings(readings) -> int`: keep live values (duplicates of the same
       metric and time are ignored). Bounded: at most `max_points` per metric, nothing
       older than `max_age`, and the used database size at most `max_bytes` (oldest
@@ -33,8 +40,10 @@ Public API
 `merge_series(vendor_series, buffered_points) -> Series`: vendor history topped up with
     buffered points it lacks (for a short vendor look-back window, e.g. ThingsPro).
 `describe_age(delta) -> str`: "40 s", "3 min", "2 h 5 min", "1 d 3 h", "4 d".
-`unreachable_hint(store, profile) -> str | None`: the sentence appended to a one-line
-    network error when a snapshot exists.
+`unreachable_hint(store, profile, *, account=None) -> str | None`: the sentence appended
+    to a one-line network error when a snapshot exists.
+`profile_account(profile) -> str`: vendor, URLs (no userinfo or query) and Murano
+    solution of a config Profile, as saved with its snapshot; `describe_account(text)`.
 
 A file that is not SQLite, is damaged, or is SQLite without our schema (or with a newer
 schema version) is renamed to `<name>.corrupt-<UTC timestamp>` (with its -wal/-shm) and a
@@ -42,6 +51,8 @@ new store is built; a message lands in `problems`. Nothing else in the data dir 
 If the file cannot be opened at all (no permission, a directory in its place, no space)
 the store keeps working in memory for this run and says so in `problems`; a read-only
 file is still read. No method raises sqlite3 errors.
+
+Schema 1 files (readings without device, no accounts) are upgraded in place.
 
 Storage: tree, alarms and identities are JSON (pydantic `dump_json` / `validate_json`,
 zlib-compressed) in one row per part; readings are rows with typed columns (the largest
@@ -71,7 +82,8 @@ from tuiot.domain import Aggregate, Alarm, Identity, Node, Point, Reading, Serie
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2: readings keep their device ref; `accounts` says which account a profile's parts came from.
+SCHEMA_VERSION = 2
 APP_ID = "tuiot-snapshot"
 PARTS: tuple[str, ...] = ("nodes", "readings", "alarms", "identities")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -90,6 +102,7 @@ _INT64 = 2**63
 # sqlite3 extended codes whose primary code says "this file is damaged / not a database".
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
+_ACCOUNTS = "CREATE TABLE accounts(profile TEXT PRIMARY KEY, account TEXT NOT NULL) WITHOUT ROWID;"
 _SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 INSERT INTO meta VALUES ('app', '{APP_ID}'), ('schema_version', '{SCHEMA_VERSION}');
@@ -99,8 +112,9 @@ CREATE TABLE parts(
     PRIMARY KEY (profile, part)) WITHOUT ROWID;
 CREATE TABLE readings(
     profile TEXT NOT NULL, seq INTEGER NOT NULL, metric TEXT NOT NULL, value,
-    kind INTEGER NOT NULL, ts INTEGER NOT NULL, unit TEXT,
+    kind INTEGER NOT NULL, ts INTEGER NOT NULL, unit TEXT, device TEXT,
     PRIMARY KEY (profile, seq)) WITHOUT ROWID;
+{_ACCOUNTS}
 CREATE TABLE series(
     id INTEGER PRIMARY KEY, metric TEXT NOT NULL UNIQUE, n INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE history(
@@ -114,7 +128,10 @@ CREATE TRIGGER history_del AFTER DELETE ON history BEGIN
     UPDATE series SET n = n - 1 WHERE id = old.sid;
 END;
 """
-_TABLES = {"meta", "parts", "readings", "history", "series"}
+_INSERT_READING = (
+    "INSERT INTO readings(profile, seq, metric, value, kind, ts, unit, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TABLES = {"meta", "parts", "readings", "history", "series", "accounts"}
 
 
 class _Foreign(Exception):
@@ -220,7 +237,7 @@ def _builder(cls: type[Any], names: tuple[str, ...]) -> Callable[..., Any]:
     return make
 
 
-_make_reading = _builder(Reading, ("metric", "value", "ts", "unit"))
+_make_reading = _builder(Reading, ("metric", "value", "ts", "unit", "device"))
 _make_point = _builder(Point, ("ts", "value"))
 
 
@@ -381,12 +398,32 @@ class SnapshotStore:
             raise _Foreign("an unknown schema version") from None
         if version > SCHEMA_VERSION:
             raise _Foreign(f"written by a newer tuiot (schema {version}, this one reads {SCHEMA_VERSION})")
-        if version < SCHEMA_VERSION:
+        if version < 1:
             raise _Foreign(f"an old schema ({version}) this tuiot no longer reads")
-        missing = _TABLES - tables
+        missing = _TABLES - tables - ({"accounts"} if version == 1 else set())
         if missing:
             raise _Foreign(f"incomplete (missing {', '.join(sorted(missing))})")
         self._pragmas(conn)
+        if version == 1:
+            self._upgrade_from_1(conn)
+
+    @staticmethod
+    def _upgrade_from_1(conn: sqlite3.Connection) -> None:
+        """Schema 1 → 2 in place: its snapshots stay usable (without devices or accounts,
+        which count as unknown)."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # another process may have upgraded it while this one waited for the lock
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row and row[0] == "1":
+                conn.execute("ALTER TABLE readings ADD COLUMN device TEXT")
+                conn.execute(_ACCOUNTS)
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _pragmas(conn: sqlite3.Connection) -> None:
@@ -455,8 +492,13 @@ class SnapshotStore:
         alarms: list[Alarm] | None = None,
         identities: list[Identity] | None = None,
         fetched_at: datetime | None = None,
+        account: str | None = None,
     ) -> None:
-        """Replace the parts given for `profile`; parts left as None keep what was saved."""
+        """Replace the parts given for `profile`; parts left as None keep what was saved.
+
+        `account` (see `profile_account`): where these parts came from. Parts saved from
+        another account are dropped first, so they can never be served as this one's.
+        """
         at = _us(fetched_at or self.clock())
         blobs: list[tuple[str, str, int, int, bytes]] = []
         for part, items in (("nodes", nodes), ("alarms", alarms), ("identities", identities)):
@@ -469,12 +511,13 @@ class SnapshotStore:
             rows = []
             for seq, r in enumerate(readings):
                 v, kind = _encode_value(r.value)
-                rows.append((profile, seq, r.metric, v, kind, _us(r.ts), r.unit))
+                rows.append((profile, seq, r.metric, v, kind, _us(r.ts), r.unit, r.device))
         if not blobs and rows is None:
             return
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
+            self._claim(conn, profile, account)
             conn.executemany(
                 "INSERT INTO parts(profile, part, fetched_at, count, body) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(profile, part) DO UPDATE SET fetched_at = excluded.fetched_at, "
@@ -483,7 +526,7 @@ class SnapshotStore:
             )
             if rows is not None:
                 conn.execute("DELETE FROM readings WHERE profile = ?", (profile,))
-                conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                conn.executemany(_INSERT_READING, rows)
                 conn.execute(
                     "INSERT INTO parts(profile, part, fetched_at, count, body) "
                     "VALUES (?, 'readings', ?, ?, NULL) "
@@ -495,11 +538,15 @@ class SnapshotStore:
 
         self._run(f"saving the snapshot of '{profile}'", write, None)
 
-    def load(self, profile: str, parts: Iterable[str] | None = None) -> Snapshot | None:
+    def load(
+        self, profile: str, parts: Iterable[str] | None = None, *, account: str | None = None
+    ) -> Snapshot | None:
         """The saved parts of `profile` (all, or those named in `parts`); None if none is saved.
 
         Naming parts saves time: `tuiot tree --offline` needs no readings, and the console
-        can paint the tree before decoding 100,000 values.
+        can paint the tree before decoding 100,000 values. With `account`, a snapshot saved
+        from another account counts as none (`mismatch` says why); one saved without an
+        account is accepted.
         """
         wanted = set(PARTS if parts is None else parts)
         unknown = wanted - set(PARTS)
@@ -514,6 +561,8 @@ class SnapshotStore:
         ) -> tuple[list[tuple[str, int, bytes | None]], list[tuple[Any, ...]]]:
             conn.execute("BEGIN")  # one consistent view across both tables
             try:
+                if _other_account(_saved_account(conn, profile), account):
+                    return [], []
                 found = [
                     row
                     for row in conn.execute(
@@ -524,7 +573,7 @@ class SnapshotStore:
                 readings = []
                 if "readings" in wanted:
                     readings = conn.execute(
-                        "SELECT metric, value, kind, ts, unit FROM readings WHERE profile = ? ORDER BY seq",
+                        "SELECT metric, value, kind, ts, unit, device FROM readings WHERE profile = ? ORDER BY seq",
                         (profile,),
                     ).fetchall()
             finally:
@@ -542,8 +591,8 @@ class SnapshotStore:
                 values["readings"] = [
                     # Typed columns give exactly the validated types back, so the
                     # readings are rebuilt without re-validation (5x faster at 100k).
-                    _make_reading(m, _decode_value(v, k), _dt(ts), u)
-                    for m, v, k, ts, u in reading_rows
+                    _make_reading(m, _decode_value(v, k), _dt(ts), u, d)
+                    for m, v, k, ts, u, d in reading_rows
                 ]
             elif part in _BLOB_PARTS:
                 try:
@@ -567,13 +616,16 @@ class SnapshotStore:
         )
         return [r[0] for r in rows]
 
-    def age(self, profile: str) -> timedelta | None:
-        """Time since the newest part of `profile` was fetched; None without a snapshot."""
-        row = self._run(
-            f"reading the age of '{profile}'",
-            lambda c: c.execute("SELECT max(fetched_at) FROM parts WHERE profile = ?", (profile,)).fetchone(),
-            None,
-        )
+    def age(self, profile: str, *, account: str | None = None) -> timedelta | None:
+        """Time since the newest part of `profile` was fetched; None without a snapshot (or,
+        with `account`, with one saved from another account)."""
+
+        def read(conn: sqlite3.Connection) -> Any:
+            if _other_account(_saved_account(conn, profile), account):
+                return None
+            return conn.execute("SELECT max(fetched_at) FROM parts WHERE profile = ?", (profile,)).fetchone()
+
+        row = self._run(f"reading the age of '{profile}'", read, None)
         if not row or row[0] is None:
             return None
         return self.clock() - _dt(row[0])
@@ -583,11 +635,72 @@ class SnapshotStore:
 
         def drop(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("DELETE FROM parts WHERE profile = ?", (profile,))
-            conn.execute("DELETE FROM readings WHERE profile = ?", (profile,))
+            _drop_parts(conn, profile)
+            conn.execute("DELETE FROM accounts WHERE profile = ?", (profile,))
             conn.execute("COMMIT")
 
         self._run(f"forgetting '{profile}'", drop, None)
+
+    def mismatch(self, profile: str, account: str) -> str | None:
+        """Why the snapshot of `profile` does not count for `account`, in one line; None
+        when it does (or when there is none, or it was saved without an account)."""
+        saved = self._run(f"reading the account of '{profile}'", lambda c: _saved_account(c, profile), None)
+        if not _other_account(saved, account):
+            return None
+        return f"the saved one came from {describe_account(saved)}, not {describe_account(account)}"  # type: ignore[arg-type]
+
+    def _claim(self, conn: sqlite3.Connection, profile: str, account: str | None) -> None:
+        """Inside a write: parts of another account are dropped, then `account` is noted."""
+        if account is None:
+            return  # the caller does not know: what was saved keeps its account
+        if _other_account(_saved_account(conn, profile), account):
+            _drop_parts(conn, profile)
+        conn.execute(
+            "INSERT INTO accounts(profile, account) VALUES (?, ?) "
+            "ON CONFLICT(profile) DO UPDATE SET account = excluded.account",
+            (profile, account),
+        )
+
+    def merge_readings(
+        self,
+        profile: str,
+        readings: Iterable[Reading],
+        *,
+        fetched_at: datetime | None = None,
+        account: str | None = None,
+    ) -> int:
+        """Merge readings fetched in part (a few devices) into the profile's saved readings.
+
+        Each metric keeps its newest reading; metrics not given keep what was saved. The
+        part's `fetched_at` stays that of the oldest fetch it still holds: it becomes the
+        new time only when the part was empty or every saved metric was replaced. Returns
+        how many readings the part holds now.
+        """
+        at = _us(fetched_at or self.clock())
+        newest: dict[str, Reading] = {}
+        for r in readings:
+            kept = newest.get(r.metric)
+            if kept is None or r.ts >= kept.ts:
+                newest[r.metric] = r
+        if not newest:
+            return self._count_readings(profile)
+
+        def write(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            self._claim(conn, profile, account)
+            n = _merge_reading_rows(conn, profile, newest, at)
+            conn.execute("COMMIT")
+            return n
+
+        return self._run(f"merging readings into the snapshot of '{profile}'", write, 0)
+
+    def _count_readings(self, profile: str) -> int:
+        row = self._run(
+            f"counting readings of '{profile}'",
+            lambda c: c.execute("SELECT count(*) FROM readings WHERE profile = ?", (profile,)).fetchone(),
+            None,
+        )
+        return int(row[0]) if row else 0
 
     # ---- history buffer -----------------------------------------------------------
 
@@ -772,6 +885,54 @@ class SnapshotStore:
         self._vacuum(conn)
 
 
+def _saved_account(conn: sqlite3.Connection, profile: str) -> str | None:
+    row = conn.execute("SELECT account FROM accounts WHERE profile = ?", (profile,)).fetchone()
+    return row[0] if row else None
+
+
+def _other_account(saved: str | None, wanted: str | None) -> bool:
+    # Unknown on either side is no evidence of a different account: older snapshots
+    # (schema 1) and callers that do not say stay usable.
+    return saved is not None and wanted is not None and saved != wanted
+
+
+def _drop_parts(conn: sqlite3.Connection, profile: str) -> None:
+    conn.execute("DELETE FROM parts WHERE profile = ?", (profile,))
+    conn.execute("DELETE FROM readings WHERE profile = ?", (profile,))
+
+
+def _merge_reading_rows(conn: sqlite3.Connection, profile: str, newest: dict[str, Reading], at: int) -> int:
+    """The SQL of `merge_readings`, inside its transaction; returns the part's new count."""
+    saved: dict[str, tuple[int, int]] = {}  # metric -> (seq, ts)
+    for seq, metric, ts in conn.execute("SELECT seq, metric, ts FROM readings WHERE profile = ?", (profile,)):
+        saved[metric] = (seq, ts)
+    # a saved reading newer than the one offered (a slower fetch finishing late) stays
+    fresh = {m: r for m, r in newest.items() if m not in saved or _us(r.ts) >= saved[m][1]}
+    conn.executemany(
+        "DELETE FROM readings WHERE profile = ? AND seq = ?",
+        [(profile, saved[m][0]) for m in fresh if m in saved],
+    )
+    start = max((seq for seq, _ in saved.values()), default=-1) + 1
+    rows = []
+    for seq, r in enumerate(fresh.values(), start):
+        v, kind = _encode_value(r.value)
+        rows.append((profile, seq, r.metric, v, kind, _us(r.ts), r.unit, r.device))
+    conn.executemany(_INSERT_READING, rows)
+    count = len(saved) + sum(1 for m in fresh if m not in saved)
+    part = conn.execute(
+        "SELECT fetched_at FROM parts WHERE profile = ? AND part = 'readings'", (profile,)
+    ).fetchone()
+    untouched = set(saved) - set(newest)
+    fetched = part[0] if part is not None and untouched else at
+    conn.execute(
+        "INSERT INTO parts(profile, part, fetched_at, count, body) VALUES (?, 'readings', ?, ?, NULL) "
+        "ON CONFLICT(profile, part) DO UPDATE SET fetched_at = excluded.fetched_at, "
+        "count = excluded.count, body = NULL",
+        (profile, fetched, count),
+    )
+    return count
+
+
 def merge_series(vendor: Series, buffered: Iterable[Point]) -> Series:
     """Vendor history topped up with buffered points it lacks (the vendor wins on equal times).
 
@@ -809,10 +970,43 @@ def describe_age(delta: timedelta) -> str:
     return f"{d} d"
 
 
-def unreachable_hint(store: SnapshotStore, profile: str) -> str | None:
+def profile_account(profile: Any) -> str:
+    """What makes a profile's data its own: vendor, URLs (base_url or gateways) and, for
+    Murano, the solution. Saved with a snapshot so a profile replaced by another of the
+    same name (`profile add plant --replace`) is never answered with the old one's data.
+    URLs keep scheme, host, port and path only: no userinfo or query lands on disk."""
+    import json
+    from urllib.parse import urlsplit
+
+    urls = []
+    for url in getattr(profile, "urls", None) or []:
+        try:
+            u = urlsplit(url)
+            urls.append(f"{u.scheme.lower()}://{u.netloc.rpartition('@')[2].lower()}{u.path.rstrip('/')}")
+        except ValueError:  # malformed: config validation refuses it; compare it as it is
+            urls.append(url.partition("?")[0])
+    account: dict[str, Any] = {"vendor": profile.vendor, "urls": urls}
+    if getattr(profile, "solution_id", None):
+        account["solution_id"] = profile.solution_id
+    return json.dumps(account, sort_keys=True, separators=(",", ":"))
+
+
+def describe_account(account: str) -> str:
+    """`teamviewer at https://h.example` for a hint line."""
+    import json
+
+    try:
+        a = json.loads(account)
+        text = f"{a['vendor']} at {', '.join(a['urls']) or 'no URL'}"
+    except (ValueError, KeyError, TypeError):
+        return "another account"
+    return text + (f" (solution {a['solution_id']})" if a.get("solution_id") else "")
+
+
+def unreachable_hint(store: SnapshotStore, profile: str, *, account: str | None = None) -> str | None:
     """The sentence to append to a one-line network error when a snapshot can answer."""
     try:
-        age = store.age(profile)
+        age = store.age(profile, account=account)
     except Exception:  # a hint must never turn one error into two
         return None
     if age is None:
