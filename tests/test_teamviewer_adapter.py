@@ -236,6 +236,65 @@ def test_history_raw_and_aggregated(world: Any) -> None:
         run(adapter.history(metric.id, end, start))
 
 
+def _busiest_metric(world: Any, adapter: TeamViewerAdapter) -> tuple[Any, Any]:
+    """A double metric of the device that reads most often, and that device in the world."""
+    nodes = run(adapter.tree(depth="metric"))
+    by_ref = {n.ref: n for n in nodes}
+    best = None
+    for n in nodes:
+        if n.kind == "metric" and n.value_type == "double":
+            dev = world.devices[int(by_ref[by_ref[n.parent].parent].id) - 2_000_000_000]
+            if best is None or dev.interval < best[1].interval:
+                best = (n, dev)
+    assert best is not None
+    return best
+
+
+def test_history_longer_than_one_answer_is_fetched_page_by_page(world: Any) -> None:
+    """The service stops an answer at 20,000 points (the oldest): 30 days of one-minute
+    readings must still reach the end of the window, each point once."""
+    seen: list[httpx.Request] = []
+    app = create_app(world, now=NOW)
+    asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    class Recording(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return await asgi.handle_async_request(request)
+
+    adapter = make(Recording())
+    metric, dev = _busiest_metric(world, adapter)
+    start, end = NOW_DT - timedelta(days=30), NOW_DT
+    expected = list(world.times(dev, start.timestamp(), end.timestamp()))
+    assert len(expected) > 20_000  # more than one answer holds
+    seen.clear()
+    raw = run(adapter.history(metric.ref, start, end))
+    assert [p.ts.timestamp() for p in raw.points] == expected
+    assert sum(r.url.path == "/data" for r in seen) == -(-len(expected) // 20_000)
+
+    # server-side buckets: none is cut in two where one answer ended
+    day = timedelta(days=1)
+    count = run(adapter.history(metric.ref, start, end, aggregate=Aggregate.count, bucket=day))
+    assert sum(p.value for p in count.points) == len(expected)
+    assert count.points[-1].ts >= end - day
+
+
+def test_history_within_one_answer_costs_one_request(world: Any) -> None:
+    seen: list[httpx.Request] = []
+    asgi = httpx.ASGITransport(app=create_app(world, now=NOW), raise_app_exceptions=False)
+
+    class Recording(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return await asgi.handle_async_request(request)
+
+    adapter = make(Recording())
+    metric, _ = _busiest_metric(world, adapter)
+    seen.clear()
+    run(adapter.history(metric.ref, NOW_DT - timedelta(days=2), NOW_DT))
+    assert sum(r.url.path == "/data" for r in seen) == 1
+
+
 def test_open_and_closed_alarms_and_close_round_trip(world: Any) -> None:
     adapter = sim(world)
     everything = run(adapter.alarms(since=datetime.fromtimestamp(0, tz=UTC)))

@@ -72,6 +72,8 @@ UNIT_NAMES = {
     "AMPERE": "A", "WATT": "W", "METER": "m", "SECOND": "s", "HERTZ": "Hz", "LUX": "lux",
 }
 LASTVALUES_BATCH = 200
+# /data pages per history request: 20,000-point pages cover a year of one-minute readings.
+MAX_DATA_PAGES = 50
 
 
 def unit_of(d: dict[str, Any]) -> str | None:
@@ -344,26 +346,15 @@ class TeamViewerAdapter(Adapter):
         if end <= start:
             raise InvalidRequest("the history window is empty: start must be before end")
         spec: dict[str, Any] = {"sensorId": sensor, "metricId": metric_key}
-        params: dict[str, Any] = {"range": [to_epoch(start, "ms"), to_epoch(end, "ms")]}
         server_side = aggregate is not None and aggregate in FUNC
         if aggregate is not None:
             bucket = bucket or timedelta(hours=1)
             if bucket.total_seconds() * 1000 < 1:
                 raise InvalidRequest("an aggregation bucket must be at least one millisecond")
+        period = int(bucket.total_seconds() * 1000) if server_side else None  # type: ignore[union-attr]
         if server_side:
             spec["func"] = FUNC[aggregate]  # type: ignore[index]
-            params["period"] = int(bucket.total_seconds() * 1000)  # type: ignore[union-attr]
-        params["metrics"] = [spec]
-        data = as_list(await self._get("data", **params))
-        row = next((r for r in data if isinstance(r, dict) and str(pick(r, "metricId", "metricid")) == metric_key), None)
-        if row is None:
-            raise NotFound(f"teamviewer '{self.name}': no data for metric {mid}")
-        points = [
-            Point(ts=from_epoch(pick(p, "timestamp"), "ms"), value=number(pick(p, "value")))
-            for p in as_list(pick(row, "result"))
-            if isinstance(p, dict) and pick(p, "timestamp") is not None
-        ]
-        points.sort(key=lambda p: p.ts)
+        points = await self._data_pages(spec, to_epoch(start, "ms"), to_epoch(end, "ms"), period, mid)
         if aggregate is not None and not server_side:
             points = bucketize(points, aggregate, bucket)  # type: ignore[arg-type]
         elif server_side:
@@ -379,6 +370,59 @@ class TeamViewerAdapter(Adapter):
             pass
         return Series(metric=self.ref("metric", mid), points=points, aggregate=aggregate,
                       bucket=bucket if aggregate else None, unit=unit)
+
+    async def _data_pages(self, spec: dict[str, Any], start_ms: int, end_ms: int, period: int | None,
+                          mid: str) -> list[Point]:
+        """`/data` over [start, end], page after page.
+
+        The API documents no paging, yet its answers are capped (the simulator, like the
+        service it models, stops at 20,000 points and keeps the oldest): one request over
+        30 days would silently end days early. So while an answer stops short of the window
+        end by more than its own spacing, the next request starts after its last point.
+        With `period` (server-side buckets), the last bucket of a cut answer may be partial:
+        it is asked for again from its start, which is a bucket boundary.
+        """
+        points: list[Point] = []
+        since = start_ms
+        for _ in range(MAX_DATA_PAGES):
+            page = await self._data_page(spec, since, end_ms, period, mid, first=not points)
+            if points and page and page[0].ts <= points[-1].ts:
+                page = [p for p in page if p.ts > points[-1].ts]  # a server that repeats the edge
+            if not page:
+                return points
+            last_ms = to_epoch(page[-1].ts, "ms")
+            if not _cut_short(page, last_ms, end_ms, period):
+                return points + page
+            if period is not None and len(page) > 1:
+                page = page[:-1]  # the bucket the cap cut through: asked for whole next time
+                since = last_ms
+            else:
+                since = last_ms + 1
+            points += page
+        raise InvalidRequest(
+            f"teamviewer '{self.name}': {mid} has more than {MAX_DATA_PAGES} pages of points in this window: "
+            "narrow the window or aggregate (--agg)"
+        )
+
+    async def _data_page(self, spec: dict[str, Any], start_ms: int, end_ms: int, period: int | None,
+                         mid: str, *, first: bool) -> list[Point]:
+        params: dict[str, Any] = {"range": [start_ms, end_ms], "metrics": [spec]}
+        if period is not None:
+            params["period"] = period
+        data = as_list(await self._get("data", **params))
+        metric_key = spec["metricId"]
+        row = next((r for r in data if isinstance(r, dict) and str(pick(r, "metricId", "metricid")) == metric_key), None)
+        if row is None:
+            if first:
+                raise NotFound(f"teamviewer '{self.name}': no data for metric {mid}")
+            return []  # a later page of a known metric: nothing more in the window
+        points = [
+            Point(ts=from_epoch(pick(p, "timestamp"), "ms"), value=number(pick(p, "value")))
+            for p in as_list(pick(row, "result"))
+            if isinstance(p, dict) and pick(p, "timestamp") is not None
+        ]
+        points.sort(key=lambda p: p.ts)
+        return points
 
     # ---- alarms -------------------------------------------------------------------------
 
@@ -533,6 +577,20 @@ def _alarm(d: dict[str, Any]) -> Any:
     if "alarm" in d:
         return d["alarm"]
     return None if d.keys() <= _DEVICE_KEYS else pick(d, "alarm")
+
+
+def _cut_short(page: list[Point], last_ms: int, end_ms: int, period: int | None) -> bool:
+    """Whether an answer looks capped: it stops before the window end by more than twice its
+    spacing (the bucket period, or the median gap between its points). A device that just
+    went quiet costs one more, empty, request."""
+    if len(page) < 2:
+        return False  # no cap is this small, and no spacing to judge by
+    if period is not None:
+        step = period
+    else:
+        gaps = sorted(to_epoch(b.ts, "ms") - to_epoch(a.ts, "ms") for a, b in zip(page, page[1:]))
+        step = max(gaps[len(gaps) // 2], 1)
+    return end_ms - last_ms > 2 * step
 
 
 def _worst(devices: list[dict[str, Any]]) -> Severity | None:
