@@ -152,6 +152,8 @@ def test_error_lines(profile: str) -> None:
     assert "cannot connect" in one_error_line(unreachable) and unreachable.returncode == 5
     bad_window = run("history", "x", "--profile", profile, "--since", "soon")
     assert "not a duration" in one_error_line(bad_window)
+    no_device = run("latest", "--profile", profile, "--device", "999999")
+    assert "no device 999999" in one_error_line(no_device) and no_device.returncode == 2 and no_device.stdout == ""
 
 
 def test_timeout_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

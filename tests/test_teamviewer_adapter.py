@@ -515,3 +515,26 @@ def test_every_simulated_alarm_names_a_listed_rule_that_covers_it() -> None:
             op, limit = cond[6], float(cond[7:])
             assert a.value > limit if op == ">" else a.value < limit
     assert any(r.kind == "offline" for r in rules.values())
+
+
+def test_an_unknown_device_is_not_found_but_one_without_values_is_empty(world: Any) -> None:
+    from tuiot.adapters.base import NotFound
+
+    adapter = sim(world)
+    nodes = run(adapter.tree(depth="metric"))
+    device = next(n for n in nodes if n.kind == "device" and n.has_children)
+    with pytest.raises(NotFound, match=r"teamviewer 'tv': no device 999999 \(`tuiot tree --profile tv` lists them\)"):
+        run(adapter.latest(["tv/device/999999"]))
+    with pytest.raises(NotFound, match="no sensor 1"):
+        run(adapter.latest(["tv/metric/1:abc"]))
+    # beside a known device (a console's batch), the unknown one is only left out
+    both = run(adapter.latest([device.ref, "tv/device/999999"]))
+    assert both and {r.device for r in both} == {device.ref}
+
+
+def test_a_device_added_after_the_tree_was_read_is_found(world: Any) -> None:
+    adapter = sim(world)
+    run(adapter.tree(depth="device"))
+    first = adapter._tree[0]  # type: ignore[index]
+    gone = first["devices"].pop()  # the cached tree predates this device
+    assert run(adapter.latest([f"tv/device/{gone['id']}"]))

@@ -301,6 +301,8 @@ class TeamViewerAdapter(Adapter):
                 refs = others + [self.ref("sensor", str(split_metric(self.metric_id(r))[0])) for r in metric_refs]
                 if others:
                     only |= await self._metrics_below(others)
+        if refs is not None:
+            await self._check_known(refs)
         sensors, units = await self._sensor_ids(refs)
         batches = [sensors[i:i + LASTVALUES_BATCH] for i in range(0, len(sensors), LASTVALUES_BATCH)]
         results = await gather_limited((self._get("lastvalues", sensorids=b) for b in batches), limit=4)
@@ -325,6 +327,33 @@ class TeamViewerAdapter(Adapter):
                     readings.append(Reading(metric=self.ref("metric", mid), value=number(value), ts=at, unit=units.get(mid),
                                             device=self._sensor_device.get(as_int(sid))))  # type: ignore[arg-type]
         return readings
+
+    async def _check_known(self, refs: Sequence[str]) -> None:
+        """Asking only for ids the device tree does not hold is a NotFound, not an empty
+        answer: the tree lists every group, device and sensor, so "no values" and "no such
+        device" differ. A cached tree may predate a new device: it is fetched again before
+        refusing. Among known ones, an unknown id (a device removed while a console polls
+        its screen) is left out as before, so it cannot stop the others' values."""
+        kinds = {r: r.split("/", 2)[1:2] for r in refs}
+        if not refs or any(k not in (["group"], ["device"], ["sensor"]) for k in kinds.values()):
+            return  # something else asked for too (a metric's sensor is checked as a sensor)
+        wanted = set(kinds)
+        missing = wanted - self._known_refs(await self._devicetree(fresh=self._tree is None))
+        if missing == wanted:
+            missing -= self._known_refs(await self._devicetree(fresh=True))
+        if missing == wanted:
+            ref = sorted(missing)[0]
+            _, kind, id_ = ref.split("/", 2)
+            raise NotFound(f"teamviewer '{self.name}': no {kind} {id_} (`tuiot tree --profile {self.name}` lists them)")
+
+    def _known_refs(self, tree: list[dict[str, Any]]) -> set[str]:
+        known: set[str] = set()
+        for group in tree:
+            known.add(self.ref("group", str(pick(group, "id"))))
+            for dev in as_list(pick(group, "devices")):
+                known.add(self.ref("device", str(pick(dev, "id"))))
+                known.update(self.ref("sensor", str(pick(sensor, "id"))) for sensor in as_list(pick(dev, "sensors")))
+        return known
 
     async def _metrics_below(self, refs: Sequence[str]) -> set[str]:
         _, units = await self._sensor_ids(refs)
