@@ -393,3 +393,42 @@ async def test_a_newer_tree_supersedes_one_still_going_in() -> None:
         roots = {n.id for n in app.fleet.roots("Murano")}
         assert roots == {n.id for n in new}
         assert all(not r.startswith("old") for r in roots)
+
+
+async def test_a_snapshot_of_another_account_is_not_shown_under_offline() -> None:
+    """A profile redefined for another vendor must not be shown the old one's fleet."""
+    from tuiot.config import parse_config
+    from tuiot.domain import Node
+    from tuiot.fleet.snapshot import SnapshotStore, profile_account
+
+    old = parse_config('[profiles.site]\nvendor = "teamviewer"\nbase_url = "http://127.0.0.1:9"\n')
+    with SnapshotStore() as store:
+        store.save("site", nodes=[Node(kind="device", id="1", name="Old pump", profile="site")],
+                   account=profile_account(old.profiles["site"]))
+    new = parse_config('[profiles.site]\nvendor = "thingsee"\nbase_url = "http://127.0.0.1:9"\nclient_id = "c"\n')
+    app = ConsoleApp(config=new, offline=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.fleet.profiles["site"].error:
+                break
+        assert "site/device/1" not in app.fleet.nodes
+        assert "no snapshot of this account" in app.fleet.profiles["site"].error
+
+
+async def test_values_seen_in_part_join_the_snapshot(monkeypatch) -> None:
+    """`--offline` later has what the console saw, not only whole-profile rounds."""
+    from tuiot.domain import Reading
+    from tuiot.fleet.snapshot import SnapshotStore
+
+    app = make_app(vendors=("murano",))
+    app.use_snapshot = True  # as with a configured profile
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        r = Reading(metric="Murano/metric/x:temp", value=3.0, ts=FIXED, device="Murano/device/x")
+        app._took_readings("Murano", [r], whole=False)
+        saves = [w for w in app.workers if w.group == "save"]
+        await app.workers.wait_for_complete(saves)
+    with SnapshotStore() as store:
+        snap = store.load("Murano")
+    assert snap is not None and any(x.metric == r.metric for x in snap.readings or [])

@@ -292,17 +292,21 @@ class ConsoleApp(App[int]):
     async def _show_snapshot(self, name: str) -> None:
         from tuiot.fleet.snapshot import SnapshotStore
 
+        account = self._account(name)
+
         def load() -> Any:
             with SnapshotStore() as store:
-                snap = store.load(name)
-                return snap, store.take_problems()
+                snap = store.load(name, account=account)
+                why = store.mismatch(name, account) if snap is None else None
+                return snap, why, store.take_problems()
 
-        snap, problems = await asyncio.to_thread(load)
+        snap, why, problems = await asyncio.to_thread(load)
         for p in problems:
             self.notify(p, severity="warning")
         if snap is None or not snap.nodes or self.fleet.profiles[name].loaded:
             if self.offline:
-                self.fleet.mark(name, "offline", "no snapshot yet")
+                # a profile redefined for another account must not be shown the old one's fleet
+                self.fleet.mark(name, "offline", f"no snapshot of this account: {why}" if why else "no snapshot yet")
                 self._refresh_profile_label(name)
                 self._status()
             return
@@ -420,11 +424,35 @@ class ConsoleApp(App[int]):
             return
         from tuiot.fleet.snapshot import SnapshotStore
 
+        account = self._account(name)
+
         def save() -> None:
             with SnapshotStore() as store:
-                store.save(name, **parts)
+                store.save(name, account=account, **parts)
 
         self.run_worker(asyncio.to_thread(save), exit_on_error=False, group="save")
+
+    def _merge_readings(self, name: str, readings: list[Reading]) -> None:
+        """Values read in part (what was on screen) join the profile's snapshot: `--offline`
+        then has what this console saw, not only what a whole-profile round read."""
+        if not self.use_snapshot or not readings:
+            return
+        from tuiot.fleet.snapshot import SnapshotStore
+
+        account = self._account(name)
+
+        def merge() -> None:
+            with SnapshotStore() as store:
+                store.merge_readings(name, readings, account=account)
+
+        self.run_worker(asyncio.to_thread(merge), exit_on_error=False, group="save")
+
+    def _account(self, name: str) -> str | None:
+        """Which vendor account a profile's snapshot belongs to (a redefined profile is another)."""
+        from tuiot.fleet.snapshot import profile_account
+
+        profile = self.config.profiles.get(name)
+        return profile_account(profile) if profile is not None else None
 
     async def _tree_loaded(self, name: str, nodes: list[Node]) -> bool:
         """Show a profile's new tree; False when a newer one for the profile came meanwhile.
@@ -951,6 +979,8 @@ class ConsoleApp(App[int]):
             self._alarm_events(self.local.feed(readings))
         if whole:
             self._save(name, readings=readings)
+        else:
+            self._merge_readings(name, readings)
         if self.use_snapshot:
             from tuiot.fleet.snapshot import SnapshotStore
 
