@@ -179,15 +179,21 @@ async def test_read_only_refuses_writes_and_says_so() -> None:
         assert app.screen.__class__.__name__ != "Confirm"
 
 
+async def open_alarms_of(app: ConsoleApp, pilot, profile: str):
+    """Screen 4, once the fleet is in, showing `profile`'s open alarms."""
+    await loaded(app, pilot)
+    await pilot.press("4")
+    await pilot.pause(0.5)
+    view = app.query_one("#alarms")
+    view.apply_filter(profile=profile, status="open")
+    await pilot.pause(0.1)
+    return view
+
+
 async def test_alarm_close_asks_first_and_round_trips() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("4")
-        await pilot.pause(0.5)
-        view = app.query_one("#alarms")
-        view.apply_filter(profile="TeamViewer", status="open")
-        await pilot.pause(0.1)
+        view = await open_alarms_of(app, pilot, "TeamViewer")
         before = [a.id for a in view.shown_alarms()]
         assert before
         await pilot.press("c")

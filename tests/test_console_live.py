@@ -10,6 +10,13 @@ from tuiot.fleet.state import ProfileState
 from tuiot.ui import labels
 
 
+async def _live_on(app, pilot, profile: str, rows: int = 1) -> None:
+    """Once the fleet is in: `:live PROFILE`, until Live shows at least `rows` values."""
+    await loaded(app, pilot)
+    await pilot.press("colon", *f"live @{profile}", "enter")
+    await _live_values(app, pilot, rows)
+
+
 async def _live_values(app, pilot, rows: int = 1) -> None:
     view = app.query_one("#live")
     for _ in range(100):
@@ -24,9 +31,7 @@ async def test_live_over_a_big_profile_polls_the_rows_on_screen_not_all_of_it(mo
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("colon", *"live @TeamViewer", "enter")
-        await _live_values(app, pilot, rows=30)
+        await _live_on(app, pilot, "TeamViewer", rows=30)
         assert app.plan.want("TeamViewer").latest is None  # a small profile: all of it, every round
         monkeypatch.setattr(polling, "LIVE_WHOLE", 10)
         wanted = app.plan.want("TeamViewer").latest
@@ -38,9 +43,7 @@ async def test_live_over_a_big_profile_polls_the_rows_on_screen_not_all_of_it(mo
 async def test_back_to_live_shows_what_live_showed_before() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("colon", *"live @Murano", "enter")
-        await _live_values(app, pilot)
+        await _live_on(app, pilot, "Murano")
         await pilot.press("1", "down", "down", "escape")
         await pilot.pause(0.1)
         assert app.current == "live" and app.live_refs == ["Murano/profile/Murano"]
@@ -51,9 +54,7 @@ async def test_live_marks_its_values_stale_as_soon_as_their_vendor_fails() -> No
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("colon", *"live @Thingsee", "enter")
-        await _live_values(app, pilot)
+        await _live_on(app, pilot, "Thingsee")
         view = app.query_one("#live")
         key = view.list.keys[0]
         assert "stale" not in view.cells(key)[3][0]
@@ -65,9 +66,7 @@ async def test_live_marks_its_values_stale_as_soon_as_their_vendor_fails() -> No
 async def test_live_drops_marks_of_rows_it_no_longer_lists() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("colon", *"live @Thingsee", "enter")
-        await _live_values(app, pilot, rows=2)
+        await _live_on(app, pilot, "Thingsee", rows=2)
         await pilot.press("space", "space")
         view = app.query_one("#live")
         assert len(view.list.marked) == 2
@@ -79,9 +78,7 @@ async def test_live_drops_marks_of_rows_it_no_longer_lists() -> None:
 async def test_live_filter_finds_rows_by_names_that_arrive_later() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("colon", *"live @TeamViewer", "enter")
-        await _live_values(app, pilot, rows=5)
+        await _live_on(app, pilot, "TeamViewer", rows=5)
         view = app.query_one("#live")
         key = view.list.keys[0]
         for _ in range(100):  # the first rows' devices are loaded for their metric names

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.app import App
 from textual.widgets import Static
 
-from test_console_app import loaded, make_app
+from test_console_app import loaded, make_app, open_alarms_of
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.writes import named
 
@@ -28,12 +28,7 @@ def test_a_question_names_one_thing_or_the_first_three_and_counts_the_rest() -> 
 async def test_closing_marked_alarms_names_them_and_no_keeps_them_open() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("4")
-        await pilot.pause(0.5)
-        view = app.query_one("#alarms")
-        view.apply_filter(profile="TeamViewer", status="open")
-        await pilot.pause(0.1)
+        view = await open_alarms_of(app, pilot, "TeamViewer")
         shown = view.shown_alarms()
         assert len(shown) >= 5
         await pilot.press(*["space"] * 5, "c")

@@ -236,6 +236,18 @@ def test_history_raw_and_aggregated(world: Any) -> None:
         run(adapter.history(metric.id, end, start))
 
 
+def _recording(world: Any, seen: list[httpx.Request]) -> httpx.AsyncBaseTransport:
+    """The simulator in process, noting every request the adapter sends into `seen`."""
+    asgi = httpx.ASGITransport(app=create_app(world, now=NOW), raise_app_exceptions=False)
+
+    class Recording(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return await asgi.handle_async_request(request)
+
+    return Recording()
+
+
 def _busiest_metric(world: Any, adapter: TeamViewerAdapter) -> tuple[Any, Any]:
     """A double metric of the device that reads most often, and that device in the world."""
     nodes = run(adapter.tree(depth="metric"))
@@ -254,15 +266,7 @@ def test_history_longer_than_one_answer_is_fetched_page_by_page(world: Any) -> N
     """The service stops an answer at 20,000 points (the oldest): 30 days of one-minute
     readings must still reach the end of the window, each point once."""
     seen: list[httpx.Request] = []
-    app = create_app(world, now=NOW)
-    asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-
-    class Recording(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            seen.append(request)
-            return await asgi.handle_async_request(request)
-
-    adapter = make(Recording())
+    adapter = make(_recording(world, seen))
     metric, dev = _busiest_metric(world, adapter)
     start, end = NOW_DT - timedelta(days=30), NOW_DT
     expected = list(world.times(dev, start.timestamp(), end.timestamp()))
@@ -281,14 +285,7 @@ def test_history_longer_than_one_answer_is_fetched_page_by_page(world: Any) -> N
 
 def test_history_within_one_answer_costs_one_request(world: Any) -> None:
     seen: list[httpx.Request] = []
-    asgi = httpx.ASGITransport(app=create_app(world, now=NOW), raise_app_exceptions=False)
-
-    class Recording(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            seen.append(request)
-            return await asgi.handle_async_request(request)
-
-    adapter = make(Recording())
+    adapter = make(_recording(world, seen))
     metric, _ = _busiest_metric(world, adapter)
     seen.clear()
     run(adapter.history(metric.ref, NOW_DT - timedelta(days=2), NOW_DT))

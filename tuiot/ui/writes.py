@@ -161,28 +161,44 @@ class Writes:
 
     def close_alarms(self, alarms: list[Alarm]) -> None:
         app = self.app
-        alarms = [a for a in alarms if self.writable(a.profile)]
-        if not alarms:
+
+        async def close(a: Alarm) -> None:
+            if a.origin is Origin.local:
+                if app.local is not None:
+                    await asyncio.to_thread(app.local.close, a.id)
+            else:
+                await app.adapters[a.profile].close_alarm(a.id)
+
+        def after(done: int, alarms: list[Alarm]) -> None:
+            app.notify(f"closed {done} of {len(alarms)} alarms")
+            app.alarms_changed({a.profile for a in alarms})
+
+        self._bulk(alarms, lambda chosen: f"Close {named([a.description or a.id for a in chosen], 'alarm')}?",
+                   close, lambda a: ("alarm.close", a.id), lambda a, e: f"{a.profile}: alarm {a.id} not closed: {e}", after)
+
+    def _bulk(self, items: list[Any], question: Callable[[list[Any]], str], act: Callable[[Any], Awaitable[Any]],
+              audit: Callable[[Any], tuple[str, str]], failed: Callable[[Any, Exception], str],
+              after: Callable[[int, list[Any]], None]) -> None:
+        """One write over marked rows (alarms, identities): the writable ones, after one
+        question; each change audited, each failure a toast, the rows unmarked after."""
+        chosen = [i for i in items if self.writable(i.profile)]
+        if not chosen:
             return
 
         async def go() -> None:
             done = 0
-            for a in alarms:
+            for item in chosen:
                 try:
-                    if a.origin is Origin.local:
-                        if app.local is not None:
-                            await asyncio.to_thread(app.local.close, a.id)
-                    else:
-                        await app.adapters[a.profile].close_alarm(a.id)
+                    await act(item)
                     done += 1
-                    self.audit("alarm.close", a.profile, a.id)
+                    action, target = audit(item)
+                    self.audit(action, item.profile, target)
                 except Exception as e:
-                    app.notify(f"{a.profile}: alarm {a.id} not closed: {e}", severity="error")
-            app.notify(f"closed {done} of {len(alarms)} alarms")
-            app.unmark({a.ref for a in alarms})
-            app.alarms_changed({a.profile for a in alarms})
+                    self.app.notify(failed(item, e), severity="error")
+            self.app.unmark({i.ref for i in chosen})
+            after(done, chosen)
 
-        self.confirm(f"Close {named([a.description or a.id for a in alarms], 'alarm')}?", go)
+        self.confirm(question(chosen), go)
 
     # ---- identities ---------------------------------------------------------------------------
 
@@ -212,22 +228,12 @@ class Writes:
         """Change each identity in turn: `verb` and `after` frame the question, `what` the audit
         line; with `tree`, the change shows in the Devices tree too (its group, its attributes)."""
         app = self.app
-        items = [i for i in items if self.writable(i.profile)]
-        if not items:
-            return
-
-        async def go() -> None:
-            done = 0
-            for i in items:
-                try:
-                    await call(app.adapters[i.profile], i)
-                    done += 1
-                    self.audit("identity.write", i.profile, f"{what} {i.identity}")
-                except Exception as e:
-                    app.notify(f"{i.identity}: {e}", severity="error")
-            app.notify(f"done for {done} of {len(items)}")
-            app.unmark({i.ref for i in items})
-            app.identities_changed({i.profile for i in items}, tree=tree)
-
         plural = "identities" if noun == "identity" else None
-        self.confirm(f"{verb} {named([i.identity for i in items], noun, plural)}{after}?", go)
+
+        def done(n: int, chosen: list[Identity]) -> None:
+            app.notify(f"done for {n} of {len(chosen)}")
+            app.identities_changed({i.profile for i in chosen}, tree=tree)
+
+        self._bulk(items, lambda chosen: f"{verb} {named([i.identity for i in chosen], noun, plural)}{after}?",
+                   lambda i: call(app.adapters[i.profile], i), lambda i: ("identity.write", f"{what} {i.identity}"),
+                   lambda i, e: f"{i.identity}: {e}", done)
