@@ -200,3 +200,26 @@ async def test_a_new_rule_starts_on_the_metric_last_looked_at() -> None:
         assert isinstance(app.screen, RuleEditor)
         assert app.screen.query_one("#metric").value == looked_at.split("/", 2)[2]
         assert app.screen.query_one("#profile").value == "Murano"
+
+
+async def test_a_tag_can_replace_its_other_values_after_asking_so() -> None:
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("6")
+        view = app.query_one("#identities")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if view.shown_identities():
+                break
+        ident = next(i for i in view.shown_identities() if i.tags.get("site"))
+        app.writes.tag_add([ident], "site", "elsewhere", True)
+        await pilot.pause(0.1)
+        assert _question(app) == f"Set tag site=elsewhere (replacing its other values) on identity {ident.identity}?"
+        await pilot.press("y")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            now = next((i for lst in app.fleet.identities.values() for i in lst if i.identity == ident.identity), None)
+            if now is not None and now.tags.get("site") == ["elsewhere"]:
+                break
+        assert now is not None and now.tags.get("site") == ["elsewhere"]

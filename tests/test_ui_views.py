@@ -478,10 +478,15 @@ async def test_identities_tag_add_dialog_validates_and_posts():
         name.focus()
         await pilot.press("enter")
         [req] = app.of(TagAddRequested)
-        assert (req.name, req.value, [i.identity for i in req.items]) == ("zone", "x", ["gw-0000"])
+        assert (req.name, req.value, req.replace, [i.identity for i in req.items]) == ("zone", "x", False, ["gw-0000"])
         assert len(app.screen_stack) == 1
         await pilot.press("t", *"zone", "escape")  # Esc cancels
         assert len(app.of(TagAddRequested)) == 1 and len(app.screen_stack) == 1
+        await pilot.press("t", *"site", "tab", *"oslo", "tab", "space")  # replace the other values
+        app.screen.query_one("#tag-value", Input).focus()
+        await pilot.press("enter")
+        req = app.of(TagAddRequested)[-1]
+        assert (req.name, req.value, req.replace) == ("site", "oslo", True)
 
 
 async def test_identities_tag_remove_offers_existing_tags_only():

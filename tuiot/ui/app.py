@@ -1188,7 +1188,7 @@ class ConsoleApp(App[int]):
 
     @on(TagAddRequested)
     def _tag_add(self, msg: TagAddRequested) -> None:
-        self.writes.tag_add(msg.items, msg.name, msg.value)
+        self.writes.tag_add(msg.items, msg.name, msg.value, msg.replace)
 
     @on(TagRemoveRequested)
     def _tag_remove(self, msg: TagRemoveRequested) -> None:

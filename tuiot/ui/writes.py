@@ -206,7 +206,11 @@ class Writes:
         verb = "lock" if lock else "unlock"
         self._identities(items, verb.title(), verb, lambda a, i: getattr(a, verb)(i.identity))
 
-    def tag_add(self, items: list[Identity], name: str, value: str) -> None:
+    def tag_add(self, items: list[Identity], name: str, value: str, replace: bool = False) -> None:
+        if replace:  # the question says the other values go
+            self._identities(items, f"Set tag {name}={value} (replacing its other values) on",
+                             f"tag-set {name}={value}", lambda a, i: a.tag_add(i.identity, name, value, replace=True))
+            return
         self._identities(items, f"Add tag {name}={value} to", f"tag-add {name}={value}",
                          lambda a, i: a.tag_add(i.identity, name, value))
 

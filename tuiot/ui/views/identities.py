@@ -11,7 +11,7 @@ Public API
     text: `status:locked`, `name=value` (tag; `name=` any value), anything else is a
     regex on the identity id (a bad regex is an inline message, never a crash).
 `shown_identities() -> list[Identity]`
-Messages: `LockRequested(items, lock)`, `TagAddRequested(items, name, value)`,
+Messages: `LockRequested(items, lock)`, `TagAddRequested(items, name, value, replace=False)`,
 `TagRemoveRequested(items, name, value)`, `InstallationStatusRequested(items, status)`,
 `GroupRequested(items, group)`, `JumpToDevice(device_ref)` (from alarms),
 `CopyRequested(text)`, `Exported(path, count)`. `ACTIONS` lists every key.
@@ -34,7 +34,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
@@ -83,8 +83,11 @@ class LockRequested(_ItemsMessage):
 
 
 class TagAddRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], name: str, value: str) -> None:
+    """`replace`: the tag's other values go (a site moves), rather than one more value."""
+
+    def __init__(self, items: list[Identity], name: str, value: str, replace: bool = False) -> None:
         super().__init__(items)
+        self.replace = replace
         self.name = name
         self.value = value
 
@@ -122,6 +125,8 @@ class _Dialog(ModalScreen):
     _Dialog Input { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
     _Dialog Input:focus { border: none; background: $primary 30%; }
     _Dialog OptionList { height: auto; max-height: 10; }
+    _Dialog Checkbox { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
+    _Dialog Checkbox:focus { border: none; background: $primary 30%; }
     """
     BINDINGS: ClassVar = [Binding("escape", "cancel", "cancel")]
     AUTO_FOCUS = "Input, OptionList"  # typing goes to the dialog at once (the app's own is the tree)
@@ -134,20 +139,24 @@ class _Dialog(ModalScreen):
 
 
 class TagDialog(_Dialog):
-    """Ask for a tag name and value; dismisses with (name, value) or None."""
+    """Ask for a tag name and value; dismisses with (name, value, replace) or None.
+    `offer_replace` shows a box to replace the tag's other values instead of adding one."""
 
     def __init__(self, title: str, *, name: str = "", value: str = "",
-                 existing: Collection[tuple[str, str]] | None = None) -> None:
+                 existing: Collection[tuple[str, str]] | None = None, offer_replace: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.initial = (name, value)
         self.existing = set(existing) if existing is not None else None
+        self.offer_replace = offer_replace
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="dialog-title")
             yield Input(self.initial[0], placeholder="tag name", id="tag-name")
             yield Input(self.initial[1], placeholder="value", id="tag-value")
+            if self.offer_replace:
+                yield Checkbox("replace its other values (tab, then space)", id="replace")
             yield Label("", classes="dialog-error", markup=False)
             yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
 
@@ -169,7 +178,8 @@ class TagDialog(_Dialog):
         if self.existing is not None and (name, value) not in self.existing:
             self.error(f"no selected identity has the tag {name}={value}")
             return
-        self.dismiss((name, value))
+        replace = self.offer_replace and self.query_one("#replace", Checkbox).value
+        self.dismiss((name, value, replace))
 
 
 class ChoiceDialog(_Dialog):
@@ -441,11 +451,11 @@ class IdentitiesView(ListBody):
         if not (items := self._allowed("tag")):
             return
 
-        def done(result: tuple[str, str] | None) -> None:
+        def done(result: tuple[str, str, bool] | None) -> None:
             if result:
                 self.post_message(TagAddRequested(items, *result))
 
-        self.app.push_screen(TagDialog(f"Add a tag to {_count(items)}"), done)
+        self.app.push_screen(TagDialog(f"Add a tag to {_count(items)}", offer_replace=True), done)
 
     def action_tag_remove(self) -> None:
         if not (items := self._allowed("tag")):
@@ -456,9 +466,10 @@ class IdentitiesView(ListBody):
             return
         name, value = min(existing)
 
-        def done(result: tuple[str, str] | None) -> None:
+        def done(result: tuple[str, str, bool] | None) -> None:
             if result:
-                self.post_message(TagRemoveRequested(items, *result))
+                name, value, _ = result
+                self.post_message(TagRemoveRequested(items, name, value))
 
         self.app.push_screen(TagDialog(f"Remove a tag from {_count(items)}", name=name, value=value,
                                        existing=existing), done)
