@@ -42,16 +42,22 @@ async def test_closing_marked_alarms_names_them_and_no_keeps_them_open() -> None
         assert {a.id for a in shown[:5]} <= still_open
 
 
+async def _identities_screen(app, pilot):
+    """Screen 6 once the fleet is in and its identities are listed."""
+    await loaded(app, pilot)
+    await pilot.press("6")
+    view = app.query_one("#identities")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if view.shown_identities():
+            break
+    return view
+
+
 async def test_locking_an_identity_asks_by_its_id_then_leaves_an_audit_line() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("6")
-        view = app.query_one("#identities")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if view.shown_identities():
-                break
+        view = await _identities_screen(app, pilot)
         view.apply_filter(profile="Murano")
         await pilot.pause(0.1)
         ident = view.shown_identities()[0]
@@ -205,13 +211,7 @@ async def test_a_new_rule_starts_on_the_metric_last_looked_at() -> None:
 async def test_a_tag_can_replace_its_other_values_after_asking_so() -> None:
     app = make_app(vendors=("murano",))
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(app, pilot)
-        await pilot.press("6")
-        view = app.query_one("#identities")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if view.shown_identities():
-                break
+        view = await _identities_screen(app, pilot)
         ident = next(i for i in view.shown_identities() if i.tags.get("site"))
         app.writes.tag_add([ident], "site", "elsewhere", True)
         await pilot.pause(0.1)
