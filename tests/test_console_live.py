@@ -206,3 +206,19 @@ def app_mod_polldone(result):
     from tuiot.ui.app import PollDone
 
     return PollDone(result)
+
+
+async def test_a_reloaded_tree_keeps_open_groups_and_the_cursor() -> None:
+    """The live tree over the snapshot's (or ctrl+r) used to fold what the user had opened."""
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        group = next(n for n in app.fleet.roots("Murano") if n.kind == "group")
+        device = app.fleet.kids(group.ref)[1]
+        app._reveal(device.ref)
+        await pilot.pause()
+        nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
+        assert await app._tree_loaded("Murano", nodes)
+        await pilot.pause()
+        assert app._tree().lines[group.ref].is_expanded
+        assert app._tree_cursor() == device.ref

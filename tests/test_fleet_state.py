@@ -39,3 +39,16 @@ def test_device_count_per_profile_follows_loads_and_replacements() -> None:
     assert f.device_count("p") == 2
     f.replace_children("p/group/site", [Node(kind="device", id="d3", name="Pump 3", profile="p", parent="p/group/site")])
     assert f.device_count("p") == 1 and f.device_count("other") == 0
+
+
+def test_a_node_reloaded_under_another_parent_moves_there() -> None:
+    from tuiot.domain import Node
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    a = Node(kind="group", id="a", name="A", profile="p")
+    b = Node(kind="group", id="b", name="B", profile="p")
+    d = Node(kind="device", id="d", name="D", profile="p", parent=a.ref)
+    fleet.add_nodes([a, b, d])
+    fleet.add_nodes([d.model_copy(update={"parent": b.ref})])
+    assert [n.ref for n in fleet.kids(b.ref)] == [d.ref] and fleet.kids(a.ref) == []

@@ -55,9 +55,12 @@ class FleetState:
         index, children, search = self.nodes, self.children, self._search
         for n in added:  # 100,000 at a time: one ref per node, no repeated look-ups
             ref = n.ref
-            known = ref in index
+            old = index.get(ref)
             index[ref] = n
-            if not known:
+            if old is not None and old.parent != n.parent:
+                self._move(ref, old.parent or f"{n.profile}/profile/{n.profile}",
+                           n.parent or f"{n.profile}/profile/{n.profile}")
+            if old is None:
                 parent = n.parent or f"{n.profile}/profile/{n.profile}"
                 kids = children.get(parent)
                 if kids is None:
@@ -68,6 +71,13 @@ class FleetState:
                     if n.kind == "device":
                         self._devices[n.profile] = self._devices.get(n.profile, 0) + 1
         return added
+
+    def _move(self, ref: str, old_parent: str, new_parent: str) -> None:
+        """A node reloaded under another parent (a device moved to another group)."""
+        kids = self.children.get(old_parent)
+        if kids is not None and ref in kids:
+            kids.remove(ref)
+        self.children.setdefault(new_parent, []).append(ref)
 
     def replace_children(self, parent: str, nodes: list[Node]) -> None:
         for old in self.children.pop(parent, []):

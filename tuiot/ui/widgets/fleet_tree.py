@@ -58,6 +58,10 @@ class FleetTree(Tree[str]):
         """Put a profile's top-level nodes under its line, a slice per turn of the event loop;
         False (and stop) once `still_current()` says a newer tree has come for the profile."""
         top = self.lines[f"{name}/profile/{name}"]
+        # a reload (the live tree over the snapshot's, ctrl+r, a group move) keeps what the
+        # user had open and where the cursor was: it once folded a group under the cursor
+        opened = [line.data for line in self._below(top) if line.is_expanded and line.data]
+        cursor = self.cursor_ref if self.cursor_ref and self.cursor_ref.startswith(f"{name}/") else None
         self._forget_below(top)
         top.remove_children()
         for i, node in enumerate(self.fleet.roots(name)):
@@ -67,7 +71,28 @@ class FleetTree(Tree[str]):
                     return False
             self.add_line(top, node)
         self.relabel_profile(name)
+        self._reopen(opened, cursor)
         return True
+
+    def _below(self, line: TreeNode[str]) -> list[TreeNode[str]]:
+        """Every line under `line`, parents before their children."""
+        out, stack = [], list(reversed(line.children))
+        while stack:
+            child = stack.pop()
+            out.append(child)
+            stack.extend(reversed(child.children))
+        return out
+
+    def _reopen(self, refs: list[str], cursor: str | None) -> None:
+        for ref in refs:  # parents first: a group's page of lines exists before its devices open
+            line, node = self.lines.get(ref), self.fleet.nodes.get(ref)
+            if line is None or node is None:
+                continue
+            if node.kind == "group":
+                self.fill_group(line, ref)
+            line.expand()  # a device asks for its children again (ChildrenWanted)
+        if cursor is not None and cursor in self.fleet.nodes:
+            self.reveal(cursor)
 
     def add_line(self, parent: TreeNode[str], node: Node) -> TreeNode[str]:
         if node.kind == "metric":
@@ -81,12 +106,9 @@ class FleetTree(Tree[str]):
     def _forget_below(self, line: TreeNode[str]) -> None:
         """Lines about to be removed leave `lines`: a ref kept for a removed line moved the
         cursor to whatever line that index now is (a device moved to another group)."""
-        stack = list(line.children)
-        while stack:
-            child = stack.pop()
+        for child in self._below(line):
             if child.data is not None and self.lines.get(child.data) is child:
                 del self.lines[child.data]
-            stack.extend(child.children)
 
     def fill_group(self, line: TreeNode[str], ref: str) -> None:
         if not line.children and self.fleet.kids(ref):
