@@ -248,6 +248,30 @@ async def test_a_small_demo_built_on_mount_shows_its_fleet() -> None:
         await loaded(app, pilot)
         assert set(app.fleet.profiles) == {"TeamViewer", "Thingsee", "Murano", "ThingsPro"}
         assert app.first_data_at is not None
+        # the frame with the first tree went out (what `tuiot bench` counts start-up to)
+        assert app.first_painted_at is not None
+
+
+async def test_the_first_paint_is_counted_from_the_frame_not_from_an_idle_screen() -> None:
+    """The tree says it was painted after its next render, even while other work keeps the
+    screen busy (call_after_refresh would wait for the whole screen to go idle)."""
+    from textual.app import App
+
+    from tuiot.fleet.state import FleetState
+    from tuiot.ui.widgets.fleet_tree import FleetTree
+
+    painted: list[str] = []
+
+    class One(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield FleetTree(FleetState(), marked=set, id="tree")
+
+    async with One().run_test(size=(40, 10)) as pilot:
+        tree = pilot.app.query_one(FleetTree)
+        tree.add_profile("P")
+        tree.when_painted(lambda: painted.append(str(tree.root.children[0].label)))
+        await pilot.pause()
+        assert painted and "P" in painted[0]
 
 
 async def test_the_status_bar_says_the_demo_is_building_until_it_is_built() -> None:

@@ -109,7 +109,7 @@ async def console_start(devices: int, *, until_all: bool = False,
             except TimeoutError:
                 return first_screen, float("inf"), app.fleet  # reported as "not within 120 s"
         else:
-            await _until(pilot, lambda: app.first_data_at is not None, 60)
+            await _until(pilot, lambda: app.first_painted_at is not None, 60)
         data = time.perf_counter() - t0
         return first_screen, data, app.fleet
 

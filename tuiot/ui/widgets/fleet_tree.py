@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 from textual import on
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -46,6 +48,25 @@ class FleetTree(Tree[str]):
         self._marked = marked
         self.lines: dict[str, TreeNode[str]] = {}  # ref → its line, for the lines added so far
         self._theme_vars: tuple[str, dict[str, str]] | None = None
+        self._after_paint: list[Callable[[], None]] = []
+
+    def when_painted(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the tree's lines as they are now have gone out in a frame.
+
+        `call_after_refresh` waits for the whole screen to be idle, which while other
+        profiles are still loading can be a hundred milliseconds after the frame."""
+        self._after_paint.append(callback)
+        self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if self._after_paint:
+            # the compositor writes the frame in this same call: what is queued now runs after
+            loop = asyncio.get_running_loop()
+            for callback in self._after_paint:
+                loop.call_soon(callback)
+            self._after_paint = []
+        return lines
 
     # ---- adding lines ---------------------------------------------------------------------
 
