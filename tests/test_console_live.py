@@ -222,3 +222,24 @@ async def test_a_reloaded_tree_keeps_open_groups_and_the_cursor() -> None:
         await pilot.pause()
         assert app._tree().lines[group.ref].is_expanded
         assert app._tree_cursor() == device.ref
+
+
+async def test_a_whole_profile_asked_for_never_goes_to_the_vendor_as_a_source() -> None:
+    """Leaving Live on Thingsee asked for 'Thingsee/profile/Thingsee' in the next round; the
+    vendor refused it as a source and the profile showed degraded with an internal error."""
+    app = make_app(vendors=("thingsee",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        app.plan.ask(["Thingsee/profile/Thingsee"])
+        want = app.plan.want("Thingsee")
+        assert want.latest is None  # a small profile: read whole
+        app.plan.ask(["Thingsee/profile/Thingsee"])
+        import tuiot.ui.polling as polling
+
+        was, polling.LIVE_WHOLE = polling.LIVE_WHOLE, -1  # as if it had 100k values
+        app.rule_profiles = lambda: set()  # no local rule needs all its readings
+        try:
+            want = app.plan.want("Thingsee")
+        finally:
+            polling.LIVE_WHOLE = was
+        assert want.latest is not None and not any("/profile/" in r for r in want.latest)

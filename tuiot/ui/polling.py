@@ -51,6 +51,13 @@ class PollPlan:
         """What profile `name` should fetch this round."""
         app = self.app
         refs = self.asked.pop(name, set())
+        whole = f"{name}/profile/{name}"
+        if whole in refs:
+            # a whole profile asked for (a refresh of everything, Live on the profile just
+            # left): read it whole while that is cheap; vendors take no profile ref as a source
+            refs.discard(whole)
+            if app.fleet.reading_count(name) <= LIVE_WHOLE:
+                return Want(latest=None, alarms=self.alarms_due(name))
         latest: tuple[str, ...] | None
         if name in app.rule_profiles():
             latest = None  # local rules need every reading, on screen or not
