@@ -59,6 +59,13 @@ async def test_commands_set_the_filters_of_the_screen_they_open() -> None:
         await pilot.pause(0.2)
         view = app.query_one("#identities")
         assert app.current == "identities" and view.status_filter == "locked"
+        await pilot.press("colon", *"alarms critical", "enter")
+        await pilot.pause(0.2)
+        filters = app.query_one("#alarms").filters  # words left out are back to their defaults
+        assert (filters["severity"], filters["status"], filters["profile"]) == ("critical", "open", None)
+        await pilot.press("colon", *"identities", "enter")
+        await pilot.pause(0.2)
+        assert view.status_filter is None
         await pilot.press("colon", *"alarms urgent", "enter")
         await pilot.pause(0.1)
         assert app.current == "identities"  # a refused command moves nothing

@@ -903,11 +903,11 @@ class ConsoleApp(App[int]):
             self._live_show()
             self._refresh_latest([self.selection])
         elif cmd.verb == "alarms":
-            status = {} if cmd.status is None else {"status": cmd.status}
-            view.apply_filter(severity=cmd.severity, profile=cmd.profile, **status)
+            # a word left out is that filter's default, not what an earlier command set:
+            # `:alarms critical` after `:alarms closed` is the open critical ones
+            view.apply_filter(severity=cmd.severity, profile=cmd.profile, status=cmd.status or "open")
         elif cmd.verb == "identities":
-            status = {} if cmd.status is None else {"status": cmd.status}
-            view.apply_filter(profile=cmd.profile, pattern=cmd.text, **status)
+            view.apply_filter(profile=cmd.profile, pattern=cmd.text, status=cmd.status)
         elif cmd.verb == "rules" and cmd.text:
             view.apply_text(cmd.text)
 
