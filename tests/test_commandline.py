@@ -33,10 +33,11 @@ def test_an_empty_line_is_no_command() -> None:
 
 
 @pytest.mark.parametrize(("line", "says"), [
-    (":bogus", "unknown command ':bogus'"),
+    (":bogus", "no command ':bogus'"),
     (":devices @nope", "no profile 'nope' (known: TeamViewer, Thingsee, Murano, ThingsPro)"),
     (":alarms urgent", "':alarms urgent': not a severity"),
-    (":live pump-1", ":live takes a profile only"),
+    (":live pump-1", "no profile 'pump-1'"),
+    (":live thingsee now", ":live takes a profile only"),
     (":metrics x", ":metrics takes no arguments"),
     (":q now", ":q takes no arguments"),
 ])

@@ -885,7 +885,7 @@ class ConsoleApp(App[int]):
         try:
             cmd = parse(event.value, self.config.profiles)
         except CommandError as e:
-            self.notify(str(e), severity="error")
+            self.notify(str(e), severity="error", timeout=4)  # a typo's toast must not pile up over the list
             return
         if cmd is None:
             return

@@ -1,7 +1,7 @@
 """The `:` command line: `:screen [@profile] [words…]`, read into a Command.
 
     :devices @thingsee        the profile's top line on Devices
-    :devices pump-12          find, as `/` does
+    :devices pump house       find, as `/` does
     :alarms critical open     severity and status filters (any order), `all` clears
     :identities locked @murano  status, profile, and any other word as an id pattern
     :rules hot                the rules filter
@@ -21,7 +21,7 @@ from tuiot.ui.keys import SCREENS
 
 ALIASES = {"q": "quit", "quit": "quit", "dev": "devices", "device": "devices", "alarm": "alarms",
            "metric": "metrics", "rule": "rules", "identity": "identities", "ids": "identities"}
-HINT = "try :devices @profile, :alarms critical, :identities locked, :live, :q"
+HINT = "try :devices :live :alarms :rules :identities :q"
 
 
 class CommandError(ValueError):
@@ -44,7 +44,7 @@ def parse(line: str, profiles: Iterable[str]) -> Command | None:
         return None
     verb = ALIASES.get(words[0].lower(), words[0].lower())
     if verb != "quit" and verb not in SCREENS:
-        raise CommandError(f"unknown command ':{words[0]}' ({HINT})")
+        raise CommandError(f"no command ':{words[0]}'; {HINT}")
     args = words[1:]
     known = list(profiles)
     profile = None
@@ -67,6 +67,8 @@ def parse(line: str, profiles: Iterable[str]) -> Command | None:
         return Command(verb, profile, status=status, text=pattern)
     if verb in ("metrics",) and rest:
         raise CommandError(f":{verb} takes no arguments (open a metric from Devices or Live)")
+    if verb == "live" and len(rest) == 1 and profile is None:
+        _profile(rest[0], known)  # ':live nosuch' is a profile name that is not there
     if verb == "live" and rest:
         raise CommandError(":live takes a profile only (:live @murano)")
     return Command(verb, profile, text=" ".join(rest))
