@@ -359,3 +359,16 @@ async def test_keys_typed_in_one_burst_after_colon_or_slash_go_into_the_box() ->
         await pilot.pause()
         await pilot.press("colon", "slash")
         assert app.screen.query_one("#condition").value.endswith(":/")
+
+
+async def test_every_screens_footer_ends_with_help() -> None:
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        for key in "123456":
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            footer_keys = [k for k in app.screen.query(FooterKey) if k.display]
+            assert footer_keys and footer_keys[-1].key_display == "?", (key, [k.key_display for k in footer_keys])
