@@ -23,7 +23,7 @@ from tuiot.ui.widgets.marks import Cell, Column, MarkList
 
 LIST_ACTIONS: list[ViewAction] = [
     ViewAction("filter", "slash", "filter"),
-    ViewAction("mark", "space", "mark", show_in_footer=False),
+    ViewAction("mark", "space,m", "mark", show_in_footer=False),  # m as on Devices
     ViewAction("mark_all", "asterisk,ctrl+space", "mark all shown", show_in_footer=False),  # ctrl+space rarely survives tmux
     ViewAction("clear", "escape", "clear marks/filter", show_in_footer=False),
     ViewAction("export_csv", "e", "export CSV", footer="export"),
