@@ -372,3 +372,23 @@ async def test_every_screens_footer_ends_with_help() -> None:
             await pilot.pause(0.1)
             footer_keys = [k for k in app.screen.query(FooterKey) if k.display]
             assert footer_keys and footer_keys[-1].key_display == "?", (key, [k.key_display for k in footer_keys])
+
+
+async def test_a_groups_detail_follows_its_alarms() -> None:
+    """The group under the cursor said 'worst open alarm: critical' after the alarm was
+    closed, until the cursor moved away and back (QA)."""
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        for _ in range(100):
+            groups = [r for r, n in app.fleet.nodes.items() if n.kind == "group" and app.fleet.worst_open(r)]
+            if groups:
+                break
+            await pilot.pause(0.05)
+        app._reveal(groups[0])
+        await pilot.pause(0.1)
+        assert "worst open alarm" in str(app.query_one("#detail").render())
+        app._took_alarms("TeamViewer", [])  # every alarm closed
+        await pilot.pause(0.1)
+        assert "worst open alarm" not in str(app.query_one("#detail").render())
+        assert not str(app._tree().lines[groups[0]].label).endswith("CRIT")

@@ -52,3 +52,14 @@ def test_a_node_reloaded_under_another_parent_moves_there() -> None:
     fleet.add_nodes([a, b, d])
     fleet.add_nodes([d.model_copy(update={"parent": b.ref})])
     assert [n.ref for n in fleet.kids(b.ref)] == [d.ref] and fleet.kids(a.ref) == []
+
+
+def test_a_nodes_severity_is_its_alarms_once_they_are_read_not_the_trees_older_word() -> None:
+    f = _fleet()
+    group = f.nodes["p/group/site"].model_copy(update={"severity": Severity.critical})  # as the vendor's tree said
+    f.nodes[group.ref] = group
+    assert f.severity(group) is Severity.critical  # no alarms read yet: the tree is all we know
+    f.set_alarms("p", [_alarm("a", "p/device/d1", Severity.minor)])
+    assert f.severity(group) is Severity.minor
+    f.set_alarms("p", [])
+    assert f.severity(group) is None

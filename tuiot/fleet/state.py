@@ -177,6 +177,13 @@ class FleetState:
     def worst_open(self, device_ref: str) -> Severity | None:
         return self._worst.get(device_ref)
 
+    def severity(self, node: Node) -> Severity | None:
+        """The severity a node shows: its worst open alarm once the profile's alarms are read
+        (they are fresher than the tree, which is re-read rarely), else what the tree said."""
+        if node.profile in self.alarms:
+            return self._worst.get(node.ref)
+        return node.severity or self._worst.get(node.ref)
+
     def set_identities(self, profile: str, items: list[Identity]) -> None:
         self.identities[profile] = items
 

@@ -1084,7 +1084,10 @@ class ConsoleApp(App[int]):
         self._wake(name)
 
     def _took_alarms(self, name: str, alarms: list[Alarm]) -> None:
-        self._relabel(self.fleet.set_alarms(name, alarms))
+        changed = self.fleet.set_alarms(name, alarms)
+        self._relabel(changed)
+        if self.current == "devices" and (cursor := self._tree_cursor()) in changed:
+            self._show_detail(cursor)  # a group's detail is not redrawn by the tick: its worst alarm is
         self._save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
         if self.current == "alarms":
             self._show_alarms()

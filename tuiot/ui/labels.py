@@ -34,9 +34,10 @@ def escape(text: str) -> str:
 
 
 def node_label(node: Node, *, worst: Severity | None, marked: bool) -> str:
-    """`* ● Pump house power 1 V CRIT`: mark, online, name, unit, worst open alarm."""
+    """`* ● Pump house power 1 V CRIT`: mark, online, name, unit, worst open alarm (`worst`,
+    from FleetState.severity)."""
     online = "" if node.online is None else ("[$success]●[/] " if node.online else "[$error]○[/] ")
-    sev = node.severity or worst
+    sev = worst
     # the worst open alarm after the name, as the Alarms screen writes it: names stay aligned
     badge = f" [{SEVERITY_STYLE[sev]}][b]{SEVERITY_BADGE[sev]}[/b][/]" if sev else ""
     unit = f" [dim]{escape(node.unit)}[/]" if node.unit else ""
@@ -104,7 +105,7 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     lines = [f"[b]{escape(node.name)}[/b]", f"[dim]{escape(node.ref)}[/]", f"kind: {node.kind}"]
     if node.online is not None:
         lines.append(f"online: {'yes' if node.online else '[$error]no[/]'}")
-    sev = node.severity or fleet.worst_open(node.ref)
+    sev = fleet.severity(node)
     if sev:
         lines.append(f"worst open alarm: [{SEVERITY_STYLE[sev]}]{sev.value}[/]")
     for k, v in list(node.attrs.items())[:10]:

@@ -176,7 +176,7 @@ class FleetTree(Tree[str]):
         if node is None:
             name = ref.split("/", 1)[0]
             return self._themed(labels.profile_label(name, self.fleet.profiles.get(name)))
-        return self._themed(labels.node_label(node, worst=self.fleet.worst_open(ref), marked=ref in self._marked()))
+        return self._themed(labels.node_label(node, worst=self.fleet.severity(node), marked=ref in self._marked()))
 
     def _themed(self, markup: str) -> str:
         """Line labels are Rich markup, which knows no theme variables: resolve them here."""
