@@ -392,3 +392,23 @@ async def test_a_groups_detail_follows_its_alarms() -> None:
         await pilot.pause(0.1)
         assert "worst open alarm" not in str(app.query_one("#detail").render())
         assert not str(app._tree().lines[groups[0]].label).endswith("CRIT")
+
+
+async def test_right_opens_a_tree_node_and_steps_in_left_closes_and_steps_out() -> None:
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        tree = app._tree()
+        group = next(line for line in tree.root.children[0].children if line.allow_expand)
+        tree.move_cursor(group)
+        await pilot.pause()
+        assert not group.is_expanded
+        await pilot.press("right")
+        await pilot.pause(0.2)
+        assert group.is_expanded
+        await pilot.press("right")
+        assert tree.cursor_node is group.children[0]
+        await pilot.press("left")  # a device that is not open: out to its group
+        assert tree.cursor_node is group
+        await pilot.press("left")
+        assert not group.is_expanded and tree.cursor_node is group

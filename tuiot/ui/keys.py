@@ -114,7 +114,7 @@ def help_lines(screen: str) -> Iterable[str]:
     yield ""
     yield "[b]Moving[/b]"
     yield "  up/down j/k  row    pgup/pgdn  page    home/end  first/last"
-    yield "  left/right   scroll a list wider than the screen by a column"
+    yield "  left/right   Devices: close / open a node; lists: scroll sideways by a column"
     yield "  right        in the find box, takes the name it completes"
     yield ""
     yield "[b]Everywhere[/b]"

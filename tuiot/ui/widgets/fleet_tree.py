@@ -40,7 +40,31 @@ class ChildrenWanted(Message):
 class FleetTree(Tree[str]):
     """Every profile's groups → devices → sensors → metrics; line data is the node's ref."""
 
-    BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False)]
+    BINDINGS = [
+        Binding("j", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+        # as in file trees: right opens (then steps in), left closes (then steps out)
+        Binding("right", "open_or_in", show=False),
+        Binding("left", "close_or_out", show=False),
+    ]
+
+    def action_open_or_in(self) -> None:
+        line = self.cursor_node
+        if line is None or not line.allow_expand:
+            return
+        if not line.is_expanded:
+            line.expand()  # NodeExpanded: a device's children are asked for the first time
+        elif line.children:
+            self.move_cursor(line.children[0])
+
+    def action_close_or_out(self) -> None:
+        line = self.cursor_node
+        if line is None:
+            return
+        if line.is_expanded and line.children:
+            line.collapse()
+        elif line.parent is not None and line.parent is not self.root:
+            self.move_cursor(line.parent)
 
     def __init__(self, fleet: FleetState, *, marked: Callable[[], set[str]], id: str | None = None) -> None:
         super().__init__("fleet", id=id)
