@@ -223,3 +223,29 @@ async def test_a_tag_can_replace_its_other_values_after_asking_so() -> None:
             if now is not None and now.tags.get("site") == ["elsewhere"]:
                 break
         assert now is not None and now.tags.get("site") == ["elsewhere"]
+
+
+async def test_a_rule_on_a_metric_the_vendor_does_not_have_is_not_saved(tmp_path) -> None:
+    """A typo in the metric id saved a rule that could never fire (QA)."""
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    rules = tmp_path / "rules.toml"
+    app = make_app(vendors=("thingsee",), rules_path=str(rules))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _rules_screen(app, pilot, lambda v: True)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        editor = app.screen
+        assert isinstance(editor, RuleEditor)
+        editor.query_one("#name").value = "typo"
+        editor.query_one("#metric").value = "NOPE:zz"
+        editor.query_one("#condition").value = "metric > 2"
+        await pilot.press("ctrl+s")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "not in Thingsee" in str(editor.query_one("#form-error").render()):
+                break
+        assert app.screen is editor
+        assert "NOPE:zz: not in Thingsee" in str(editor.query_one("#form-error").render())
+        assert not rules.exists() or "typo" not in rules.read_text()

@@ -93,11 +93,38 @@ class Writes:
         async def save(r: Rule) -> str | None:
             if not self.writable(r.profile):
                 return f"profile {r.profile} is read-only: choose another, or esc"
+            if (why := await self._missing_source(r)) is not None:
+                return why
             return await self._store_rule(r, rule, tell_failure=False)  # the form says it
 
         profiles = list(app.config.profiles) if rule is not None else writable
         app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
                                    metric=app.recent_metric))
+
+    async def _missing_source(self, r: Rule) -> str | None:
+        """Why a rule's source is not there (a typo makes a rule that never fires), or None.
+
+        A source the console has seen is there; any other is read once from the vendor,
+        and only the vendor saying it does not exist refuses the save: a slow or
+        unreachable vendor does not stop a rule from being written."""
+        from tuiot.adapters.base import InvalidRequest, NotFound
+
+        adapter = self.app.adapters.get(r.profile)
+        if adapter is None:
+            return None
+        for ref in r.sources:
+            if ref in self.app.fleet.nodes or ref in self.app.fleet.readings:
+                continue
+            try:
+                if "/device/" in ref:
+                    await adapter.children(ref)
+                else:
+                    await adapter.latest([ref])
+            except (NotFound, InvalidRequest) as e:
+                return f"{ref.split('/', 2)[2]}: not in {r.profile} ({e})"
+            except Exception:  # noqa: BLE001 - unreachable is not 'missing'
+                continue
+        return None
 
     def toggle_rule(self, rule: Rule) -> None:
         """Enable or disable a rule, after asking: a disabled rule raises nothing."""
