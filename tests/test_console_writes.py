@@ -73,6 +73,11 @@ async def test_locking_an_identity_asks_by_its_id_then_leaves_an_audit_line() ->
                 break
         line = json.loads(audit.read_text().splitlines()[-1])
         assert (line["action"], line["profile"], line["target"]) == ("identity.write", "Murano", f"lock {ident.identity}")
+        for _ in range(40):
+            if any("lock: done for 1 of 1" in str(n.message) for n in app._notifications):
+                break
+            await pilot.pause(0.05)
+        assert any(str(n.message) == f"lock: done for 1 of 1 (identity {ident.identity})" for n in app._notifications)
 
 
 async def test_a_question_shows_brackets_as_text() -> None:

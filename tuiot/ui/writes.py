@@ -262,7 +262,8 @@ class Writes:
         plural = "identities" if noun == "identity" else None
 
         def done(n: int, chosen: list[Identity]) -> None:
-            app.notify(f"done for {n} of {len(chosen)}")
+            # the toast says what was done (lock, tag-add env=qa…), not only how many
+            app.notify(f"{what}: done for {n} of {len(chosen)} ({named([i.identity for i in chosen], noun, plural)})")
             app.identities_changed({i.profile for i in chosen}, tree=tree)
 
         self._bulk(items, lambda chosen: f"{verb} {named([i.identity for i in chosen], noun, plural)}{after}?",
