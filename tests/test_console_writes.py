@@ -254,3 +254,27 @@ async def test_a_rule_on_a_metric_the_vendor_does_not_have_is_not_saved(tmp_path
         assert app.screen is editor
         assert "NOPE:zz: not in Thingsee" in str(editor.query_one("#form-error").render())
         assert not rules.exists() or "typo" not in rules.read_text()
+
+
+async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> None:
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    rules = tmp_path / "rules.toml"
+    before = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
+              'severity = "major"\n')
+    rules.write_text(before, encoding="utf-8")
+    app = make_app(vendors=("murano",), rules_path=str(rules), read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await _rules_screen(app, pilot, lambda v: bool(v.rules))
+        view.list.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        editor = app.screen
+        assert isinstance(editor, RuleEditor) and editor.read_only
+        assert "read-only" in str(editor.query_one("#title").render())
+        editor.query_one("#condition").value = "metric > 9"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert app.screen is editor and "read-only" in str(editor.query_one("#form-error").render())
+        assert rules.read_text() == before

@@ -74,8 +74,8 @@ class Writes:
         """The rule editor, for `rule` or (None) a new one. It stays open until the rule is
         stored, and shows why when it is not: a refusal never loses what was typed."""
         app = self.app
-        if rule is not None and not self.writable(rule.profile):
-            return
+        # an existing rule opens under read-only too, to be read and backtested; its save is refused
+        viewing = rule is not None and (app.read_only or getattr(app.config.profiles.get(rule.profile), "read_only", False))
         writable = [n for n, p in app.config.profiles.items() if not (app.read_only or p.read_only)]
         if rule is None and not writable:
             self.writable(next(iter(app.config.profiles), ""))  # says why, before anything is typed
@@ -99,7 +99,7 @@ class Writes:
 
         profiles = list(app.config.profiles) if rule is not None else writable
         app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
-                                   metric=app.recent_metric))
+                                   metric=app.recent_metric, read_only=viewing))
 
     async def _missing_source(self, r: Rule) -> str | None:
         """Why a rule's source is not there (a typo makes a rule that never fires), or None.

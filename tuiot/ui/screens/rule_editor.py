@@ -83,12 +83,14 @@ class RuleEditor(ModalScreen[Rule | None]):
         native_profiles: Iterable[str] = (),
         save: SaveFn | None = None,
         metric: str | None = None,
+        read_only: bool = False,
     ) -> None:
         """`native_profiles`: profiles whose vendor keeps rules itself (TeamViewer); a new
         rule there may be stored with the vendor instead of in rules.toml. With `save`, the
         form stays open until the rule is stored, and says why when it is not (nothing
         typed is lost); without it, the form returns the rule for the caller to store."""
         super().__init__()
+        self.read_only = read_only  # shown to be read (and backtested); a save is refused
         self.save_fn = save
         # a new rule starts on the metric last looked at (Metrics, Live, the tree): triage goes
         # value → rule without copying a 32-character id from `tuiot tree`
@@ -116,7 +118,10 @@ class RuleEditor(ModalScreen[Rule | None]):
                                              self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
         with Vertical(id="editor"):
             where = "TeamViewer rule" if self.vendor else "local rule"
-            yield Static(f"Edit {where} '{r.name}'" if r else "New local rule", id="title", markup=False)
+            title = f"Edit {where} '{r.name}'" if r else "New local rule"
+            if self.read_only:
+                title = f"{where.capitalize()} '{r.name if r else ''}' (read-only: esc to close)"
+            yield Static(title, id="title", markup=False)
             with Horizontal(classes="row"):
                 yield Label("Name")
                 yield Input(r.name if r else "", placeholder="what the alarm says", id="name", compact=True)
