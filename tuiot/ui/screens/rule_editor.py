@@ -142,7 +142,7 @@ class RuleEditor(ModalScreen[Rule | None]):
                 yield Input(sources if kind == "threshold" else "", placeholder="as printed by `tuiot tree`", id="metric", compact=True)
             with Horizontal(classes="row threshold-only"):
                 yield Label("Condition")
-                yield Input(t.condition if t and kind == "threshold" else "", placeholder="metric > 30 && metric < 90",
+                yield Input(t.condition if t and kind == "threshold" else "", placeholder="e.g. metric > 30 && metric < 90",
                             id="condition", compact=True)
             yield Static("", id="condition-message", classes="threshold-only")
             with Horizontal(classes="row offline-only"):

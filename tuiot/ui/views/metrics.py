@@ -117,7 +117,7 @@ class MetricsView(Vertical):
     MetricsView > .view-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     MetricsView > #controls { height: 1; padding: 0 1; color: $text-muted; }
     MetricsView > HistoryChart { height: 1fr; }
-    MetricsView > #summary { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    MetricsView > #summary { height: auto; max-height: 2; padding: 0 1; }  /* 80 columns: a second line, not a cut */
     MetricsView > #status { height: 1; padding: 0 1; color: $text-muted; }
     MetricsView > #status.-error { color: $error; }
     """
