@@ -148,6 +148,23 @@ async def test_the_devices_detail_shows_a_collapsed_devices_last_values() -> Non
         assert device.ref not in app._tree().lines or not app._tree().lines[device.ref].is_expanded
 
 
+async def test_the_devices_detail_names_a_teamviewer_devices_values() -> None:
+    """TeamViewer metric ids are 32-hex hashes: the detail said '0dc5cc89…79f0: 227.6 V'."""
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
+        app._reveal(device.ref)
+        detail = app.query_one("#detail")
+        names = set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            names = {app.fleet.nodes[m].name for m in app.fleet.metrics_below(device.ref) if m in app.fleet.nodes}
+            if names and all(n in str(detail.render()) for n in names):
+                break
+        assert names and all(f"{n}:" in str(detail.render()) for n in names)
+
+
 async def test_live_says_it_is_waiting_while_a_selection_has_no_values_yet() -> None:
     app = make_app(faults=None)
     async with app.run_test(size=(80, 24)) as pilot:

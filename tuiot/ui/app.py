@@ -520,6 +520,8 @@ class ConsoleApp(App[int]):
         """A device's metrics were loaded: the screens that show metric names repaint."""
         if self.current == "live":
             self._live_show()
+        elif self.current == "devices" and (cursor := self._tree_cursor()):
+            self._show_detail(cursor)  # its last values, under their names now
         elif self.current in ("rules", "alarms") and (view := self._shown(self.current)) is not None:
             view.refilter()
 
@@ -579,6 +581,7 @@ class ConsoleApp(App[int]):
     def _values_for(self, ref: str) -> None:
         if self._tree_cursor() == ref:
             self._refresh_latest([ref])
+            self._name_device(ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does
 
     @on(Tree.NodeSelected, "#tree")
     async def _selected(self, event: Tree.NodeSelected) -> None:

@@ -21,7 +21,7 @@ from tuiot.ui.keys import SCREENS
 
 ALIASES = {"q": "quit", "quit": "quit", "dev": "devices", "device": "devices", "alarm": "alarms",
            "metric": "metrics", "rule": "rules", "identity": "identities", "ids": "identities"}
-HINT = "try :devices :live :alarms :rules :identities :q"
+HINT = "? lists the commands"
 
 
 class CommandError(ValueError):
