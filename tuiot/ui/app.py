@@ -1020,16 +1020,23 @@ class ConsoleApp(App[int]):
         """Live's rows; the same list (the same object) until the selection, the nodes or the set
         of metrics changes, so a poll round that only moves values costs no scan of the fleet
         (250,000 readings) and Live knows without comparing that its rows are the same."""
-        of = (tuple(self.live_refs), self.fleet.metrics_version, self.fleet.nodes_version)
+        # a whole profile's rows are its readings; below a group or device they depend on nodes too
+        by_nodes = any(not self._is_profile_ref(sel) for sel in self.live_refs)
+        of = (tuple(self.live_refs), self.fleet.metrics_version, self.fleet.nodes_version if by_nodes else -1)
         if of != self._live_keys_of:
             self._live_keys_of, self._live_keys_cached = of, self._scan_live_keys()
         return self._live_keys_cached
+
+    @staticmethod
+    def _is_profile_ref(ref: str) -> bool:
+        name = ref.split("/", 1)[0]
+        return ref == f"{name}/profile/{name}"
 
     def _scan_live_keys(self) -> list[str]:
         keys_: set[str] = set()
         for sel in self.live_refs:
             name = sel.split("/", 1)[0]
-            if sel == f"{name}/profile/{name}":
+            if self._is_profile_ref(sel):
                 keys_.update(k for k in self.fleet.readings if k.startswith(f"{name}/"))
             else:
                 keys_ |= self.fleet.metrics_below(sel)
