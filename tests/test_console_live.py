@@ -260,3 +260,66 @@ async def test_a_whole_profile_asked_for_never_goes_to_the_vendor_as_a_source() 
         finally:
             polling.LIVE_WHOLE = was
         assert want.latest is not None and not any("/profile/" in r for r in want.latest)
+
+
+async def test_a_poll_round_on_a_big_live_repaints_values_in_place_without_a_resort(monkeypatch) -> None:
+    """At 150,000 rows a re-sort per poll round froze the console for seconds: past
+    RESORT_MAX a round that only moves values keeps the rows and repaints what is on screen."""
+    import tuiot.ui.views.live as live_mod
+    from tuiot.ui.views import value_text
+
+    monkeypatch.setattr(live_mod, "RESORT_MAX", 10)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _live_on(app, pilot, "TeamViewer", rows=30)
+        view = app.query_one("#live")
+        await pilot.press("s")  # by value: before, every refresh re-sorted
+        await pilot.pause()
+        assert view.sort == 1
+        order = list(view.list.keys)
+        rebuilt = []
+        set_rows = view.list.set_rows
+        monkeypatch.setattr(view.list, "set_rows", lambda *a, **k: (rebuilt.append(1), set_rows(*a, **k)))
+        key = view.list.in_view()[0]
+        r = app.fleet.readings[key]
+        moved = r.model_copy(update={"value": 123456.0, "ts": r.ts + timedelta(seconds=1)})
+        app._took_readings("TeamViewer", [moved], whole=False)
+        assert rebuilt == [] and view.list.keys == order
+        assert view.cells(key)[1][0] == value_text(123456.0)
+
+
+async def test_names_arriving_for_a_big_live_repaint_it_once_per_burst(monkeypatch) -> None:
+    """Naming the first rows' devices loads up to 200 devices; a repaint (a re-sort of every
+    row) per device starved the pollers for minutes."""
+    import tuiot.ui.app as app_mod
+
+    monkeypatch.setattr(app_mod, "LIVE_BURST_ROWS", 10)
+    monkeypatch.setattr(app_mod, "LIVE_BURST_WAIT", 0.2)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _live_on(app, pilot, "TeamViewer", rows=30)
+        shows = []
+        show = app._live_show
+        monkeypatch.setattr(app, "_live_show", lambda: (shows.append(1), show()))
+        for _ in range(50):
+            app._names_arrived()
+        assert shows == [] and app._live_names_timer is not None
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app._live_names_timer is None:
+                break
+        assert app._live_names_timer is None and shows
+
+
+async def test_live_on_a_profile_says_it_is_loading_until_its_first_whole_round() -> None:
+    """'TeamViewer · 3 values' read as final for the 15-55 s a 150,000-value profile took."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _live_on(app, pilot, "TeamViewer")
+        view = app.query_one("#live")
+        app.whole_read.discard("TeamViewer")
+        app._live_show()
+        assert "loading…" in str(view.summary()) and "so far" in str(view.summary())
+        app.whole_read.add("TeamViewer")
+        app._live_show()
+        assert "loading" not in str(view.summary())

@@ -38,6 +38,9 @@ class FleetState:
     identities: dict[str, list[Identity]] = field(default_factory=dict)
     version: int = 0
     nodes_version: int = 0  # bumped whenever nodes come or go: names shown may have changed
+    # bumped when a metric gets its first reading or another device: the set of metric refs
+    # changed (a poll round that only moves values leaves it, so Live keeps its rows)
+    metrics_version: int = 0
     _search: list[tuple[str, str]] = field(default_factory=list)  # (haystack, ref) of devices and groups
     _worst: dict[str, Severity] = field(default_factory=dict)  # device ref → worst open alarm
     device_metrics: dict[str, set[str]] = field(default_factory=dict)  # device ref → metric refs read
@@ -139,7 +142,9 @@ class FleetState:
             old = self.readings.get(r.metric)
             if r.device and (old is None or old.device != r.device):
                 self.device_metrics.setdefault(r.device, set()).add(r.metric)
+                self.metrics_version += 1
             if old is None:
+                self.metrics_version += 1
                 profile = r.metric.split("/", 1)[0]
                 self._reading_count[profile] = self._reading_count.get(profile, 0) + 1
             if old is None or old.ts != r.ts or old.value != r.value:

@@ -27,7 +27,7 @@ from tuiot.config import Config, Profile
 from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_utc
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
-from tuiot.ui.polling import PollPlan
+from tuiot.ui.polling import LIVE_WHOLE, PollPlan
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
 from tuiot.ui.suggest import FleetSuggester
@@ -53,6 +53,8 @@ INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arri
 # made its first data 55 ms later. A larger one builds behind the first screen.
 INLINE_DEMO = 2_000
 DETAIL_VALUES_AFTER = 0.4  # s the Devices cursor rests on a device before its values are asked
+LIVE_BURST_ROWS = 5_000  # past this many rows, Live repaints for names arriving at most once per:
+LIVE_BURST_WAIT = 1.0  # s
 
 
 def styles_path() -> Path:
@@ -132,6 +134,10 @@ class ConsoleApp(App[int]):
         self._secrets: Any = None  # tuiot.credentials.SecretSource of the connected profiles
         self._declined: set[str] = set()  # profiles whose secret prompt was skipped (esc)
         self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
+        self._live_keys_of: tuple | None = None  # what _live_keys_cached was computed from
+        self._live_keys_cached: list[str] = []
+        self._live_names_timer: Timer | None = None  # one Live repaint for a burst of names (_names_arrived)
+        self.whole_read: set[str] = set()  # profiles a whole-profile round has been delivered for
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -519,7 +525,7 @@ class ConsoleApp(App[int]):
     def _names_arrived(self) -> None:
         """A device's metrics were loaded: the screens that show metric names repaint."""
         if self.current == "live":
-            self._live_show()
+            self._live_show_soon()
         elif self.current == "devices" and (cursor := self._tree_cursor()):
             self._show_detail(cursor)  # its last values, under their names now
         elif self.current in ("rules", "alarms") and (view := self._shown(self.current)) is not None:
@@ -986,6 +992,7 @@ class ConsoleApp(App[int]):
         if self.local is not None:
             self._alarm_events(self.local.feed(readings))
         if whole:
+            self.whole_read.add(name)
             self._save(name, readings=readings)
         else:
             self._merge_readings(name, readings)
@@ -1013,10 +1020,26 @@ class ConsoleApp(App[int]):
         self.live_refs = [ref] if ref else []
 
     def _live_keys(self) -> list[str]:
+        """Live's rows; the same list (the same object) until the selection, the nodes or the set
+        of metrics changes, so a poll round that only moves values costs no scan of the fleet
+        (250,000 readings) and Live knows without comparing that its rows are the same."""
+        # a whole profile's rows are its readings; below a group or device they depend on nodes too
+        by_nodes = any(not self._is_profile_ref(sel) for sel in self.live_refs)
+        of = (tuple(self.live_refs), self.fleet.metrics_version, self.fleet.nodes_version if by_nodes else -1)
+        if of != self._live_keys_of:
+            self._live_keys_of, self._live_keys_cached = of, self._scan_live_keys()
+        return self._live_keys_cached
+
+    @staticmethod
+    def _is_profile_ref(ref: str) -> bool:
+        name = ref.split("/", 1)[0]
+        return ref == f"{name}/profile/{name}"
+
+    def _scan_live_keys(self) -> list[str]:
         keys_: set[str] = set()
         for sel in self.live_refs:
             name = sel.split("/", 1)[0]
-            if sel == f"{name}/profile/{name}":
+            if self._is_profile_ref(sel):
                 keys_.update(k for k in self.fleet.readings if k.startswith(f"{name}/"))
             else:
                 keys_ |= self.fleet.metrics_below(sel)
@@ -1035,6 +1058,32 @@ class ConsoleApp(App[int]):
         for ref in dict.fromkeys(devices):
             self._name_device(ref)
 
+    def _live_show_soon(self) -> None:
+        """Repaint Live once for a burst of events: naming the devices on screen loads up to
+        200 devices, and a repaint per device re-sorted 150,000 rows 200 times (minutes of a
+        frozen console). Small lists repaint at once."""
+        view = self._shown("live")
+        if view is None or len(view.list.keys) <= LIVE_BURST_ROWS:
+            self._live_show()
+        elif self._live_names_timer is None:
+            self._live_names_timer = self.set_timer(LIVE_BURST_WAIT, self._live_show_burst)
+
+    def _live_show_burst(self) -> None:
+        self._live_names_timer = None
+        if self.current == "live":
+            self._live_show()
+
+    def _live_loading(self) -> bool:
+        """Live on a whole profile whose first whole round has not come in yet (it can take a
+        minute at 150,000 values): the count shown so far is not the profile's."""
+        sel = self.selection
+        if len(self.live_refs) != 1 or sel is None:
+            return False
+        name = sel.split("/", 1)[0]
+        p = self.fleet.profiles.get(name)
+        return (sel == f"{name}/profile/{name}" and name not in self.whole_read and p is not None
+                and p.state in ("ok", "connecting") and self.fleet.reading_count(name) <= LIVE_WHOLE)
+
     def _live_show(self) -> None:
         view = self._shown("live")
         if view is None:
@@ -1045,7 +1094,8 @@ class ConsoleApp(App[int]):
             title = self._node_title(self.selection) if self.selection else "nothing selected"
         stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
         view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
-                  stale_profiles=stale, names_version=self.fleet.nodes_version, selected=bool(self.live_refs))
+                  stale_profiles=stale, names_version=self.fleet.nodes_version, selected=bool(self.live_refs),
+                  loading=self._live_loading())
         self._name_live_metrics()
 
     # names of refs for the views (plain functions in labels over the fleet state)

@@ -39,6 +39,10 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
 ]
 
 SORTS = ("name", "value", "age")
+# Past this many rows, a refresh repaints values in place and keeps the order (until `s`, the
+# filter or the rows change): PollPlan then polls only the rows on screen, so nothing off
+# screen moves, and re-sorting 150,000 rows by value each poll round took seconds a round.
+RESORT_MAX = 5_000
 
 
 class OpenMetric(Message):
@@ -79,6 +83,7 @@ class LiveView(ListBody):
         self.sort = 0
         self.heading = "nothing selected"
         self._keys: list[str] = []
+        self._keys_src: Sequence[str] | None = None  # the object `show` was last given
         self._readings: Mapping[str, Reading] = {}
         self._severity_of: Callable[[Reading], Severity | None] = lambda r: None
         self._stale_profiles: Collection[str] = ()
@@ -93,25 +98,34 @@ class LiveView(ListBody):
         self._order: list[str] = []
         self._order_of: tuple[int, int, int] | None = None
         self._order_hay: list[str] | None = None  # the haystacks of _order, in its order
+        self._shown_of: tuple | None = None  # (order, needle) the list's rows were last set from
+        self.still_loading = False  # the selection's values are still coming in: the count is not final
         super().__init__(export_dir=export_dir, name=name, id=id, classes=classes)
 
     # ---- input API ------------------------------------------------------------------
 
     def show(self, keys: Sequence[str], readings: Mapping[str, Reading], *, title: str,
              severity_of: Callable[[Reading], Severity | None] | None = None,
-             stale_profiles: Collection[str] = (), names_version: int = 0, selected: bool = True) -> None:
+             stale_profiles: Collection[str] = (), names_version: int = 0, selected: bool = True,
+             loading: bool = False) -> None:
         """Replace the rows (metric refs); marks on rows still listed are kept, others go.
-        `names_version` changes when the names `name_of` gives may have changed."""
-        new = list(keys)
-        if new != self._keys or self.sort != 0:  # by name, the same rows keep their order
+        `names_version` changes when the names `name_of` gives may have changed. Passing the
+        same `keys` object again says the rows are the same (no O(rows) comparison).
+        `loading`: more of the selection's values are still coming."""
+        same = keys is self._keys_src or list(keys) == self._keys
+        self._keys_src = keys
+        if not same:
             self._keys_gen += 1
-        self._keys = new
-        if self.is_mounted and self.list.marked:
-            self.list.marked &= set(self._keys)  # marks on rows of an earlier selection would act unseen
+            self._keys = list(keys)
+            if self.is_mounted and self.list.marked:
+                self.list.marked &= set(self._keys)  # marks on rows of an earlier selection would act unseen
+        elif self.sort != 0 and len(self._keys) <= RESORT_MAX:
+            self._keys_gen += 1  # values or ages moved: re-sort (cheap at this size)
         if names_version != self._names_version:
             self._names_version = names_version
             self._names.clear()
             self._hay.clear()
+            self._order_hay = None
         self._readings = readings
         self._selected = selected  # False: nothing picked yet (the empty list says how to pick)
         new_selection = title != self.heading
@@ -119,6 +133,7 @@ class LiveView(ListBody):
         if severity_of is not None:
             self._severity_of = severity_of
         self._stale_profiles = stale_profiles
+        self.still_loading = loading
         if self.is_mounted:
             self.refilter()
             if new_selection:
@@ -150,8 +165,9 @@ class LiveView(ListBody):
         return hay
 
     def _ordered(self) -> list[str]:
-        """The rows with a value, sorted; kept until the rows, their names or the sort change."""
-        of = (self._keys_gen, self.sort, self._names_version)
+        """The rows with a value, sorted; kept until the rows, the sort or (sorted by name)
+        their names change. A name arriving does not reorder a list sorted by value or age."""
+        of = (self._keys_gen, self.sort, self._names_version if self.sort == 0 else -1)
         if self._order_of != of:
             readings = self._readings
             keys = [k for k in self._keys if k in readings]
@@ -163,6 +179,19 @@ class LiveView(ListBody):
                 keys.sort(key=self._row_name)
             self._order, self._order_of, self._order_hay = keys, of, None
         return self._order
+
+    def refilter(self, *, filter_changed: bool = False) -> None:
+        """As ListBody's, but when neither the order nor the filter moved (a poll round that
+        only changed values) the rows stay and only the visible lines repaint: O(screen)."""
+        order = self._ordered()
+        # a filter matches names too: names arriving re-run it even when the order stays
+        shown_of = (id(order), self._order_of, self._needle, self._names_version if self._needle else -1)
+        if filter_changed or shown_of != self._shown_of or self.list.empty != self.empty_text():
+            super().refilter(filter_changed=filter_changed)
+            self._shown_of = shown_of
+        else:
+            self.list.invalidate()
+            self._update_text()
 
     def visible_keys(self) -> list[str]:
         keys = self._ordered()
@@ -193,7 +222,10 @@ class LiveView(ListBody):
                 (r.unit or "", "dim"), (age(self.clock() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
 
     def summary(self) -> Text:
-        parts = [self.heading, count(len(self.list.keys), "value"), f"sort {SORTS[self.sort]}"]
+        shown = count(len(self.list.keys), "value")
+        if self.still_loading:  # a count that is still growing must not read as the selection's total
+            shown = f"loading… {shown} so far"
+        parts = [self.heading, shown, f"sort {SORTS[self.sort]}"]
         if self.text_filter:
             parts.append(f"filter '{self.text_filter}'")
         if (marks := self.marks_text()) is not None:
