@@ -323,3 +323,24 @@ async def test_live_on_a_profile_says_it_is_loading_until_its_first_whole_round(
         app.whole_read.add("TeamViewer")
         app._live_show()
         assert "loading" not in str(view.summary())
+
+
+async def test_a_new_live_selection_keeps_its_cursor_on_the_first_row_while_rows_arrive() -> None:
+    """The cursor followed the first row it was put on, and as rows sorted before it came in
+    the list opened scrolled mid-way (QA, and the README's screenshot)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        app._reveal("Thingsee/profile/Thingsee")
+        await pilot.press("3")
+        view = app.query_one("#live")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if len(view.list.keys) > 20:
+                break
+        view.list.set_rows(["Thingsee/metric/A:first", *view.list.keys])  # a row sorted before the rest
+        assert view.list.cursor == 0 and view.list.scroll_y == 0
+        await pilot.press("down", "down")
+        key = view.list.highlighted
+        view.list.set_rows(["Thingsee/metric/0:new", *view.list.keys])
+        assert view.list.highlighted == key  # once moved, the cursor stays on its row

@@ -138,6 +138,7 @@ class LiveView(ListBody):
             self.refilter()
             if new_selection:
                 self.list.action_first()  # another selection starts at its top, not at an old row
+                self.list.pinned_top = True  # and stays there while its rows come in
 
     def tick(self) -> None:
         """Ages (or threshold colours) moved on: repaint the visible lines and the detail."""

@@ -126,6 +126,9 @@ class MarkList(ScrollView, can_focus=True):
         self._pos: dict[str, int] = {}
         self.marked: set[str] = set()
         self.cursor = 0
+        # the cursor stays on the first row while rows arrive, until it is moved (Live's rows
+        # come in over seconds: a cursor that followed its first row ended mid-list)
+        self.pinned_top = False
         self.empty = empty
         self._gen = 0
         self._cache: LRUCache[tuple, Strip] = LRUCache(512)
@@ -151,6 +154,8 @@ class MarkList(ScrollView, can_focus=True):
         """Show `keys` in this order; the cursor stays on `keep` (or its current key). If that
         key is gone, the cursor keeps its index, or goes to the first row with `lost_to_top`."""
         current = keep if keep is not None else self.highlighted
+        if self.pinned_top and keep is None:
+            current, lost_to_top = None, True
         self._keys = list(keys)
         self._pos = {k: i for i, k in enumerate(self._keys)}
         stay = 0 if lost_to_top else min(self.cursor, max(0, len(self._keys) - 1))
@@ -249,6 +254,7 @@ class MarkList(ScrollView, can_focus=True):
         if index == self.cursor:
             return
         old, self.cursor = self.cursor, index
+        self.pinned_top = self.pinned_top and index == 0
         self._refresh_index(old)
         self._refresh_index(index)
         self._scroll_to_cursor()
