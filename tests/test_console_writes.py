@@ -116,7 +116,6 @@ async def test_a_rule_named_like_markup_is_shown_and_deleted_as_text(tmp_path) -
 
 async def test_a_new_rule_never_replaces_one_of_the_same_name_and_the_form_keeps_it(tmp_path) -> None:
     from test_console_keys import _rules_screen
-    from tuiot.ui.screens.rule_editor import RuleEditor
 
     rules = tmp_path / "rules.toml"
     before = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
@@ -125,18 +124,7 @@ async def test_a_new_rule_never_replaces_one_of_the_same_name_and_the_form_keeps
     app = make_app(vendors=("murano",), rules_path=str(rules))
     async with app.run_test(size=(80, 24)) as pilot:
         await _rules_screen(app, pilot, lambda v: bool(v.rules))
-        await pilot.press("n")
-        await pilot.pause(0.2)
-        editor = app.screen
-        assert isinstance(editor, RuleEditor)
-        editor.query_one("#name").value = "hot"
-        editor.query_one("#metric").value = "y:pressure"
-        editor.query_one("#condition").value = "metric < 2"
-        await pilot.press("ctrl+s")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if "already exists" in str(editor.query_one("#form-error").render()):
-                break
+        editor = await _save_new_rule(app, pilot, "hot", "y:pressure", "metric < 2", until="already exists")
         assert app.screen is editor  # still open, with what was typed
         assert "a rule named 'hot' already exists" in str(editor.query_one("#form-error").render())
         assert editor.query_one("#metric").value == "y:pressure"
@@ -233,24 +221,12 @@ async def test_a_tag_can_replace_its_other_values_after_asking_so() -> None:
 async def test_a_rule_on_a_metric_the_vendor_does_not_have_is_not_saved(tmp_path) -> None:
     """A typo in the metric id saved a rule that could never fire (QA)."""
     from test_console_keys import _rules_screen
-    from tuiot.ui.screens.rule_editor import RuleEditor
 
     rules = tmp_path / "rules.toml"
     app = make_app(vendors=("thingsee",), rules_path=str(rules))
     async with app.run_test(size=(80, 24)) as pilot:
         await _rules_screen(app, pilot, lambda v: True)
-        await pilot.press("n")
-        await pilot.pause(0.2)
-        editor = app.screen
-        assert isinstance(editor, RuleEditor)
-        editor.query_one("#name").value = "typo"
-        editor.query_one("#metric").value = "NOPE:zz"
-        editor.query_one("#condition").value = "metric > 2"
-        await pilot.press("ctrl+s")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if "not in Thingsee" in str(editor.query_one("#form-error").render()):
-                break
+        editor = await _save_new_rule(app, pilot, "typo", "NOPE:zz", "metric > 2", until="not in Thingsee")
         assert app.screen is editor
         assert "NOPE:zz: not in Thingsee" in str(editor.query_one("#form-error").render())
         assert not rules.exists() or "typo" not in rules.read_text()
@@ -278,3 +254,22 @@ async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> 
         await pilot.pause(0.2)
         assert app.screen is editor and "read-only" in str(editor.query_one("#form-error").render())
         assert rules.read_text() == before
+
+
+async def _save_new_rule(app, pilot, name: str, metric: str, condition: str, *, until: str):
+    """`n`, the form filled in, ctrl+s; the editor, once its error says `until` (or 3 s)."""
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    await pilot.press("n")
+    await pilot.pause(0.2)
+    editor = app.screen
+    assert isinstance(editor, RuleEditor)
+    editor.query_one("#name").value = name
+    editor.query_one("#metric").value = metric
+    editor.query_one("#condition").value = condition
+    await pilot.press("ctrl+s")
+    for _ in range(60):
+        await pilot.pause(0.05)
+        if until in str(editor.query_one("#form-error").render()):
+            break
+    return editor
