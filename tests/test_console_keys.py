@@ -48,6 +48,9 @@ async def test_palette_lists_every_action_with_its_key_on_every_screen_and_runs_
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.current == "live" and app.query_one("#live").sort == 1
+        await pilot.press("1", "ctrl+p", *"close alarm")  # as an on-call engineer would type it
+        prompts = await _palette_prompts(app, pilot)
+        assert any(p.startswith("Alarms: close alarm") and "[c]" in p for p in prompts), prompts
 
 
 async def test_keys_return_to_the_screen_after_the_command_line_closes() -> None:

@@ -33,7 +33,7 @@ from tuiot.ui.widgets.marks import Cell, Column
 
 ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
     ViewAction("jump", "enter,g", "go to device", footer="device"),
-    ViewAction("close_alarms", "c", "close", writes=True),
+    ViewAction("close_alarms", "c", "close alarm (cursor or marked)", writes=True, footer="close"),
     ViewAction("cycle_severity", "s", "severity"),
     ViewAction("cycle_status", "o", "open/closed/all", footer="status"),
     ViewAction("cycle_profile", "p", "profile"),
