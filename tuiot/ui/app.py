@@ -1081,7 +1081,7 @@ class ConsoleApp(App[int]):
             return False
         name = sel.split("/", 1)[0]
         p = self.fleet.profiles.get(name)
-        return (sel == f"{name}/profile/{name}" and name not in self.whole_read and p is not None
+        return (self._is_profile_ref(sel) and name not in self.whole_read and p is not None
                 and p.state in ("ok", "connecting") and self.fleet.reading_count(name) <= LIVE_WHOLE)
 
     def _live_show(self) -> None:
