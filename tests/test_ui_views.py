@@ -767,3 +767,25 @@ async def test_metrics_aggregated_stats_say_they_are_of_buckets():
         await pilot.pause()
         summary = str(app.view.query_one("#summary", Static).content)
         assert summary.startswith("15m avgs: min") and "last bucket" in summary and " from " in summary
+
+
+async def test_a_lists_cursor_stays_on_the_first_row_as_rows_arrive_until_it_is_moved() -> None:
+    """Alarms came in profile by profile and the cursor, left on the first alarm of the first
+    profile, opened on the 10th row instead of the newest (QA)."""
+    from textual.app import App
+
+    from tuiot.ui.widgets.marks import Column, MarkList
+
+    class One(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield MarkList([Column("k", 10)], lambda k: [(k, None)])
+
+    async with One().run_test(size=(40, 10)) as pilot:
+        lst = pilot.app.query_one(MarkList)
+        lst.set_rows(["c", "d"])
+        lst.set_rows(["a", "b", "c", "d"])  # newer rows sort first
+        assert lst.highlighted == "a"
+        lst.focus()
+        await pilot.press("down")
+        lst.set_rows(["0", "a", "b", "c", "d"])
+        assert lst.highlighted == "b"  # moved by hand: it stays on its row

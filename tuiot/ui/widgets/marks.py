@@ -126,9 +126,10 @@ class MarkList(ScrollView, can_focus=True):
         self._pos: dict[str, int] = {}
         self.marked: set[str] = set()
         self.cursor = 0
-        # the cursor stays on the first row while rows arrive, until it is moved (Live's rows
-        # come in over seconds: a cursor that followed its first row ended mid-list)
-        self.pinned_top = False
+        # the cursor stays on the first row while rows arrive, until it is moved: rows come in
+        # profile by profile over seconds, and a cursor that followed its first row ended
+        # mid-list (Live opened scrolled; Alarms opened on its 10th alarm, not the newest)
+        self.pinned_top = True
         self.empty = empty
         self._gen = 0
         self._cache: LRUCache[tuple, Strip] = LRUCache(512)
