@@ -40,14 +40,22 @@ class Writes:
 
     # ---- the guard rails ----------------------------------------------------------------
 
-    def writable(self, profile: str) -> bool:
+    def read_only_why(self, profile: str) -> str | None:
+        """Why writes to `profile` are refused (--read-only, or the profile's own setting), or None."""
         app = self.app
         p = app.config.profiles.get(profile)
-        if app.read_only or (p is not None and p.read_only):
-            why = "--read-only is set" if app.read_only else f"profile {profile} is read-only"
-            app.notify(f"read-only: {why}; nothing was changed", severity="warning")
-            return False
-        return True
+        if app.read_only:
+            return "--read-only is set"
+        if p is not None and p.read_only:
+            return f"profile {profile} is read-only"
+        return None
+
+    def writable(self, profile: str) -> bool:
+        """Whether `profile` takes writes; when not, a toast says why."""
+        why = self.read_only_why(profile)
+        if why is not None:
+            self.app.notify(f"read-only: {why}; nothing was changed", severity="warning")
+        return why is None
 
     def confirm(self, question: str, then: Callable[[], Awaitable[None]]) -> None:
         def answered(ok: bool | None) -> None:
@@ -75,8 +83,8 @@ class Writes:
         stored, and shows why when it is not: a refusal never loses what was typed."""
         app = self.app
         # an existing rule opens under read-only too, to be read and backtested; its save is refused
-        viewing = rule is not None and (app.read_only or getattr(app.config.profiles.get(rule.profile), "read_only", False))
-        writable = [n for n, p in app.config.profiles.items() if not (app.read_only or p.read_only)]
+        viewing = rule is not None and self.read_only_why(rule.profile) is not None
+        writable = [n for n in app.config.profiles if self.read_only_why(n) is None]
         if rule is None and not writable:
             self.writable(next(iter(app.config.profiles), ""))  # says why, before anything is typed
             return

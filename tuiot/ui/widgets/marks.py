@@ -128,7 +128,7 @@ class MarkList(ScrollView, can_focus=True):
         self.cursor = 0
         # the cursor stays on the first row while rows arrive, until it is moved: rows come in
         # profile by profile over seconds, and a cursor that followed its first row ended
-        # mid-list (Live opened scrolled; Alarms opened on its 10th alarm, not the newest)
+        # mid-list once rows sorting before it arrived (Live opened scrolled)
         self.pinned_top = True
         self.empty = empty
         self._gen = 0
