@@ -249,6 +249,7 @@ async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> 
         editor = app.screen
         assert isinstance(editor, RuleEditor) and editor.read_only
         assert "read-only" in str(editor.query_one("#title").render())
+        assert str(editor.query_one("#title").render()).startswith("Local rule 'hot'")
         editor.query_one("#condition").value = "metric > 9"
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)

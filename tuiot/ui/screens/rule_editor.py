@@ -120,7 +120,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             where = "TeamViewer rule" if self.vendor else "local rule"
             title = f"Edit {where} '{r.name}'" if r else "New local rule"
             if self.read_only:
-                title = f"{where.capitalize()} '{r.name if r else ''}' (read-only: esc to close)"
+                title = f"{where[0].upper()}{where[1:]} '{r.name if r else ''}' (read-only: esc to close)"
             yield Static(title, id="title", markup=False)
             with Horizontal(classes="row"):
                 yield Label("Name")
