@@ -274,3 +274,60 @@ async def _save_new_rule(app, pilot, name: str, metric: str, condition: str, *, 
         if until in str(editor.query_one("#form-error").render()):
             break
     return editor
+
+
+def test_an_edit_is_described_field_by_field() -> None:
+    from tuiot.domain import Rule, Severity, Threshold
+    from tuiot.ui.writes import rule_changes
+
+    old = Rule(id="r", profile="P", name="hot", sources=["P/metric/a"],
+               thresholds=[Threshold(condition="value > 30", severity=Severity.major)])
+    new = old.model_copy(update={"enabled": False, "thresholds": [
+        Threshold(condition="value > 35", severity=Severity.critical),
+        Threshold(condition="value > 50", severity=Severity.critical)]})
+    assert rule_changes(old, new, lambda ref: ref.rsplit("/", 1)[1]) == [
+        "disabled", "condition 'value > 30' → 'value > 35'", "severity major → critical",
+        "added 'value > 50' (critical)"]
+    assert rule_changes(old, old, str) == []
+
+
+async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> None:
+    """An edit replaces the rule: a slip of the keyboard must not rewrite it unasked (QA)."""
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    rules = tmp_path / "rules.toml"
+    before = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
+              'severity = "major"\n')
+    rules.write_text(before, encoding="utf-8")
+    app = make_app(vendors=("murano",), rules_path=str(rules))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await _rules_screen(app, pilot, lambda v: bool(v.rules))
+        view.list.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        editor = app.screen
+        assert isinstance(editor, RuleEditor)
+        await pilot.press("ctrl+s")  # nothing changed: nothing written, nothing asked
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, Confirm) and rules.read_text() == before
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        editor = app.screen
+        editor.query_one("#condition").value = "metric > 9"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert _question(app) == "Save the local rule 'hot' of Murano: condition 'metric > 8' → 'metric > 9'?"
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert app.screen is editor and "not saved" in str(editor.query_one("#form-error").render())
+        assert editor.query_one("#condition").value == "metric > 9"  # what was typed is kept
+        assert rules.read_text() == before
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.screen is not editor:
+                break
+        assert "metric > 9" in rules.read_text()

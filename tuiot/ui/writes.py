@@ -32,6 +32,44 @@ def named(items: list[str], noun: str, plural: str | None = None) -> str:
     return f"{labels.count(len(items), noun, plural)}: {shown}{more}"
 
 
+def rule_changes(old: Rule, new: Rule, source_name: Callable[[str], str]) -> list[str]:
+    """What an edit changes, as 'field a → b' phrases: the question before it replaces the rule."""
+
+    def said(values: list[str]) -> str:
+        return ", ".join(labels.clip(v, 40) for v in values) or "none"
+
+    changes = []
+    if old.name != new.name:
+        changes.append(f"name → '{labels.clip(new.name, 40)}'")
+    if old.profile != new.profile:
+        changes.append(f"profile {old.profile} → {new.profile}")
+    if old.enabled != new.enabled:
+        changes.append("enabled" if new.enabled else "disabled")
+    if old.kind != new.kind:
+        changes.append(f"kind {old.kind} → {new.kind}")
+    if old.sources != new.sources:
+        changes.append(f"watches {said([source_name(s) for s in old.sources])} → {said([source_name(s) for s in new.sources])}")
+    if old.minutes != new.minutes:
+        changes.append(f"silence {old.minutes} → {new.minutes} min")
+    for i in range(max(len(old.thresholds), len(new.thresholds))):
+        was = old.thresholds[i] if i < len(old.thresholds) else None
+        now = new.thresholds[i] if i < len(new.thresholds) else None
+        if was == now:
+            continue
+        if was is None or now is None:
+            t = was or now
+            assert t is not None
+            changes.append(f"{'added' if was is None else 'removed'} '{labels.clip(t.condition, 40)}' ({t.severity.value})")
+            continue
+        if was.condition != now.condition:
+            changes.append(f"condition '{labels.clip(was.condition, 40)}' → '{labels.clip(now.condition, 40)}'")
+        if was.severity != now.severity:
+            changes.append(f"severity {was.severity.value} → {now.severity.value}")
+        if was.checks != now.checks:
+            changes.append(f"checks {was.checks} → {now.checks}")
+    return changes
+
+
 class Writes:
     """The console's writes: rules, alarm closes and identity changes."""
 
@@ -103,6 +141,14 @@ class Writes:
                 return f"profile {r.profile} is read-only: choose another, or esc"
             if (why := await self._missing_source(r)) is not None:
                 return why
+            if rule is not None:  # an edit replaces what the rule was: say what, and ask
+                changes = rule_changes(rule, r, lambda ref: labels.source_name(app.fleet, ref))
+                if not changes:
+                    app.notify(f"rule '{rule.name}' unchanged: nothing was written")
+                    return None
+                question = f"Save the {rule.origin.value} rule '{rule.name}' of {rule.profile}: {'; '.join(changes)}?"
+                if not await app.push_screen_wait(Confirm(question)):
+                    return "not saved: edit on, save again, or esc to leave it as it was"
             return await self._store_rule(r, rule, tell_failure=False)  # the form says it
 
         profiles = list(app.config.profiles) if rule is not None else writable
