@@ -209,3 +209,48 @@ async def test_enter_on_the_enabled_switch_saves_and_leaves_it_on() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.result, Rule) and app.result.enabled
+
+
+async def test_the_form_names_what_an_id_points_at_and_flags_an_unseen_one() -> None:
+    """A metric id is 32 hex digits: the operator must see it is the pump they mean."""
+    names = {"tv/metric/811617:temp": "Pump 7 · Temperature"}
+    app = Host(RuleEditor(None, profiles=["tv"], name_of=names.get))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        put(app, "#metric", "811617:temp")
+        await pilot.pause()
+        assert text(app, "#metric-name") == "Pump 7 · Temperature"
+        put(app, "#metric", "811617:tmep")
+        await pilot.pause()
+        assert text(app, "#metric-name") == "811617:tmep: not seen in tv yet"
+
+
+def _two_source_rule() -> RuleEditor:
+    rule = Rule(id="5d52a6e5", profile="tv", name="Overheating", origin=Origin.vendor,
+                sources=["tv/metric/82331:38ac", "tv/metric/54126:ca2d"],
+                thresholds=[Threshold(condition="metric > 45", severity=Severity.critical, checks=1)])
+    names = {"tv/metric/82331:38ac": "Press 1 · Temperature", "tv/metric/54126:ca2d": "Press 2 · Temperature"}
+    return RuleEditor(rule, profiles=["tv"], backtest=fake_backtest, name_of=names.get)
+
+
+async def test_backtest_episodes_name_their_source_only_when_there_are_several() -> None:
+    app = Host(_two_source_rule())
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "first" in text(app, "#backtest"):
+                break
+        panel = text(app, "#backtest")
+        assert "Press 1 · Temperature" in panel and "82331" not in panel
+        assert all(len(line) <= 74 for line in panel.splitlines())  # inside the 80-column form
+        assert text(app, "#metric-name") == "Press 1 · Temperature; Press 2 · Temperature"
+
+
+def test_snapshot_rule_editor_at_80x24(snap_compare) -> None:
+    async def backtested(pilot) -> None:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "first" in text(pilot.app, "#backtest"):
+                break
+
+    assert snap_compare(Host(_two_source_rule()), terminal_size=(80, 24), run_before=backtested)

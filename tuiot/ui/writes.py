@@ -151,9 +151,13 @@ class Writes:
                     return "not saved: edit on, save again, or esc to leave it as it was"
             return await self._store_rule(r, rule, tell_failure=False)  # the form says it
 
+        def name_of(ref: str) -> str | None:
+            seen = ref in app.fleet.nodes or ref in app.fleet.readings
+            return labels.source_name(app.fleet, ref) if seen else None
+
         profiles = list(app.config.profiles) if rule is not None else writable
         app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
-                                   metric=app.recent_metric, read_only=viewing))
+                                   metric=app.recent_metric, read_only=viewing, name_of=name_of))
 
     async def _missing_source(self, r: Rule) -> str | None:
         """Why a rule's source is not there (a typo makes a rule that never fires), or None.

@@ -27,6 +27,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from tuiot.domain import Origin, Rule, Severity, Threshold, make_ref, split_ref
 from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
+from tuiot.ui.labels import clip, count
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
 SaveFn = Callable[[Rule], Awaitable[str | None]]  # stores a rule; returns why it was not stored
@@ -58,7 +59,8 @@ class RuleEditor(ModalScreen[Rule | None]):
     RuleEditor Switch:focus { background: $primary 30%; }
     RuleEditor #enabled-text { width: auto; padding-left: 1; color: $text-muted; }
     RuleEditor .hidden { display: none; }
-    RuleEditor #condition-message { height: 1; padding-left: 12; color: $text-muted; }
+    RuleEditor #condition-message { height: auto; max-height: 3; padding-left: 12; color: $text-muted; }
+    RuleEditor .source-name { height: 1; padding-left: 12; color: $text-muted; }
     RuleEditor #condition-message.-error { color: $error; }
     RuleEditor #form-error { height: auto; color: $error; display: none; }
     RuleEditor #form-error.-shown { display: block; }
@@ -84,6 +86,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         save: SaveFn | None = None,
         metric: str | None = None,
         read_only: bool = False,
+        name_of: Callable[[str], str | None] | None = None,
     ) -> None:
         """`native_profiles`: profiles whose vendor keeps rules itself (TeamViewer); a new
         rule there may be stored with the vendor instead of in rules.toml. With `save`, the
@@ -91,6 +94,9 @@ class RuleEditor(ModalScreen[Rule | None]):
         typed is lost); without it, the form returns the rule for the caller to store."""
         super().__init__()
         self.read_only = read_only  # shown to be read (and backtested); a save is refused
+        # a metric or device ref's name in the fleet, or None: an id is 32 hex digits, and the
+        # operator must see it is the pump they mean before the rule watches it
+        self.name_of = name_of or (lambda ref: None)
         self.save_fn = save
         # a new rule starts on the metric last looked at (Metrics, Live, the tree): triage goes
         # value → rule without copying a 32-character id from `tuiot tree`
@@ -140,6 +146,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             with Horizontal(classes="row threshold-only"):
                 yield Label("Metric id")
                 yield Input(sources if kind == "threshold" else "", placeholder="as printed by `tuiot tree`", id="metric", compact=True)
+            yield Static("", id="metric-name", classes="source-name threshold-only", markup=False)
             with Horizontal(classes="row threshold-only"):
                 yield Label("Condition")
                 yield Input(t.condition if t and kind == "threshold" else "", placeholder="e.g. metric > 30 && metric < 90",
@@ -148,6 +155,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             with Horizontal(classes="row offline-only"):
                 yield Label("Device id")
                 yield Input(sources if kind == "offline" else "", placeholder="as printed by `tuiot tree`", id="device", compact=True)
+            yield Static("", id="device-name", classes="source-name offline-only", markup=False)
             with Horizontal(classes="row offline-only"):
                 yield Label("Minutes")
                 yield Input(str(minutes) if minutes else "15", placeholder="silence that counts as offline",
@@ -173,6 +181,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         self._show_kind()
         self._show_store()
         self._check_condition()
+        self._show_source_names()
         if self.backtest_fn is None:
             self.query_one("#backtest", Static).update("backtest: not available for this profile")
         else:
@@ -227,10 +236,28 @@ class RuleEditor(ModalScreen[Rule | None]):
         label.update("✓ valid condition")
         return None
 
+    def _profile(self) -> str | None:
+        value = self.query_one("#profile", Select).value
+        return value if isinstance(value, str) else None
+
+    def _show_source_names(self) -> None:
+        """Under each id, the name of what it points at, or that the fleet has not shown it."""
+        profile = self._profile()
+        for field, kind in (("metric", "metric"), ("device", "device")):
+            ids = _ids(self.query_one(f"#{field}", Input).value, many=self.vendor or self.native)
+            if not ids or profile is None:
+                said = ""
+            else:
+                names = [self.name_of(_ref(profile, kind, i)) for i in ids]
+                said = "; ".join(n or f"{i}: not seen in {profile} yet" for n, i in zip(names, ids))
+            self.query_one(f"#{field}-name", Static).update(said)
+
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         if event.input.id == "condition":
             self._check_condition()
+        elif event.input.id in ("metric", "device"):
+            self._show_source_names()
         self._form_error(None)
         self._schedule_backtest()
 
@@ -240,6 +267,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             self._show_kind()
         elif event.select.id == "profile":
             self._show_store()
+            self._show_source_names()
         if event.select.id == self._error_field:  # "choose a profile" goes once one is chosen
             self._form_error(None)
         self._schedule_backtest()
@@ -382,7 +410,14 @@ class RuleEditor(ModalScreen[Rule | None]):
             panel.update(Content(f"backtest failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"))
             return
         self.last_backtest = result
-        panel.update(Content("\n".join(_backtest_lines(result))))
+        panel.update(Content("\n".join(_backtest_lines(result, self._episode_source(rule)))))
+
+    def _episode_source(self, rule: Rule) -> Callable[[str], str]:
+        """How an episode names its source: not at all when the rule watches one (the form
+        above names it), else by the fleet's name, so the line fits 80 columns."""
+        if len(rule.sources) <= 1:
+            return lambda ref: ""
+        return lambda ref: self.name_of(ref) or _bare(ref)
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -399,21 +434,31 @@ def _pointed(text: str, e: ConditionError) -> Content:
     )
 
 
-def _backtest_lines(result: BacktestResult) -> list[str]:
+def _backtest_lines(result: BacktestResult, source: Callable[[str], str] | None = None) -> list[str]:
+    """The backtest panel; `source` names an episode's source ('' to leave it out)."""
+    name = source or _bare
     lines = [f"backtest: {result.summary()}"]
     if result.first is not None:
-        lines.append(f"  first  {_episode(result.first)}")
+        lines.append(f"  first  {_episode(result.first, name)}")
     if result.last is not None and result.last is not result.first:
-        lines.append(f"  last   {_episode(result.last)}")
-    for source, err in list(result.errors.items())[:1]:
-        lines.append(f"  {_bare(source)}: {err}")
+        lines.append(f"  last   {_episode(result.last, name)}")
+    for ref, err in list(result.errors.items())[:1]:
+        where = name(ref)
+        lines.append(f"  {where}: {err}" if where else f"  {err}")
     return lines
 
 
-def _episode(e: Episode) -> str:
-    end = e.end.strftime("%H:%M") if e.end is not None else "still open"
+PANEL_WIDTH = 72  # the backtest panel's text width inside the 78-column form
+
+
+def _episode(e: Episode, source: Callable[[str], str]) -> str:
+    end = e.end.strftime("%H:%M") if e.end is not None else "open"
     peak = "" if e.peak is None else f"  peak {e.peak}"
-    return f"{e.start.strftime('%m-%d %H:%M')} → {end}{peak}  ({e.count} readings)  {_bare(e.source)}"
+    line = f"{e.start.strftime('%m-%d %H:%M')} → {end}{peak}  {count(e.count, 'reading')}"
+    where = source(e.source)
+    # the name gives way, not the times: one episode is one line at 80 columns
+    room = PANEL_WIDTH - len("  first  ") - len(line) - 2
+    return f"{line}  {clip(where, max(room, 8))}" if where else line
 
 
 def _bare(ref: str) -> str:
