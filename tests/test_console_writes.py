@@ -331,3 +331,63 @@ async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> N
             if app.screen is not editor:
                 break
         assert "metric > 9" in rules.read_text()
+
+
+async def test_a_new_rule_picks_its_metric_by_device_name(tmp_path) -> None:
+    """ctrl+o in the editor: find a device by name, enter, its metrics, enter: the id is filled in."""
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.rule_editor import RuleEditor
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    app = make_app(vendors=("teamviewer",), rules_path=str(tmp_path / "rules.toml"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _rules_screen(app, pilot, lambda v: True)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        editor = app.screen
+        assert isinstance(editor, RuleEditor)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SourcePicker)
+        device = next(n for n in app.fleet.search("pump", limit=50) if n.kind == "device")
+        await pilot.press(*device.name)
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "metrics ·" in str(app.screen.query_one("#pick-hint").render()):
+                break
+        assert device.name in str(app.screen.query_one("#pick-title").render())
+        await pilot.press("enter")  # the first metric
+        await pilot.pause(0.2)
+        assert app.screen is editor
+        metric_id = editor.query_one("#metric").value
+        ref = f"TeamViewer/metric/{metric_id}"
+        assert app.fleet.nodes[ref].kind == "metric"
+        assert editor.query_one("#profile").value == "TeamViewer"
+        assert str(editor.query_one("#metric-name").render()).startswith(device.name)
+
+
+async def test_esc_in_the_picker_steps_back_to_the_devices_then_out() -> None:
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    picked: list[str | None] = []
+
+    async def metrics(device: str) -> list[tuple[str, str]]:
+        return [("p/metric/m1", "Temperature (°C)")]
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(SourcePicker("pick", lambda t: [("p/device/d1", "Pump 1 · p")], metrics), picked.append)
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "enter")
+        await pilot.pause(0.2)
+        assert "Temperature" in str(app.screen.query_one("OptionList").get_option_at_index(0).prompt)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SourcePicker) and app.screen.query_one("#pick-find").display
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+    assert picked == [None]

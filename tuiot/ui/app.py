@@ -522,6 +522,17 @@ class ConsoleApp(App[int]):
             self._refresh_latest([node.ref])
         self._names_arrived()
 
+    async def children_of(self, ref: str) -> list[Node]:
+        """The nodes below `ref`: the fleet's, or read from the vendor and kept (the tree
+        fills in if that node is open), so what a picker reads the tree need not read again."""
+        kids = self.fleet.kids(ref)
+        if kids:
+            return kids
+        kids = await self.adapters[ref.split("/", 1)[0]].children(ref)
+        self.fleet.replace_children(ref, kids)
+        self._tree().fill_children(ref)
+        return kids
+
     def _names_arrived(self) -> None:
         """A device's metrics were loaded: the screens that show metric names repaint."""
         if self.current == "live":

@@ -13,13 +13,14 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from tuiot.domain import Alarm, Identity, Origin, Rule
+from tuiot.domain import Alarm, Identity, Node, Origin, Rule
 from tuiot.ui import labels
 from tuiot.ui.screens.confirm import Confirm
 
 if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
 
+PICK_MAX = 50  # devices a source picker lists for what is typed
 NAMED = 3  # a confirmation names this many of the things it changes, then counts the rest
 
 
@@ -156,8 +157,36 @@ class Writes:
             return labels.source_name(app.fleet, ref) if seen else None
 
         profiles = list(app.config.profiles) if rule is not None else writable
+
+        def find(text: str, profile: str | None) -> list[tuple[str, str]]:
+            found = [n for n in app.fleet.search(text, limit=200, profile=profile)
+                     if n.kind == "device" and n.profile in profiles]
+            return [(n.ref, f"{n.name} · {n.profile}" + (" · offline" if n.online is False else ""))
+                    for n in found[:PICK_MAX]]
+
+        async def metrics(device: str) -> list[tuple[str, str]]:
+            out = []
+            # an adapter may answer with the whole subtree: each node is taken under its own parent
+            for kid in [k for k in await app.children_of(device) if k.parent == device]:
+                if kid.kind == "sensor":
+                    out += [(m.ref, self._metric_choice(m, f"{kid.name} · ")) for m in await app.children_of(kid.ref)
+                            if m.kind == "metric" and m.parent == kid.ref]
+                elif kid.kind == "metric":
+                    out.append((kid.ref, self._metric_choice(kid)))
+            return out
+
         app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
-                                   metric=app.recent_metric, read_only=viewing, name_of=name_of))
+                                   metric=app.recent_metric, read_only=viewing, name_of=name_of,
+                                   find=find, metrics=metrics))
+
+    def _metric_choice(self, metric: Node, prefix: str = "") -> str:
+        """'Voltage (V) · 230.1 V, 4s ago': a metric as the picker lists it."""
+        from tuiot.ui.views import age, value_text
+
+        unit = f" ({metric.unit})" if metric.unit else ""
+        r = self.app.fleet.readings.get(metric.ref)
+        last = f" · {value_text(r.value)}{' ' + r.unit if r.unit else ''}, {age(self.app.clock() - r.ts)} ago" if r else ""
+        return f"{prefix}{metric.name}{unit}{last}"
 
     async def _missing_source(self, r: Rule) -> str | None:
         """Why a rule's source is not there (a typo makes a rule that never fires), or None.

@@ -7,7 +7,8 @@ fault is shown inline with its column. When a backtest function is given, the pa
 below the form shows what the rule would have done over the last 24 hours; it reruns
 shortly after the form changes (and on ctrl+t).
 
-Fits 80×24. Keys: enter or ctrl+s saves (only when the form is valid), esc cancels.
+Fits 80×24. Keys: enter or ctrl+s saves (only when the form is valid), esc cancels,
+ctrl+t backtests, ctrl+o picks the metric (or device) by name.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from tuiot.domain import Origin, Rule, Severity, Threshold, make_ref, split_ref
 from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
 from tuiot.ui.labels import clip, count
+from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
 SaveFn = Callable[[Rule], Awaitable[str | None]]  # stores a rule; returns why it was not stored
+FindIn = Callable[[str, "str | None"], list[tuple[str, str]]]  # (text, profile) -> devices as (ref, label)
 
 
 class OnOff(Switch, inherit_bindings=False):
@@ -74,6 +77,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         Binding("enter", "save", "save", show=False),
         Binding("escape", "cancel", "cancel"),
         Binding("ctrl+t", "backtest", "backtest"),
+        Binding("ctrl+o", "pick", "pick the source by name"),
     ]
 
     def __init__(
@@ -87,6 +91,8 @@ class RuleEditor(ModalScreen[Rule | None]):
         metric: str | None = None,
         read_only: bool = False,
         name_of: Callable[[str], str | None] | None = None,
+        find: FindIn | None = None,
+        metrics: ExpandFn | None = None,
     ) -> None:
         """`native_profiles`: profiles whose vendor keeps rules itself (TeamViewer); a new
         rule there may be stored with the vendor instead of in rules.toml. With `save`, the
@@ -97,6 +103,8 @@ class RuleEditor(ModalScreen[Rule | None]):
         # a metric or device ref's name in the fleet, or None: an id is 32 hex digits, and the
         # operator must see it is the pump they mean before the rule watches it
         self.name_of = name_of or (lambda ref: None)
+        self.find_fn = find  # devices by name, for ctrl+o (a profile or None: every listed one)
+        self.metrics_fn = metrics  # a device's metrics, for ctrl+o on a threshold rule
         self.save_fn = save
         # a new rule starts on the metric last looked at (Metrics, Live, the tree): triage goes
         # value → rule without copying a 32-character id from `tuiot tree`
@@ -367,7 +375,35 @@ class RuleEditor(ModalScreen[Rule | None]):
             self._form_error(error)
 
     def _help_text(self) -> str:
-        return "enter/ctrl+s save · esc cancel" + (" · ctrl+t backtest" if self.backtest_fn else "")
+        return ("enter/ctrl+s save · esc cancel" + (" · ctrl+t backtest" if self.backtest_fn else "")
+                + (" · ctrl+o pick by name" if self.find_fn and not self.read_only else ""))
+
+    # ---- picking a source by name ------------------------------------------------------------
+
+    def action_pick(self) -> None:
+        if self.find_fn is None or self.read_only:
+            return
+        profile = self._profile()
+        offline = self.kind == "offline"
+        where = f" in {profile}" if profile else ""
+        title = f"The {'device' if offline else 'metric'} this rule watches{where}"
+        find = self.find_fn
+        self.app.push_screen(SourcePicker(title, lambda text: find(text, profile), None if offline else self.metrics_fn),
+                             self._picked)
+
+    def _picked(self, ref: str | None) -> None:
+        if ref is None:
+            return
+        profile, kind, id_ = split_ref(ref)
+        box = self.query_one("#device" if kind == "device" else "#metric", Input)
+        many = self.vendor or self.native
+        if many and box.value.strip() and id_ not in _ids(box.value, many=True):
+            box.value = f"{box.value.strip()}, {id_}"  # a vendor rule may watch several
+        else:
+            box.value = id_
+        if self._profile() is None and profile in self.profiles:
+            self.query_one("#profile", Select).value = profile
+        box.focus()
 
     def _form_error(self, message: str | None, field: str | None = None) -> None:
         self._error_field = field
