@@ -438,3 +438,22 @@ async def test_values_seen_in_part_join_the_snapshot(monkeypatch) -> None:
     with SnapshotStore() as store:
         snap = store.load("Murano")
     assert snap is not None and any(x.metric == r.metric for x in snap.readings or [])
+
+
+async def test_r_on_an_alarm_opens_the_rule_that_raised_it() -> None:
+    """Triage: alarm → the rule behind it, not the one under the Rules cursor (QA)."""
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_alarms_of(app, pilot, "TeamViewer")
+        for _ in range(40):  # rules are read after the trees
+            if app._rule_name("TeamViewer", view.shown_alarms()[-1].rule or ""):
+                break
+            await pilot.pause(0.05)
+        alarm = view.shown_alarms()[-1]
+        view.list.focus()
+        await pilot.press("end", "r")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, RuleEditor)
+        assert app.screen.rule.id == alarm.rule

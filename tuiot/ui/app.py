@@ -32,7 +32,7 @@ from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
-from tuiot.ui.views.alarms import AlarmsView, CloseRequested
+from tuiot.ui.views.alarms import AlarmsView, CloseRequested, OpenRule
 from tuiot.ui.views.identities import (
     GroupRequested,
     IdentitiesView,
@@ -1241,6 +1241,18 @@ class ConsoleApp(App[int]):
     @on(RuleEditRequested)
     def _rule_edit_requested(self, msg: RuleEditRequested) -> None:
         self.writes.edit_rule(msg.rule)
+
+    @on(OpenRule)
+    def _open_rule(self, msg: OpenRule) -> None:
+        """From an alarm to the rule that raised it: triage goes alarm → rule → fix."""
+        a = msg.alarm
+        # a local rule's alarms name it by its name, which is its id in rules.toml
+        rule = next((r for r in self._rules if r.profile == a.profile and a.rule in (r.id, r.name)), None)
+        if rule is None:
+            self.notify(f"rule {a.rule} of {a.profile} is not among the rules read (deleted, or not read yet)",
+                        severity="warning")
+            return
+        self.writes.edit_rule(rule)
 
     @on(RuleToggleRequested)
     def _rule_toggle_requested(self, msg: RuleToggleRequested) -> None:

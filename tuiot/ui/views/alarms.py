@@ -11,7 +11,7 @@ Public API
 `apply_filter(*, severity=..., status=..., profile=..., text=...)`  preset filters
     (for `:alarms critical`); `severity` is a Severity, its name, "all" or None
 `shown_alarms() -> list[Alarm]`, `filters` (dict)
-Messages: `CloseRequested(alarms)`, `JumpToDevice(device_ref)`, `CopyRequested(text)`,
+Messages: `CloseRequested(alarms)`, `JumpToDevice(device_ref)`, `OpenRule(alarm)`, `CopyRequested(text)`,
 `Exported(path, count)`. `ACTIONS` lists every key.
 """
 
@@ -34,7 +34,8 @@ from tuiot.ui.widgets.marks import Cell, Column
 ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
     ViewAction("jump", "enter,g", "go to device", footer="device"),
     ViewAction("close_alarms", "c", "close alarm (cursor or marked)", writes=True, footer="close"),
-    ViewAction("cycle_severity", "s", "severity"),
+    ViewAction("open_rule", "r", "open the rule that raised it", footer="rule"),
+    ViewAction("cycle_severity", "s", "severity", footer="sev"),
     ViewAction("cycle_status", "o", "open/closed/all", footer="status"),
     ViewAction("cycle_profile", "p", "profile"),
     ViewAction("copy_device", "Y", "copy device ref", show_in_footer=False),
@@ -45,6 +46,14 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
 SEVERITY_CYCLE: list[Severity | None] = [None, *Severity]
 STATUS_CYCLE: list[AlarmStatus | None] = [AlarmStatus.open, AlarmStatus.closed, None]
 SEV_SHORT = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
+
+
+class OpenRule(Message):
+    """Open the rule that raised an alarm (in the editor; the shell finds it)."""
+
+    def __init__(self, alarm: Alarm) -> None:
+        super().__init__()
+        self.alarm = alarm
 
 
 class CloseRequested(Message):
@@ -292,6 +301,16 @@ class AlarmsView(ListBody):
             self.notify("this alarm names no device", severity="warning")
             return
         self.post_message(JumpToDevice(a.device))
+
+    def action_open_rule(self) -> None:
+        key = self.list.highlighted
+        if key is None:
+            return
+        a = self._alarms[key]
+        if not a.rule:
+            self.notify("this alarm names no rule", severity="warning")
+            return
+        self.post_message(OpenRule(a))
 
     def action_copy_device(self) -> None:
         key = self.list.highlighted
