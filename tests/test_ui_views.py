@@ -20,7 +20,18 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from tuiot.domain import Aggregate, Alarm, AlarmStatus, Identity, Node, Origin, Point, Series, Severity
+from tuiot.domain import (
+    Aggregate,
+    Alarm,
+    AlarmStatus,
+    Identity,
+    Node,
+    Origin,
+    Point,
+    Reading,
+    Series,
+    Severity,
+)
 from tuiot.fleet.export import to_csv
 from tuiot.ui.views import CopyRequested, Exported, JumpToDevice, NamesWanted
 from tuiot.ui.views import alarms as alarms_mod
@@ -35,6 +46,7 @@ from tuiot.ui.views.identities import (
     TagAddRequested,
     TagRemoveRequested,
 )
+from tuiot.ui.views.live import LiveView
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView, bucket_for
 from tuiot.ui.widgets.chart import downsample, time_ticks
 
@@ -789,3 +801,36 @@ async def test_a_lists_cursor_stays_on_the_first_row_as_rows_arrive_until_it_is_
         await pilot.press("down")
         lst.set_rows(["0", "a", "b", "c", "d"])
         assert lst.highlighted == "b"  # moved by hand: it stays on its row
+
+
+# ---- live -------------------------------------------------------------------------------
+
+
+def live_host(names: list[str], values: list[float], *, loading: bool = False) -> Host:
+    """Live over one metric per name; `host.keys` and `host.readings` are what it was shown."""
+    keys = [f"TeamViewer/metric/dev-{i:03d}:temp" for i in range(len(names))]
+    readings = {k: Reading(metric=k, value=v, ts=NOW - timedelta(seconds=i)) for i, (k, v) in enumerate(zip(keys, values))}
+    by_ref = dict(zip(keys, names))
+    view = LiveView(name_of=by_ref.__getitem__, clock=lambda: NOW, stale_after=3600)
+    host = Host(view, lambda v: v.show(keys, readings, title="TeamViewer", loading=loading))
+    host.keys, host.readings = keys, readings  # type: ignore[attr-defined]
+    return host
+
+
+def shown_names(view: LiveView) -> list[str]:
+    return [view.cells(k)[0][0] for k in view.list.keys]
+
+
+def live_summary(view: LiveView) -> str:
+    return str(view.query_one("#summary", Static).content)
+
+
+async def test_live_sorts_names_as_a_person_reads_them_numbers_by_value_any_case():
+    """'edge 298' came before 'edge 31': the names sorted as plain strings."""
+    app = live_host(["edge 298", "Edge 31", "edge 2", "edge 10b", "Edge 10a", "edge 007"], [1, 2, 3, 4, 5, 6])
+    async with run(app, size=(100, 24)) as pilot:
+        v: LiveView = app.view
+        assert shown_names(v) == ["edge 2", "edge 007", "Edge 10a", "edge 10b", "Edge 31", "edge 298"]
+        await pilot.press("s", "s", "s")  # value, age, back to name
+        assert "sort name" in live_summary(v)
+        assert shown_names(v) == ["edge 2", "edge 007", "Edge 10a", "edge 10b", "Edge 31", "edge 298"]

@@ -26,7 +26,7 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Reading, Severity
-from tuiot.ui.labels import count
+from tuiot.ui.labels import count, natural_keys
 from tuiot.ui.views import ViewAction, age, bindings, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -63,6 +63,22 @@ def _value_key(r: Reading) -> tuple[int, Any]:
     return (1, str(v))
 
 
+def _cached(cache: dict[str, str], keys: list[str], make: Callable[[list[str]], list[str]]) -> list[str]:
+    """`cache`'s entry of each key; the missing ones are made first, all in one `make` call.
+    Looked up with map(): a comprehension per lookup cost 150,000 rows 25 ms a pass."""
+    found = list(map(cache.get, keys))
+    if None not in found:
+        return found  # type: ignore[return-value]
+    new = [k for k, v in zip(keys, found) if v is None]
+    cache.update(zip(new, make(new)))
+    return list(map(cache.__getitem__, keys))
+
+
+def _arrange(keys: list[str], sort_keys: Sequence[Any], *, reverse: bool = False) -> list[str]:
+    """`keys` in the order of their `sort_keys` (stable)."""
+    return [keys[i] for i in sorted(range(len(keys)), key=sort_keys.__getitem__, reverse=reverse)]
+
+
 class LiveView(ListBody):
     """Live values; see the module doc for the API."""
 
@@ -92,6 +108,7 @@ class LiveView(ListBody):
         # 140,000 rows: names, their lowercase haystacks and the sorted order are kept between
         # keystrokes, so a filter is one substring scan (names change with names_version)
         self._names: dict[str, str] = {}
+        self._nat: dict[str, str] = {}  # the natural sort key of each row's name
         self._hay: dict[str, str] = {}
         self._names_version = -1
         self._keys_gen = 0
@@ -124,6 +141,7 @@ class LiveView(ListBody):
         if names_version != self._names_version:
             self._names_version = names_version
             self._names.clear()
+            self._nat.clear()
             self._hay.clear()
             self._order_hay = None
         self._readings = readings
@@ -159,6 +177,13 @@ class LiveView(ListBody):
             name = self._names[key] = self.name_of(key)
         return name
 
+    def _row_names(self, keys: list[str]) -> list[str]:
+        return _cached(self._names, keys, lambda new: list(map(self.name_of, new)))
+
+    def _natural(self, keys: list[str]) -> list[str]:
+        """The natural sort key of each row's name, worked out once per name, in one batch."""
+        return _cached(self._nat, keys, lambda new: natural_keys(self._row_names(new)))
+
     def _haystack(self, key: str) -> str:
         hay = self._hay.get(key)
         if hay is None:
@@ -177,7 +202,7 @@ class LiveView(ListBody):
             elif self.sort == 2:
                 keys.sort(key=lambda k: readings[k].ts, reverse=True)
             else:
-                keys.sort(key=self._row_name)
+                keys = _arrange(keys, self._natural(keys))
             self._order, self._order_of, self._order_hay = keys, of, None
         return self._order
 
