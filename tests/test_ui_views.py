@@ -834,3 +834,16 @@ async def test_live_sorts_names_as_a_person_reads_them_numbers_by_value_any_case
         await pilot.press("s", "s", "s")  # value, age, back to name
         assert "sort name" in live_summary(v)
         assert shown_names(v) == ["edge 2", "edge 007", "Edge 10a", "edge 10b", "Edge 31", "edge 298"]
+
+
+async def test_a_paused_live_says_paused_and_no_longer_loading():
+    """Paused while its profile was loading, Live said 'loading… 3 values so far' for ever."""
+    app = live_host(["a", "b", "c"], [1, 2, 3], loading=True)
+    async with run(app, size=(100, 24)) as pilot:
+        v: LiveView = app.view
+        assert "loading… 3 values so far" in live_summary(v)
+        await pilot.press("p")
+        assert "loading" not in live_summary(v)
+        assert live_summary(v) == "TeamViewer · 3 values so far · sort name · PAUSED"
+        await pilot.press("p")
+        assert "loading… 3 values so far" in live_summary(v) and "PAUSED" not in live_summary(v)

@@ -250,7 +250,8 @@ class LiveView(ListBody):
     def summary(self) -> Text:
         shown = count(len(self.list.keys), "value")
         if self.still_loading:  # a count that is still growing must not read as the selection's total
-            shown = f"loading… {shown} so far"
+            # paused, nothing comes in: "loading…" would promise values that wait for p
+            shown = f"{shown} so far" if self.paused else f"loading… {shown} so far"
         parts = [self.heading, shown, f"sort {SORTS[self.sort]}"]
         if self.text_filter:
             parts.append(f"filter '{self.text_filter}'")
