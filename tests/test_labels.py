@@ -52,3 +52,12 @@ def test_names_of_metrics_sources_and_nodes_from_what_the_fleet_holds() -> None:
     assert labels.known_name(fleet, "P/device/nope") is None
     assert labels.node_title(fleet, dev.ref) == "Boiler room · P"
     assert labels.node_title(fleet, "P/profile/P") == "P"
+
+
+def test_natural_key_orders_numbers_by_value_and_ignores_case() -> None:
+    names = ["edge 298", "Edge 31", "edge 2", "edge x", "edge 007", "x10y10", "x10y2", "X9y99"]
+    assert sorted(names, key=labels.natural_key) == [
+        "edge 2", "edge 007", "Edge 31", "edge 298", "edge x", "X9y99", "x10y2", "x10y10"]
+    # the batch form gives the same keys, also for a name holding its separator
+    assert labels.natural_keys([*names, "a\x00b"]) == [labels.natural_key(n) for n in [*names, "a\x00b"]]
+    assert labels.natural_keys([]) == []

@@ -20,11 +20,23 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from tuiot.domain import Aggregate, Alarm, AlarmStatus, Identity, Node, Origin, Point, Series, Severity
+from tuiot.domain import (
+    Aggregate,
+    Alarm,
+    AlarmStatus,
+    Identity,
+    Node,
+    Origin,
+    Point,
+    Reading,
+    Series,
+    Severity,
+)
 from tuiot.fleet.export import to_csv
 from tuiot.ui.views import CopyRequested, Exported, JumpToDevice, NamesWanted
 from tuiot.ui.views import alarms as alarms_mod
 from tuiot.ui.views import identities as ids_mod
+from tuiot.ui.views import live as live_mod
 from tuiot.ui.views import metrics as metrics_mod
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested
 from tuiot.ui.views.identities import (
@@ -35,6 +47,7 @@ from tuiot.ui.views.identities import (
     TagAddRequested,
     TagRemoveRequested,
 )
+from tuiot.ui.views.live import LiveView
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView, bucket_for
 from tuiot.ui.widgets.chart import downsample, time_ticks
 
@@ -789,3 +802,84 @@ async def test_a_lists_cursor_stays_on_the_first_row_as_rows_arrive_until_it_is_
         await pilot.press("down")
         lst.set_rows(["0", "a", "b", "c", "d"])
         assert lst.highlighted == "b"  # moved by hand: it stays on its row
+
+
+# ---- live -------------------------------------------------------------------------------
+
+
+def live_host(names: list[str], values: list[float], *, loading: bool = False) -> Host:
+    """Live over one metric per name; `host.keys`, `host.readings` and `host.names` (by ref)
+    are what it was shown."""
+    keys = [f"TeamViewer/metric/dev-{i:03d}:temp" for i in range(len(names))]
+    readings = {k: Reading(metric=k, value=v, ts=NOW - timedelta(seconds=i)) for i, (k, v) in enumerate(zip(keys, values))}
+    by_ref = dict(zip(keys, names))
+    view = LiveView(name_of=by_ref.__getitem__, clock=lambda: NOW, stale_after=3600)
+    host = Host(view, lambda v: v.show(keys, readings, title="TeamViewer", loading=loading))
+    host.keys, host.readings, host.names = keys, readings, by_ref  # type: ignore[attr-defined]
+    return host
+
+
+def shown_names(view: LiveView) -> list[str]:
+    return [view.cells(k)[0][0] for k in view.list.keys]
+
+
+def live_summary(view: LiveView) -> str:
+    return str(view.query_one("#summary", Static).content)
+
+
+async def test_live_sorts_names_as_a_person_reads_them_numbers_by_value_any_case():
+    """'edge 298' came before 'edge 31': the names sorted as plain strings."""
+    app = live_host(["edge 298", "Edge 31", "edge 2", "edge 10b", "Edge 10a", "edge 007"], [1, 2, 3, 4, 5, 6])
+    async with run(app, size=(100, 24)) as pilot:
+        v: LiveView = app.view
+        assert shown_names(v) == ["edge 2", "edge 007", "Edge 10a", "edge 10b", "Edge 31", "edge 298"]
+        await pilot.press("s", "s", "s")  # value, age, back to name
+        assert "sort name" in live_summary(v)
+        assert shown_names(v) == ["edge 2", "edge 007", "Edge 10a", "edge 10b", "Edge 31", "edge 298"]
+
+
+async def test_a_paused_live_says_paused_and_no_longer_loading():
+    """Paused while its profile was loading, Live said 'loading… 3 values so far' for ever."""
+    app = live_host(["a", "b", "c"], [1, 2, 3], loading=True)
+    async with run(app, size=(100, 24)) as pilot:
+        v: LiveView = app.view
+        assert "loading… 3 values so far" in live_summary(v)
+        await pilot.press("p")
+        assert "loading" not in live_summary(v)
+        assert live_summary(v) == "TeamViewer · 3 values so far · sort name · PAUSED"
+        await pilot.press("p")
+        assert "loading… 3 values so far" in live_summary(v) and "PAUSED" not in live_summary(v)
+
+
+async def test_live_sorted_by_value_again_shows_the_values_of_now(monkeypatch):
+    """`s` keeps each sort's order while nothing moves; a value that moved since re-sorts it."""
+    monkeypatch.setattr(live_mod, "RESORT_MAX", 1)  # a big list: a refresh repaints in place, `s` re-sorts
+    app = live_host(["low", "mid", "high"], [1, 2, 3])
+    async with run(app, size=(100, 24)) as pilot:
+        v: LiveView = app.view
+        await pilot.press("s")
+        assert shown_names(v) == ["low", "mid", "high"]
+        await pilot.press("s", "s", "s")  # age, name, value again: nothing moved
+        assert shown_names(v) == ["low", "mid", "high"]
+        low = app.keys[0]
+        app.readings[low] = app.readings[low].model_copy(update={"value": 10})
+        v.show(app.keys, app.readings, title="TeamViewer")
+        assert shown_names(v) == ["low", "mid", "high"]  # a refresh of a big list keeps its order
+        await pilot.press("s", "s", "s")
+        assert "sort value" in live_summary(v) and shown_names(v) == ["mid", "high", "low"]
+        await pilot.press("slash", *"HI", "enter")  # the filter matches names in any case
+        assert shown_names(v) == ["high"]
+        await pilot.press("s")  # another order, the same filter
+        assert "sort age" in live_summary(v) and shown_names(v) == ["high"]
+        app.names[app.keys[1]] = "mid, now high too"
+        v.show(app.keys, app.readings, title="TeamViewer", names_version=1)
+        assert shown_names(v) == ["mid, now high too", "high"]
+
+
+async def test_live_sorted_by_name_follows_a_renamed_row():
+    app = live_host(["edge 1", "edge 2", "edge 3"], [1, 2, 3])
+    async with run(app, size=(100, 24)):
+        v: LiveView = app.view
+        app.names[app.keys[0]] = "edge 40"
+        v.show(app.keys, app.readings, title="TeamViewer", names_version=1)
+        assert shown_names(v) == ["edge 2", "edge 3", "edge 40"]

@@ -17,6 +17,7 @@ Messages: `OpenMetric(ref)` (Enter: its history on Metrics), `CopyRequested(text
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Reading, Severity
-from tuiot.ui.labels import count
+from tuiot.ui.labels import count, natural_keys
 from tuiot.ui.views import ViewAction, age, bindings, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -39,6 +40,7 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
 ]
 
 SORTS = ("name", "value", "age")
+_NUMBERS = {int, float}  # a list of only these sorts as numbers at once (bool, an int subclass, is not one)
 # Past this many rows, a refresh repaints values in place and keeps the order (until `s`, the
 # filter or the rows change): PollPlan then polls only the rows on screen, so nothing off
 # screen moves, and re-sorting 150,000 rows by value each poll round took seconds a round.
@@ -53,14 +55,36 @@ class OpenMetric(Message):
         self.metric_ref = metric_ref
 
 
-def _value_key(r: Reading) -> tuple[int, Any]:
-    # numbers before text, so a mixed list still sorts without comparing str to float
-    v = r.value
-    if isinstance(v, bool) or v is None:
-        return (1, str(v))
-    if isinstance(v, (int, float)):
-        return (0, v)
-    return (1, str(v))
+def _by_value(keys: list[str], values: list[Any]) -> list[str]:
+    """Numbers first, by number, then the rest (text, booleans) by their text: a mixed list
+    sorts without comparing str to float. Sorting a flat list of plain values: a key tuple
+    per row made the sort of 150,000 rows twice as slow."""
+    if set(map(type, values)) <= _NUMBERS:  # the usual list: numbers only, one sort
+        return _arrange(keys, values)
+    nums = [i for i, v in enumerate(values) if _is_number(v)]
+    rest = [i for i, v in enumerate(values) if not _is_number(v)]
+    return (_arrange([keys[i] for i in nums], [values[i] for i in nums])
+            + _arrange([keys[i] for i in rest], [str(values[i]) for i in rest]))
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _cached(cache: dict[str, str], keys: list[str], make: Callable[[list[str]], list[str]]) -> list[str]:
+    """`cache`'s entry of each key; the missing ones are made first, all in one `make` call.
+    Looked up with map(): a comprehension per lookup cost 150,000 rows 25 ms a pass."""
+    found = list(map(cache.get, keys))
+    if None not in found:
+        return found  # type: ignore[return-value]
+    new = [k for k, v in zip(keys, found) if v is None]
+    cache.update(zip(new, make(new)))
+    return list(map(cache.__getitem__, keys))
+
+
+def _arrange(keys: list[str], sort_keys: Sequence[Any], *, reverse: bool = False) -> list[str]:
+    """`keys` in the order of their `sort_keys` (stable)."""
+    return [keys[i] for i in sorted(range(len(keys)), key=sort_keys.__getitem__, reverse=reverse)]
 
 
 class LiveView(ListBody):
@@ -89,14 +113,20 @@ class LiveView(ListBody):
         self._stale_profiles: Collection[str] = ()
         self._needle = ""
         self._selected = False
-        # 140,000 rows: names, their lowercase haystacks and the sorted order are kept between
-        # keystrokes, so a filter is one substring scan (names change with names_version)
+        # 150,000 rows: names, their sort keys and lowercase haystacks, and each sort's order are
+        # kept between keystrokes, so a filter is one substring scan and `s` back to an order whose
+        # rows and values have not moved since costs nothing (names change with names_version)
         self._names: dict[str, str] = {}
+        self._nat: dict[str, str] = {}  # the natural sort key of each row's name
+        self._named_before: tuple[dict[str, str], dict[str, str]] = ({}, {})  # (_names, _nat) of an earlier names_version
         self._hay: dict[str, str] = {}
+        self._hay_made: tuple[list[str], list[str]] | None = None  # haystacks made for one order, not yet in _hay
         self._names_version = -1
         self._keys_gen = 0
+        self._values_gen = 0  # one per `show`: any value or age may have moved
         self._order: list[str] = []
         self._order_of: tuple[int, int, int] | None = None
+        self._orders: dict[int, tuple[tuple[int, int, int, int], list[str]]] = {}  # sort: (_order_of + values_gen, order)
         self._order_hay: list[str] | None = None  # the haystacks of _order, in its order
         self._shown_of: tuple | None = None  # (order, needle) the list's rows were last set from
         self.still_loading = False  # the selection's values are still coming in: the count is not final
@@ -117,16 +147,21 @@ class LiveView(ListBody):
         if not same:
             self._keys_gen += 1
             self._keys = list(keys)
+            self._orders.clear()  # every one is of other rows: free the memory now
             if self.is_mounted and self.list.marked:
                 self.list.marked &= set(self._keys)  # marks on rows of an earlier selection would act unseen
         elif self.sort != 0 and len(self._keys) <= RESORT_MAX:
             self._keys_gen += 1  # values or ages moved: re-sort (cheap at this size)
         if names_version != self._names_version:
             self._names_version = names_version
-            self._names.clear()
+            if self._nat:  # kept for the names that stay the same (most: a burst names a few devices)
+                self._named_before = (self._names, self._nat)
+            self._names, self._nat = {}, {}
             self._hay.clear()
+            self._hay_made = None
             self._order_hay = None
         self._readings = readings
+        self._values_gen += 1
         self._selected = selected  # False: nothing picked yet (the empty list says how to pick)
         new_selection = title != self.heading
         self.heading = title
@@ -159,27 +194,61 @@ class LiveView(ListBody):
             name = self._names[key] = self.name_of(key)
         return name
 
-    def _haystack(self, key: str) -> str:
-        hay = self._hay.get(key)
-        if hay is None:
-            hay = self._hay[key] = f"{key}\n{self._row_name(key)}".lower()
-        return hay
+    def _row_names(self, keys: list[str]) -> list[str]:
+        return _cached(self._names, keys, lambda new: list(map(self.name_of, new)))
+
+    def _natural(self, keys: list[str]) -> list[str]:
+        """The natural sort key of each row's name, worked out once per name, in one batch."""
+        return _cached(self._nat, keys, self._new_natural)
+
+    def _new_natural(self, keys: list[str]) -> list[str]:
+        names = self._row_names(keys)
+        names_before, nat_before = self._named_before
+        self._named_before = ({}, {})  # used once: it would keep 150,000 old names alive
+        out = list(map(nat_before.get, keys))
+        renamed = list(map(operator.ne, map(names_before.get, keys), names))
+        redo = [i for i, key in enumerate(out) if key is None or renamed[i]]
+        for i, key in zip(redo, natural_keys([names[i] for i in redo])):
+            out[i] = key
+        return out  # type: ignore[return-value]
+
+    def _haystacks(self, keys: list[str]) -> list[str]:
+        """Each row's lowercase 'ref\\nname', which the filter searches; the missing ones are
+        made in one pass (the first filter letter made 150,000 of them a method call each)."""
+        if self._hay_made is not None:  # another order wants them: index the first batch by row now
+            self._hay.update(zip(*self._hay_made))
+            self._hay_made = None
+        if not self._hay:  # the first filter letter: no index by row yet, it can wait
+            made = self._lowered(keys)
+            self._hay_made = (keys, made)
+            return made
+        return _cached(self._hay, keys, self._lowered)
+
+    def _lowered(self, keys: list[str]) -> list[str]:
+        return [text.lower() for text in map("\n".join, zip(keys, self._row_names(keys)))]
 
     def _ordered(self) -> list[str]:
         """The rows with a value, sorted; kept until the rows, the sort or (sorted by name)
         their names change. A name arriving does not reorder a list sorted by value or age."""
         of = (self._keys_gen, self.sort, self._names_version if self.sort == 0 else -1)
         if self._order_of != of:
-            readings = self._readings
-            keys = [k for k in self._keys if k in readings]
-            if self.sort == 1:
-                keys.sort(key=lambda k: _value_key(readings[k]))
-            elif self.sort == 2:
-                keys.sort(key=lambda k: readings[k].ts, reverse=True)
+            cached = self._orders.get(self.sort)
+            if cached is not None and cached[0] == (*of, self._values_gen):
+                order = cached[1]  # `s` back to it, nothing moved since: the same order
             else:
-                keys.sort(key=self._row_name)
-            self._order, self._order_of, self._order_hay = keys, of, None
+                order = self._sort_rows()
+                self._orders[self.sort] = ((*of, self._values_gen), order)
+            self._order, self._order_of, self._order_hay = order, of, None
         return self._order
+
+    def _sort_rows(self) -> list[str]:
+        readings = self._readings
+        keys = list(filter(readings.__contains__, self._keys))
+        if self.sort == 1:
+            return _by_value(keys, [r.value for r in map(readings.__getitem__, keys)])
+        if self.sort == 2:
+            return _arrange(keys, [r.ts for r in map(readings.__getitem__, keys)], reverse=True)
+        return _arrange(keys, self._natural(keys))
 
     def refilter(self, *, filter_changed: bool = False) -> None:
         """As ListBody's, but when neither the order nor the filter moved (a poll round that
@@ -199,7 +268,7 @@ class LiveView(ListBody):
         if not self._needle:
             return list(keys)
         if self._order_hay is None:  # once per order: then each keystroke is one scan
-            self._order_hay = [self._haystack(k) for k in keys]
+            self._order_hay = self._haystacks(keys)
         needle = self._needle
         return [k for k, hay in zip(keys, self._order_hay) if needle in hay]
 
@@ -225,7 +294,8 @@ class LiveView(ListBody):
     def summary(self) -> Text:
         shown = count(len(self.list.keys), "value")
         if self.still_loading:  # a count that is still growing must not read as the selection's total
-            shown = f"loading… {shown} so far"
+            # paused, nothing comes in: "loading…" would promise values that wait for p
+            shown = f"{shown} so far" if self.paused else f"loading… {shown} so far"
         parts = [self.heading, shown, f"sort {SORTS[self.sort]}"]
         if self.text_filter:
             parts.append(f"filter '{self.text_filter}'")
