@@ -299,7 +299,7 @@ async def test_alarms_close_posts_only_closable_and_says_why():
         assert thingsee > 0
         severity, text = app.toasts[-1]
         assert severity == "warning"
-        assert f"{thingsee} of {len(shown)} not closable" in text and "Thingsee does not allow" in text
+        assert f"{thingsee} of {len(shown)} left out: Thingsee does not allow closing its alarms ({thingsee})" in text
 
 
 async def test_alarms_close_refuses_read_only_profile_and_closed_alarms():

@@ -287,7 +287,13 @@ class Writes:
             app.notify(f"closed {done} of {len(alarms)} alarms")
             app.alarms_changed({a.profile for a in alarms})
 
-        self._bulk(alarms, lambda chosen: f"Close {named([a.description or a.id for a in chosen], 'alarm')}?",
+        def said(a: Alarm) -> str:
+            # a local rule's description is its condition: the device says which pump it is about
+            text = a.description or a.id
+            device = labels.known_name(app.fleet, a.device) if a.device else None
+            return f"{device}: {text}" if device and device not in text else text
+
+        self._bulk(alarms, lambda chosen: f"Close {named([said(a) for a in chosen], 'alarm')}?",
                    close, lambda a: ("alarm.close", a.id), lambda a, e: f"{a.profile}: alarm {a.id} not closed: {e}", after)
 
     def _bulk(self, items: list[Any], question: Callable[[list[Any]], str], act: Callable[[Any], Awaitable[Any]],

@@ -268,10 +268,10 @@ class AlarmsView(ListBody):
         if a.status is AlarmStatus.closed:
             return "already closed"
         if a.profile in self.read_only:
-            return f"writes to {a.profile} are off (read-only)"
+            return f"{a.profile} is read-only"
         if not a.closable:
-            return f"{a.profile} does not allow closing this alarm" + (
-                " (vendor alarms are read-only there)" if a.origin.value == "vendor" else "")
+            return f"{a.profile} does not allow closing its alarms" if a.origin.value == "vendor" else \
+                f"{a.profile} does not allow closing this alarm"
         return None
 
     def action_close_alarms(self) -> None:
@@ -285,10 +285,10 @@ class AlarmsView(ListBody):
             reason = self._closable_reason(a)
             if reason:
                 refused[reason] = refused.get(reason, 0) + 1
-        if refused:
-            why = "; ".join(f"{n} {reason}" for reason, n in refused.items())
-            self.notify(f"{sum(refused.values())} of {len(chosen)} not closable: {why}",
-                        title="close", severity="warning" if ok else "error")
+        if refused:  # as Identities says it: "2 of 3 left out: already closed (1); …"
+            why = "; ".join(f"{reason} ({n})" if len(chosen) > 1 else reason for reason, n in refused.items())
+            head = f"{sum(refused.values())} of {len(chosen)} left out: " if ok else "not closable: "
+            self.notify(head + why, title="close", severity="warning" if ok else "error")
         if ok:
             self.post_message(CloseRequested(ok))
 
