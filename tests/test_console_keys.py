@@ -415,3 +415,24 @@ async def test_right_opens_a_tree_node_and_steps_in_left_closes_and_steps_out() 
         assert tree.cursor_node is group
         await pilot.press("left")
         assert not group.is_expanded and tree.cursor_node is group
+
+
+def test_the_breadcrumbs_give_up_their_oldest_steps_first() -> None:
+    from tuiot.ui.app import crumb_trail
+
+    trail = ["devices", "identities", "alarms", "rules", "metrics"]
+    assert crumb_trail(trail, 80) == "Devices › Identities › Alarms › Rules › Metrics"
+    assert crumb_trail(trail, 36) == "… › Alarms › Rules › Metrics"  # 120 columns
+    assert crumb_trail(trail, 3) == ""
+
+
+async def test_the_breadcrumbs_follow_the_terminal_width() -> None:
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in "6452":
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        assert str(app.query_one("#titlebar").render()).endswith("… › Alarms › Rules › Metrics")
+        await pilot.resize_terminal(150, 40)
+        await pilot.pause(0.2)
+        assert str(app.query_one("#titlebar").render()).endswith("Devices › Identities › Alarms › Rules › Metrics")

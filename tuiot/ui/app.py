@@ -1354,9 +1354,14 @@ class ConsoleApp(App[int]):
     # ---- chrome ----------------------------------------------------------------------------------
 
     def _title(self) -> None:
+        bar = self.query_one("#titlebar", Static)
         tabs = "  ".join(f"[reverse] {keys.TITLES[s]} [/]" if s == self.current else f" {keys.TITLES[s]} " for s in keys.SCREENS)
-        crumbs = " › ".join(keys.TITLES[c].split(" ", 1)[1] for c in self.crumbs[-4:])
-        self.query_one("#titlebar", Static).update(f"[b]tuiot[/b] {tabs}   [dim]{crumbs}[/]")
+        # the breadcrumbs get the room the tabs leave; the oldest give way to "…", never the newest
+        used = len("tuiot ") + sum(len(keys.TITLES[s]) + 2 for s in keys.SCREENS) + 2 * (len(keys.SCREENS) - 1) + 3
+        bar.update(f"[b]tuiot[/b] {tabs}   [dim]{crumb_trail(self.crumbs, self.size.width - 2 - used)}[/]")
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._title)  # once the new size is laid out
 
     def _status_bar(self) -> Static | None:
         """The status bar, or None once the app is closing (a late timer or worker must not crash it)."""
@@ -1372,6 +1377,16 @@ class ConsoleApp(App[int]):
             return
         bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=len(self.marked),
                                       read_only=self.read_only, offline=self.offline, width=bar.size.width))
+
+
+def crumb_trail(crumbs: list[str], room: int) -> str:
+    """'Alarms › Devices › Metrics' in `room` columns: the newest steps kept, the oldest '…'."""
+    names = [keys.TITLES[c].split(" ", 1)[1] for c in crumbs]
+    for start in range(len(names)):
+        trail = ("… › " if start else "") + " › ".join(names[start:])
+        if len(trail) <= room:
+            return trail
+    return ""
 
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
