@@ -148,3 +148,12 @@ def test_invalid_rule_is_refused_before_writing(path: Path) -> None:
     empty = bad.model_copy(update={"sources": []})
     with pytest.raises(RuleFileError, match="has no metric"):
         save_rule(empty, path)
+
+
+def test_deleting_the_last_rule_keeps_the_files_comments_on_top(tmp_path: Path) -> None:
+    p = tmp_path / "rules.toml"
+    p.write_text('# my rules\n\n[[rules]]\nname = "hot"\nprofile = "P"\nmetric = "m"\n'
+                 'condition = "metric > 1"\nseverity = "major"\n', encoding="utf-8")
+    delete_rule("hot", p)
+    assert p.read_text(encoding="utf-8").startswith("# my rules")
+    assert load_rules(p) == []

@@ -318,7 +318,13 @@ def delete_rule(name: str, path: Path | str | None = None) -> Path:
     names = [r.name for r in current]
     if name not in names:
         raise RuleFileError(f"no rule named '{name}'", p)
-    del _rules_array(doc)[names.index(name)]
+    rules = _rules_array(doc)
+    if len(rules) == 1:
+        # tomlkit turns an emptied array of tables into 'rules = []' above the file's
+        # comments; with no rules left the key goes, and the comments stay where they were
+        del doc["rules"]
+    else:
+        del rules[names.index(name)]
     _write(p, doc)
     return p
 
