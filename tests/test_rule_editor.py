@@ -254,3 +254,20 @@ def test_snapshot_rule_editor_at_80x24(snap_compare) -> None:
                 break
 
     assert snap_compare(Host(_two_source_rule()), terminal_size=(80, 24), run_before=backtested)
+
+
+async def test_escape_after_typing_asks_before_throwing_the_form_away() -> None:
+    from tuiot.ui.screens.confirm import Confirm
+
+    app = Host(RuleEditor(None, profiles=["tv"]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"too warm", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and app.screen.question == "Discard this new rule?"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, RuleEditor) and app.screen.query_one("#name", Input).value == "too warm"
+        await pilot.press("escape", "y")
+        await pilot.pause()
+    assert app.result is None

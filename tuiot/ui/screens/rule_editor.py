@@ -29,6 +29,7 @@ from tuiot.domain import Origin, Rule, Severity, Threshold, make_ref, split_ref
 from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
 from tuiot.ui.labels import clip, count
+from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
@@ -110,6 +111,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         # value → rule without copying a 32-character id from `tuiot tree`
         self.preset = metric if rule is None and metric and metric.split("/", 1)[0] in profiles else None
         self._error_field: str | None = None  # the field the form's error is about
+        self._pristine: tuple[object, ...] | None = None  # the form as opened: esc asks only after a change
         self.native_profiles = set(native_profiles)
         self.rule = rule
         self.profiles = list(profiles)
@@ -195,6 +197,10 @@ class RuleEditor(ModalScreen[Rule | None]):
         else:
             self._schedule_backtest(0)
         self.query_one("#name", Input).focus()
+        self.call_after_refresh(self._remember_form)
+
+    def _remember_form(self) -> None:
+        self._pristine = self._form_state()
 
     # ---- live validation ----------------------------------------------------------------------
 
@@ -411,8 +417,21 @@ class RuleEditor(ModalScreen[Rule | None]):
         box.update(f"✗ {message}" if message else "")
         box.set_class(message is not None, "-shown")
 
+    def _form_state(self) -> tuple[object, ...]:
+        return tuple(w.value for w in self.query("Input, Select, Switch"))  # type: ignore[attr-defined]
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Esc: gone at once if nothing was typed; what was typed is not lost to a stray key."""
+        if self.read_only or self._pristine is None or self._form_state() == self._pristine:
+            self.dismiss(None)
+            return
+        what = f"your changes to the rule '{self.rule.name}'" if self.rule else "this new rule"
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(Confirm(f"Discard {what}?"), answered)
 
     # ---- backtest --------------------------------------------------------------------------
 
