@@ -138,8 +138,9 @@ class Writes:
             return await run(app.adapters[r.profile], r)
 
         async def save(r: Rule) -> str | None:
-            if not self.writable(r.profile):
-                return f"profile {r.profile} is read-only: choose another, or esc"
+            if (why := self.read_only_why(r.profile)) is not None:
+                # a rule being edited keeps its profile: there is no other to choose
+                return f"read-only ({why}): " + ("choose another profile, or esc" if rule is None else "esc to close")
             if (why := await self._missing_source(r)) is not None:
                 return why
             if rule is not None:  # an edit replaces what the rule was: say what, and ask
