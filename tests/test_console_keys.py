@@ -415,3 +415,25 @@ async def test_right_opens_a_tree_node_and_steps_in_left_closes_and_steps_out() 
         assert tree.cursor_node is group
         await pilot.press("left")
         assert not group.is_expanded and tree.cursor_node is group
+
+
+def _cursor_row_on_screen(tree) -> bool:
+    top = int(tree.scroll_offset.y)
+    return top <= tree.cursor_line < top + tree.scrollable_content_region.height
+
+
+async def test_the_devices_cursor_stays_on_screen_when_the_terminal_shrinks() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        tree = app._tree()
+        for ref, line in list(tree.lines.items()):  # every group open: a tree taller than the screen
+            if "/group/" in ref:
+                line.expand()
+        await pilot.pause()
+        await pilot.press("end")  # the last line, at the bottom of a 40-row terminal
+        await pilot.pause()
+        assert tree.cursor_line > 30 and _cursor_row_on_screen(tree)
+        await pilot.resize_terminal(70, 20)
+        await pilot.pause()
+        assert _cursor_row_on_screen(tree), (tree.cursor_line, tree.scroll_offset.y)
