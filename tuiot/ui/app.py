@@ -33,6 +33,7 @@ from tuiot.ui import keys, labels
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested, OpenRule
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.views.identities import (
     GroupRequested,
     IdentitiesView,
@@ -45,6 +46,7 @@ from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
+from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
 
 INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arrives
@@ -670,6 +672,7 @@ class ConsoleApp(App[int]):
             self._screen(screen)
         self.query_one("#screens", ContentSwitcher).current = screen
         self._title()
+        self._status()  # the marks counted are the shown screen's
         if screen == "live":
             self._live_show()
             self._refresh_latest(self.live_refs or None)
@@ -1370,8 +1373,20 @@ class ConsoleApp(App[int]):
         if not self.fleet.profiles and self.demo is None and self.demo_factory is not None:
             bar.update("building the demo fleet… (its profiles appear as soon as it is built)")
             return
-        bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=len(self.marked),
+        bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=self._marks_shown(),
                                       read_only=self.read_only, offline=self.offline, width=bar.size.width))
+
+
+    def _marks_shown(self) -> int:
+        """The marks of the screen shown: each screen's marks are its own (m on Devices, space on lists)."""
+        if self.current == "devices":
+            return len(self.marked)
+        view = self._shown(self.current)
+        return len(view.list.marked) if isinstance(view, ListBody) else 0
+
+    @on(MarkList.MarksChanged)
+    def _marks_changed(self) -> None:
+        self._status()
 
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
