@@ -344,3 +344,25 @@ async def test_a_new_live_selection_keeps_its_cursor_on_the_first_row_while_rows
         key = view.list.highlighted
         view.list.set_rows(["Thingsee/metric/0:new", *view.list.keys])
         assert view.list.highlighted == key  # once moved, the cursor stays on its row
+
+
+async def test_rows_sorted_into_view_show_metric_names_not_field_ids() -> None:
+    # no poll round comes to repaint Live: the rows `s` brings up are named on their own
+    app = make_app(devices=400, poll_interval=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "Thingsee", rows=300)  # more rows than the shell names up front
+        view = app.query_one("#live")
+        await pilot.press("s")
+        assert view.sort == 1
+
+        def unnamed() -> list[str]:
+            return [view.cells(k)[0][0] for k in view.list.in_view() if k not in app.fleet.nodes]
+
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not unnamed():
+                break
+        assert not unnamed()
+        shown = [view.cells(k)[0][0] for k in view.list.in_view()]
+        assert shown == [labels.metric_name(app.fleet, k) for k in view.list.in_view()]
+        assert not any(n.endswith((" · lght", " · moveCount")) for n in shown), shown
