@@ -436,3 +436,48 @@ async def test_the_breadcrumbs_follow_the_terminal_width() -> None:
         await pilot.resize_terminal(150, 40)
         await pilot.pause(0.2)
         assert str(app.query_one("#titlebar").render()).endswith("Devices › Identities › Alarms › Rules › Metrics")
+
+
+def _cursor_row_on_screen(tree) -> bool:
+    top = int(tree.scroll_offset.y)
+    return top <= tree.cursor_line < top + tree.scrollable_content_region.height
+
+
+async def test_the_devices_cursor_stays_on_screen_when_the_terminal_shrinks() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        tree = app._tree()
+        for ref, line in list(tree.lines.items()):  # every group open: a tree taller than the screen
+            if "/group/" in ref:
+                line.expand()
+        await pilot.pause()
+        await pilot.press("end")  # the last line, at the bottom of a 40-row terminal
+        await pilot.pause()
+        assert tree.cursor_line > 30 and _cursor_row_on_screen(tree)
+        await pilot.resize_terminal(70, 20)
+        await pilot.pause()
+        assert _cursor_row_on_screen(tree), (tree.cursor_line, tree.scroll_offset.y)
+
+
+async def test_the_status_bar_counts_the_marks_of_the_screen_shown() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        status = app.query_one("#statusbar")
+        await pilot.press("6")
+        view = app.query_one("#identities")
+        for _ in range(100):  # identities load once the trees are in
+            await pilot.pause(0.05)
+            if len(view.list.keys) >= 2:
+                break
+        await pilot.press("m", "m")
+        await pilot.pause()
+        assert "2 marked" in str(view.summary()) and "2 marked" in str(status.render())
+        await pilot.press("1")  # Devices has marks of its own: none yet
+        assert "marked" not in str(status.render())
+        app._reveal(next(n.ref for n in app.fleet.nodes.values() if n.kind == "device"))
+        await pilot.press("m")
+        assert "1 marked" in str(status.render())
+        await pilot.press("6")
+        assert "2 marked" in str(status.render())

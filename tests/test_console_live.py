@@ -344,3 +344,68 @@ async def test_a_new_live_selection_keeps_its_cursor_on_the_first_row_while_rows
         key = view.list.highlighted
         view.list.set_rows(["Thingsee/metric/0:new", *view.list.keys])
         assert view.list.highlighted == key  # once moved, the cursor stays on its row
+
+
+async def test_rows_sorted_into_view_show_metric_names_not_field_ids() -> None:
+    # no poll round comes to repaint Live: the rows `s` brings up are named on their own
+    app = make_app(devices=400, poll_interval=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "Thingsee", rows=300)  # more rows than the shell names up front
+        view = app.query_one("#live")
+        await pilot.press("s")
+        assert view.sort == 1
+
+        def unnamed() -> list[str]:
+            return [view.cells(k)[0][0] for k in view.list.in_view() if k not in app.fleet.nodes]
+
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not unnamed():
+                break
+        assert not unnamed()
+        shown = [view.cells(k)[0][0] for k in view.list.in_view()]
+        assert shown == [labels.metric_name(app.fleet, k) for k in view.list.in_view()]
+        assert not any(n.endswith((" · lght", " · moveCount")) for n in shown), shown
+
+
+async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_one() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("down", "down", "down")
+        group = app._tree_cursor()
+        assert group is not None and "/group/" in group
+        await pilot.press("4", "3")  # another screen in between changes nothing
+        assert app.live_refs == [group]
+        view = app.query_one("#live")
+        assert str(view.summary()).startswith(labels.node_title(app.fleet, group))
+
+        await pilot.press("colon", *"live @Murano", "enter")  # an explicit choice, later than the cursor's
+        await pilot.press("4", "3")
+        assert app.live_refs == ["Murano/profile/Murano"]
+        await pilot.press("1", "3")  # Devices visited, its cursor not moved: still the latest choice
+        assert app.live_refs == ["Murano/profile/Murano"]
+
+        # the cursor on a metric (opened on Metrics): 3 after other screens shows its device
+        await pilot.press("1")
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")
+        app._reveal(device.ref)
+        await pilot.press("right")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.fleet.metrics_below(device.ref):
+                break
+        while app.fleet.nodes[app._tree_cursor()].kind != "metric":
+            await pilot.press("down")
+        await pilot.press("enter")
+        assert app.current == "metrics"
+        await pilot.press("4", "5", "6", "3")
+        assert app.live_refs == [device.ref]
+
+        # marks are Devices' choice too: the marked devices, until Live is given another
+        await pilot.press("1")
+        app._reveal(device.ref)
+        await pilot.press("m", "4", "3")
+        assert app.live_refs == [device.ref] and app.marked == {device.ref}
+        await pilot.press("colon", *"live @Thingsee", "enter", "2", "3")
+        assert app.live_refs == ["Thingsee/profile/Thingsee"]

@@ -33,6 +33,7 @@ from tuiot.ui import keys, labels
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested, OpenRule
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.views.identities import (
     GroupRequested,
     IdentitiesView,
@@ -45,6 +46,7 @@ from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
+from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
 
 INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arrives
@@ -110,6 +112,7 @@ class ConsoleApp(App[int]):
         self.current = "devices"
         self.crumbs: list[str] = ["devices"]
         self.live_refs: list[str] = []  # what Live shows: one node, or the devices marked on Devices
+        self._live_pick_seen: list[str] | None = None  # what Devices pointed at when live_refs was chosen
         self.marked: set[str] = set()  # device refs marked on Devices (m)
         self._thresholds: Any = None  # tuiot.fleet.thresholds.ThresholdIndex of vendor + local rules
         self.matches: list[Node] = []
@@ -650,8 +653,8 @@ class ConsoleApp(App[int]):
     async def action_show(self, screen: str) -> None:
         if screen not in keys.SCREENS:
             return
-        if screen == "live" and self.current == "devices":
-            self._follow_tree_cursor()  # `3` from Devices is `l`: what the cursor is on
+        if screen == "live":
+            self._follow_devices()
         await self._screen_ready(screen)
         self._switch(screen)
 
@@ -670,6 +673,7 @@ class ConsoleApp(App[int]):
             self._screen(screen)
         self.query_one("#screens", ContentSwitcher).current = screen
         self._title()
+        self._status()  # the marks counted are the shown screen's
         if screen == "live":
             self._live_show()
             self._refresh_latest(self.live_refs or None)
@@ -755,22 +759,37 @@ class ConsoleApp(App[int]):
                 self._load_profile(profile)
 
     async def action_live_selected(self) -> None:
-        self._follow_tree_cursor()
+        if pick := self._devices_pick():
+            self._choose_live(pick)
         await self.action_show("live")
 
-    def _follow_tree_cursor(self) -> None:
-        """Live shows the marked devices, else the node under the Devices cursor."""
+    # What Live shows is the latest choice: Devices' (its cursor or marks, which `3` and `l`
+    # follow) or an explicit one (`l`, `:live @profile`). Devices' choice is "latest" when it
+    # differs from what Devices pointed at when Live's selection was last chosen, so the
+    # screens visited in between (alarm → device → metric → 4 5 6 3) change nothing.
+
+    def _devices_pick(self) -> list[str]:
+        """What Devices points Live at: the marked devices, else the node under the cursor."""
         if self.marked:
-            self.live_refs = sorted(self.marked)  # side by side
-            return
+            return sorted(self.marked)  # side by side
         ref = self._tree_cursor()
         node = self.fleet.nodes.get(ref or "")
         if node is not None and node.kind in ("sensor", "metric"):
             # vendors answer latest by device: show the whole device
             ref = next((a for a in reversed(self.fleet.ancestors(node.ref))
                         if (n := self.fleet.nodes.get(a)) is not None and n.kind == "device"), ref)
-        if ref:
-            self.selection = ref
+        return [ref] if ref else []
+
+    def _choose_live(self, refs: list[str]) -> None:
+        """Live shows `refs` until Devices points elsewhere or another choice is made."""
+        self.live_refs = list(refs)
+        self._live_pick_seen = self._devices_pick()
+
+    def _follow_devices(self) -> None:
+        """`3`: Live follows Devices if Devices has moved on since Live's selection was chosen."""
+        pick = self._devices_pick()
+        if pick and pick != self._live_pick_seen:
+            self._choose_live(pick)
 
     async def action_open_selected(self) -> None:
         ref = self._tree_cursor()
@@ -912,16 +931,14 @@ class ConsoleApp(App[int]):
         if cmd.verb == "quit":
             self.exit(0)
             return
+        if cmd.verb == "live" and cmd.profile:
+            self._choose_live([f"{cmd.profile}/profile/{cmd.profile}"])  # before the switch: it is the latest choice
         await self.action_show(cmd.verb)
         view = self._view()
         if cmd.verb == "devices" and cmd.text:
             self._find(cmd.text, profile=cmd.profile)
         elif cmd.verb == "devices" and cmd.profile:
             self._reveal(f"{cmd.profile}/profile/{cmd.profile}")
-        elif cmd.verb == "live" and cmd.profile:
-            self.selection = f"{cmd.profile}/profile/{cmd.profile}"
-            self._live_show()
-            self._refresh_latest([self.selection])
         elif cmd.verb == "alarms":
             # a word left out is that filter's default, not what an earlier command set:
             # `:alarms critical` after `:alarms closed` is the open critical ones
@@ -1375,8 +1392,19 @@ class ConsoleApp(App[int]):
         if not self.fleet.profiles and self.demo is None and self.demo_factory is not None:
             bar.update("building the demo fleet… (its profiles appear as soon as it is built)")
             return
-        bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=len(self.marked),
+        bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=self._marks_shown(),
                                       read_only=self.read_only, offline=self.offline, width=bar.size.width))
+
+    def _marks_shown(self) -> int:
+        """The marks of the screen shown: each screen's marks are its own (m on Devices, space on lists)."""
+        if self.current == "devices":
+            return len(self.marked)
+        view = self._shown(self.current)
+        return len(view.list.marked) if isinstance(view, ListBody) else 0
+
+    @on(MarkList.MarksChanged)
+    def _marks_changed(self) -> None:
+        self._status()
 
 
 def crumb_trail(crumbs: list[str], room: int) -> str:

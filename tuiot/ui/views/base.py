@@ -171,7 +171,7 @@ class ListBody(Vertical):
         return f"{len(marked)} marked" + (f" ({shown} shown)" if shown < len(marked) else "")
 
     def on_mark_list_marks_changed(self, event: MarkList.MarksChanged) -> None:
-        event.stop()
+        # not stopped: the shell's status bar counts the marks of the screen shown too
         if self.is_mounted:
             self.query_one("#summary", Static).update(self.summary())
 

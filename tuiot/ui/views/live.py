@@ -11,7 +11,8 @@ Public API
 `LiveView(*, name_of, clock, stale_after, export_dir=None, id=None, ...)`
 `show(keys, readings, *, title, severity_of, stale_profiles)`  replace the rows
 `paused`, `sort` (0 name, 1 value, 2 age); `action_pause`, `action_sort`
-Messages: `OpenMetric(ref)` (Enter: its history on Metrics), `CopyRequested(text)`.
+Messages: `OpenMetric(ref)` (Enter: its history on Metrics), `CopyRequested(text)`,
+`NamesWanted(refs)` (the rows on screen, for the shell to name).
 `ACTIONS` lists every key.
 """
 
@@ -312,6 +313,11 @@ class LiveView(ListBody):
         if not self._keys:
             return "waiting for the first values…"
         return "no values match the filter" if self._needle else "waiting for the first values…"
+
+    def wanted_names(self, key: str | None) -> Sequence[str]:
+        """The rows on screen: the shell names the first rows of each repaint, but `s`, a
+        filter or a scroll brings up rows it never named (their ids showed until a poll)."""
+        return self.list.in_view() if self.is_mounted else ()
 
     def detail(self, key: str | None) -> Text:
         r = self._readings.get(key or "")

@@ -211,6 +211,16 @@ class FleetTree(Tree[str]):
 
     # ---- the cursor -----------------------------------------------------------------------------
 
+    def on_resize(self) -> None:
+        # Tree keeps its scroll offset on a resize: a terminal that shrinks leaves the
+        # cursor line below the bottom edge, and no visible line is highlighted
+        self.scroll_to_cursor()
+
+    def scroll_to_cursor(self) -> None:
+        """Bring the cursor line into view at once (no animation: it is not a move)."""
+        if self.cursor_line >= 0:
+            self.scroll_to_line(self.cursor_line, animate=False)
+
     @property
     def cursor_ref(self) -> str | None:
         """The ref under the cursor (None on a "… more" line)."""
