@@ -24,6 +24,14 @@ def test_a_unit_the_name_already_ends_with_is_not_said_twice() -> None:
     people = Node(kind="metric", id="t:count", name="Occupants", profile="p", unit="count")
     assert labels.node_label(moves, worst=None, marked=False) == "Movement count"
     assert labels.node_label(people, worst=None, marked=False) == "Occupants [dim]count[/]"
+    from tuiot.domain import Reading
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    fleet.add_nodes([Node(kind="device", id="t", name="t", profile="p"),
+                     moves.model_copy(update={"parent": "p/device/t"})])
+    fleet.put_readings([Reading(metric=moves.ref, value=3, unit="count", ts=NOW, device="p/device/t")])
+    assert "  Movement count: 3  [dim]0s ago[/]" in labels.node_detail(fleet.nodes["p/device/t"], fleet, NOW)
 
 
 def test_device_detail_says_yes_no_and_times_as_the_console_does() -> None:

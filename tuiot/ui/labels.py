@@ -162,7 +162,8 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
         for r in sorted(below, key=lambda r: r.metric)[:limit]:
             # the metric's own name, or the alias after the device id: the pane is narrow
             name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-            lines.append(f"  {escape(name)}: {escape(value_text(r.value))} {escape(r.unit or '')}  [dim]{age(now - r.ts)} ago[/]")
+            unit = f" {escape(r.unit)}" if r.unit and shows_unit(name, r.unit) else ""
+            lines.append(f"  {escape(name)}: {escape(value_text(r.value))}{unit}  [dim]{age(now - r.ts)} ago[/]")
     return "\n".join(lines)
 
 
