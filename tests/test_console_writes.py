@@ -426,4 +426,4 @@ async def test_a_thingsee_identity_is_seen_when_its_newest_reading_was_taken() -
         await pilot.press("1", "6")  # screen 6 shows what the console holds when it is shown
         await pilot.pause(0.1)
         assert view.cells(ident.ref)[3][0] == "7s"  # IDENTITY, STATUS, ON, SEEN
-        assert "Thingsee gives no last-seen time" in str(view.detail(ident.ref))
+        assert "(7s ago), no last-seen from Thingsee" in str(view.detail(ident.ref))

@@ -605,7 +605,7 @@ async def test_identities_without_a_vendor_last_seen_show_the_newest_reading_and
         seen = {i.identity: view.cells(i.ref)[4][0] for i in items}  # PROFILE, IDENTITY, STATUS, ON, SEEN
         assert seen == {"TSPR1": "4s", "TSPR2": "—", "gw-1": "5m"}
         text = {i.identity: str(view.detail(i.ref)) for i in items}
-        assert "newest reading 2026-" in text["TSPR1"] and "(4s ago; Thingsee gives no last-seen time)" in text["TSPR1"]
+        assert "newest reading 11:59:56 (4s ago), no last-seen from Thingsee" in text["TSPR1"]
         assert "last seen: not given by Thingsee" in text["TSPR2"]
         assert "last seen 2026-" in text["gw-1"] and "(5m ago)" in text["gw-1"]
 

@@ -41,6 +41,7 @@ from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
+from tuiot.ui.labels import when
 from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -459,7 +460,8 @@ class IdentitiesView(ListBody):
             return f"last seen {stamp(i.lastseen)} ({ago(i.lastseen, self.now)} ago)"
         # the vendor's answer has no such time (Thingsee): say where the time shown comes from
         if (read := self._reading_time(i.ref)) is not None:
-            return f"newest reading {stamp(read)} ({ago(read, self.now)} ago; {i.profile} gives no last-seen time)"
+            # the short time: the line must say where it comes from and still fit 80 columns
+            return f"newest reading {when(read, self.now)}, no last-seen from {i.profile}"
         return f"last seen: not given by {i.profile}"
 
     def _offer_line(self, profile: str) -> str:
