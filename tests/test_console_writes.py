@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from textual.app import App
@@ -391,3 +392,38 @@ async def test_esc_in_the_picker_steps_back_to_the_devices_then_out() -> None:
         await pilot.press("escape")
         await pilot.pause(0.1)
     assert picked == [None]
+
+
+async def test_thingsees_reserved_group_is_refused_in_the_form_before_any_question() -> None:
+    """QA: `G`, "unassigned", Enter asked to move the thing, and only `y` found it refused."""
+    app = make_app(vendors=("thingsee",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await _identities_screen(app, pilot)
+        ident = view.shown_identities()[0]
+        await pilot.press("G", "ctrl+u", *"unassigned", "enter")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, Confirm)
+        assert '"unassigned" is reserved by Thingsee' in str(app.screen.query_one(".dialog-error").content)
+        await pilot.press("ctrl+u", *"bad group", "enter")  # the console's own rule still speaks first
+        assert "no spaces" in str(app.screen.query_one(".dialog-error").content)
+        await pilot.press("ctrl+u", *"prfi00elsewhere", "enter")
+        await pilot.pause(0.1)
+        assert _question(app) == f"Move thing {ident.identity} to group 'prfi00elsewhere'?"
+        await pilot.press("n")
+
+
+async def test_a_thingsee_identity_is_seen_when_its_newest_reading_was_taken() -> None:
+    """QA: Thingsee gives no last-seen time, and every row read '—' although values were seconds old."""
+    from tuiot.domain import Reading
+
+    app = make_app(vendors=("thingsee",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await _identities_screen(app, pilot)
+        ident = view.shown_identities()[0]
+        taken = app.clock() - timedelta(seconds=7)
+        app.fleet.put_readings([Reading(metric=f"Thingsee/metric/{ident.identity}:temp", value=21.5, ts=taken,
+                                        device=ident.ref)])
+        await pilot.press("1", "6")  # screen 6 shows what the console holds when it is shown
+        await pilot.pause(0.1)
+        assert view.cells(ident.ref)[3][0] == "7s"  # IDENTITY, STATUS, ON, SEEN
+        assert "(7s ago), no last-seen from Thingsee" in str(view.detail(ident.ref))

@@ -18,6 +18,37 @@ def test_node_label_mark_online_name_unit_then_badge() -> None:
     assert labels.node_label(node, worst=None, marked=False) == "[$error]○[/] Pump \\[1] [dim]V[/]"
 
 
+def test_a_unit_the_name_already_ends_with_is_not_said_twice() -> None:
+    """QA: Thingsee's "Movement count count"."""
+    moves = Node(kind="metric", id="t:moveCount", name="Movement count", profile="p", unit="count")
+    people = Node(kind="metric", id="t:count", name="Occupants", profile="p", unit="count")
+    assert labels.node_label(moves, worst=None, marked=False) == "Movement count"
+    assert labels.node_label(people, worst=None, marked=False) == "Occupants [dim]count[/]"
+    from tuiot.domain import Reading
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    fleet.add_nodes([Node(kind="device", id="t", name="t", profile="p"),
+                     moves.model_copy(update={"parent": "p/device/t"})])
+    fleet.put_readings([Reading(metric=moves.ref, value=3, unit="count", ts=NOW, device="p/device/t")])
+    assert "  Movement count: 3  [dim]0s ago[/]" in labels.node_detail(fleet.nodes["p/device/t"], fleet, NOW)
+
+
+def test_device_detail_says_yes_no_and_times_as_the_console_does() -> None:
+    """QA: a Murano device showed `locked: False` and `lastseen: 2026-…T08:00:09+00:00`."""
+    from tuiot.fleet.state import FleetState
+
+    now = datetime(2026, 12, 5, 8, 0, 21, tzinfo=UTC)
+    dev = Node(kind="device", id="air-1", name="Lobby air 1", profile="Murano",
+               attrs={"locked": False, "lastseen": "2026-12-05T08:00:09+00:00", "auth": True,
+                      "firstseen": "2026-11-01T07:00:00+00:00", "version": "2019.11.15.2_ts"})
+    lines = labels.node_detail(dev, FleetState(), now).splitlines()
+    assert "locked: no" in lines and "auth: yes" in lines
+    assert "last seen: 08:00:09 (12s ago)" in lines
+    assert "firstseen: 2026-11-01 07:00 (34d ago)" in lines  # older than a day: the date too
+    assert "version: 2019.11.15.2_ts" in lines  # text that is no time stays as it is
+
+
 def test_status_line_puts_flags_first_so_they_show_at_80_columns() -> None:
     profiles = {"TeamViewer": ProfileState("TeamViewer", "teamviewer", state="ok", last_ok=NOW - timedelta(seconds=3)),
                 "Thingsee": ProfileState("Thingsee", "thingsee", state="snapshot", snapshot_at=NOW - timedelta(hours=2))}

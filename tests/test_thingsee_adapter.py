@@ -372,6 +372,14 @@ def test_group_refusals_say_why(cloud: Cloud) -> None:
         run(cloud.adapter.send_command("TSPD1", {"tsmId": 1100, "tsmEv": 30}))
 
 
+def test_a_form_asks_the_same_group_rule_without_a_request(cloud: Cloud) -> None:
+    """The console's group dialog says the refusal set_group would raise, before it asks anything."""
+    assert cloud.adapter.group_problem("Unassigned") == '"unassigned" is reserved by Thingsee; choose another group id'
+    assert "whitespace" in (cloud.adapter.group_problem("prfi00 oulu") or "")
+    assert cloud.adapter.group_problem("prfi00oulu") is None
+    assert cloud.transport.calls == []
+
+
 def test_vendor_refusals_are_one_line_errors(cloud: Cloud) -> None:
     tuid = things(cloud)[0]
     with pytest.raises(VendorError, match="does not exist"):

@@ -18,7 +18,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from tuiot.domain import (
     Aggregate,
@@ -502,21 +502,28 @@ async def test_identities_tag_add_dialog_validates_and_posts():
         assert (req.name, req.value, req.replace) == ("site", "oslo", True)
 
 
-async def test_identities_tag_remove_offers_existing_tags_only():
+async def test_identities_tag_remove_starts_empty_and_removes_only_what_is_typed():
+    """QA: the dialog came filled with the first tag, so Enter and y removed a tag nobody chose."""
     app = ids_host()
     async with run(app) as pilot:
-        await pilot.press("T")
+        await pilot.press("T")  # gw-0000: site=bergen floor=0
         dialog = app.screen
-        assert dialog.query_one("#tag-name", Input).value == "floor"
-        dialog.query_one("#tag-value", Input).value = "9"
-        dialog.query_one("#tag-value", Input).focus()
-        await pilot.press("enter")
+        assert dialog.query_one("#tag-name", Input).value == dialog.query_one("#tag-value", Input).value == ""
+        shown = [str(label.content) for label in dialog.query(Label)]
+        assert "tags here: floor=0, site=bergen" in shown and {"name", "value"} <= set(shown)
+        await pilot.press("enter", "enter")
+        assert "tag name" in str(dialog.query_one(".dialog-error").content)
+        assert app.of(TagRemoveRequested) == [] and app.screen is dialog
+        await pilot.press(*"floor", "enter", *"9", "enter")
         assert "no selected identity has the tag floor=9" in str(dialog.query_one(".dialog-error").content)
-        dialog.query_one("#tag-name", Input).value = "site"
-        dialog.query_one("#tag-value", Input).value = "bergen"
-        await pilot.press("enter")
+        await pilot.press("backspace", "enter")  # an empty value: every value of the tag
         [req] = app.of(TagRemoveRequested)
-        assert (req.name, req.value, [i.identity for i in req.items]) == ("site", "bergen", ["gw-0000"])
+        assert (req.name, req.value, [i.identity for i in req.items]) == ("floor", None, ["gw-0000"])
+        await pilot.press("T", *"site", "tab", *"bergen", "enter")
+        req = app.of(TagRemoveRequested)[-1]
+        assert (req.name, req.value) == ("site", "bergen")
+        await pilot.press("T", *"zone", "tab", "enter")
+        assert "no selected identity has a tag zone" in str(app.screen.query_one(".dialog-error").content)
 
 
 async def test_identities_installation_status_and_group_dialogs():
@@ -536,6 +543,71 @@ async def test_identities_installation_status_and_group_dialogs():
         await pilot.press("enter")
         [grp] = app.of(GroupRequested)
         assert grp.group == "site-9" and [i.identity for i in grp.items] == ["th-0029"]
+
+
+async def test_identities_group_dialog_says_a_vendor_refusal_before_any_question():
+    """QA: Thingsee's reserved "unassigned" was refused only after the confirmation."""
+    def thingsee(group: str) -> str | None:
+        return '"unassigned" is reserved by Thingsee' if group == "unassigned" else None
+
+    view = IdentitiesView()
+    app = Host(view, lambda v: v.set_identities(make_identities(), capabilities=CAPS, now=NOW,
+                                                group_checks={"Thingsee": thingsee}))
+    async with run(app) as pilot:
+        await pilot.press("end", "G")  # th-0029
+        dialog = app.screen
+        dialog.query_one("#text", Input).value = "unassigned"
+        await pilot.press("enter")
+        assert app.screen is dialog and app.of(GroupRequested) == []
+        assert '"unassigned" is reserved by Thingsee' in str(dialog.query_one(".dialog-error").content)
+        dialog.query_one("#text", Input).value = "site-9"
+        await pilot.press("enter")
+        [grp] = app.of(GroupRequested)
+        assert grp.group == "site-9"
+
+
+def _header(view: IdentitiesView) -> str:
+    return "".join(seg.text for seg in view.list.render_line(0))
+
+
+async def test_identities_right_scrolls_to_the_columns_80_columns_leave_out():
+    """QA: LAST IP and GROUP showed at 120 columns only; at 80 Right had nothing to reach."""
+    app = ids_host()
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        first = _header(v)
+        assert "TAGS" in first and "LAST IP" not in first
+        await pilot.press("right", "right", "right", "right", "right", "right")
+        await pilot.pause()
+        header = _header(v)
+        assert "LAST IP" in header and "GROUP" in header
+        row = "".join(seg.text for seg in v.list.render_line(1))
+        assert "10.0.0.0" in row and "site-0" in row  # gw-0000's ip and group
+        await pilot.press(*["left"] * 8)
+        await pilot.pause()
+        assert _header(v) == first
+    wide = ids_host()
+    async with run(wide, size=(120, 40)) as pilot:
+        header = _header(wide.view)
+        assert header.index("LAST IP") < header.index("GROUP") < header.index("TAGS")
+
+
+async def test_identities_without_a_vendor_last_seen_show_the_newest_reading_and_say_so():
+    """QA: every Thingsee identity read 'last seen —' although Live held values seconds old."""
+    items = [Identity(identity="TSPR1", profile="Thingsee", status="installed"),
+             Identity(identity="TSPR2", profile="Thingsee", status="installed"),
+             Identity(identity="gw-1", profile="Murano", status="provisioned", lastseen=NOW - timedelta(minutes=5))]
+    read = {"Thingsee/device/TSPR1": NOW - timedelta(seconds=4)}
+    view = IdentitiesView()
+    app = Host(view, lambda v: v.set_identities(items, capabilities=CAPS, now=NOW, reading_time=read.get))
+    async with run(app) as pilot:
+        await pilot.pause()
+        seen = {i.identity: view.cells(i.ref)[4][0] for i in items}  # PROFILE, IDENTITY, STATUS, ON, SEEN
+        assert seen == {"TSPR1": "4s", "TSPR2": "—", "gw-1": "5m"}
+        text = {i.identity: str(view.detail(i.ref)) for i in items}
+        assert "newest reading 11:59:56 (4s ago), no last-seen from Thingsee" in text["TSPR1"]
+        assert "last seen: not given by Thingsee" in text["TSPR2"]
+        assert "last seen 2026-" in text["gw-1"] and "(5m ago)" in text["gw-1"]
 
 
 async def test_identities_export_json_equals_shown_and_copy_ids(tmp_path):

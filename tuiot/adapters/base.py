@@ -640,6 +640,13 @@ class Adapter(ABC):
     ) -> list[Identity]:
         raise NotSupported(f"{self.vendor} has no identities")
 
+    def group_problem(self, group_id: str) -> str | None:
+        """Why this vendor would refuse `group_id` as a group to move things to, or None.
+
+        The vendor's naming rule lives with its adapter; a form asks here before it asks
+        anything else, so a refused id is said where it was typed, not after a confirmation."""
+        return None
+
     def metric_id(self, metric: str) -> str:
         """Accept a full ref (`profile/metric/ID`) or a bare id; return the bare id."""
         prefix = f"{self.name}/metric/"

@@ -844,6 +844,13 @@ class ThingseeAdapter(Adapter):
         data = await self._data("POST", f"/things/{quote(t, safe='')}/installations", json_body={"installation_status": s})
         return str(pick(data, "installation_status", default=s)) if isinstance(data, dict) else s
 
+    def group_problem(self, group_id: str) -> str | None:
+        try:
+            check_group_id(group_id)
+        except InvalidRequest as e:
+            return str(e)
+        return None
+
     async def set_group(self, tuid: str, group_id: str) -> str:
         gid = check_group_id(group_id)
         t = self.tuid_of(tuid)

@@ -163,6 +163,12 @@ class FleetState:
             out |= self.device_metrics.get(dev, set())
         return out
 
+    def newest_reading_time(self, device_ref: str) -> datetime | None:
+        """When the newest reading held for anything below `device_ref` was taken, or None:
+        the last time the console knows the device was heard from."""
+        times = [self.readings[m].ts for m in self.metrics_below(device_ref) if m in self.readings]
+        return max(times, default=None)
+
     def set_alarms(self, profile: str, alarms: list[Alarm]) -> set[str]:
         """Store a profile's alarms; return the refs (devices and the groups above them) whose
         worst open alarm changed, so only their tree labels are redrawn."""

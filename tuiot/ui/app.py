@@ -1201,7 +1201,9 @@ class ConsoleApp(App[int]):
         items = [i for lst in self.fleet.identities.values() for i in lst]
         caps = {n: {c.value for c in a.capabilities} for n, a in self.adapters.items()}
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
-        self._screen("identities").set_identities(items, capabilities=caps, now=self.clock(), read_only=ro)
+        checks = {n: a.group_problem for n, a in self.adapters.items()}  # a vendor's rule, said in the form
+        self._screen("identities").set_identities(items, capabilities=caps, now=self.clock(), read_only=ro,
+                                                  group_checks=checks, reading_time=self.fleet.newest_reading_time)
 
     @work(exit_on_error=False, group="rules", exclusive=True)
     async def _load_rules(self) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tuiot.domain import Node, Severity
 from tuiot.fleet.state import FleetState, ProfileState
@@ -42,9 +43,18 @@ def node_label(node: Node, *, worst: Severity | None, marked: bool) -> str:
     sev = worst
     # the worst open alarm after the name, as the Alarms screen writes it: names stay aligned
     badge = f" [{SEVERITY_STYLE[sev]}][b]{SEVERITY_BADGE[sev]}[/b][/]" if sev else ""
-    unit = f" [dim]{escape(node.unit)}[/]" if node.unit else ""
+    unit = f" [dim]{escape(node.unit)}[/]" if shows_unit(node.name, node.unit) else ""
     pin = "[reverse]*[/] " if marked else ""
     return f"{pin}{online}{escape(node.name)}{unit}{badge}"
+
+
+def shows_unit(name: str, unit: str | None) -> bool:
+    """Whether a unit is worth printing after `name`: not when the name already ends with
+    it ("Movement count", unit count, would read "Movement count count")."""
+    if not unit:
+        return False
+    words = name.casefold().split()
+    return not words or words[-1] != unit.strip().casefold()
 
 
 def profile_label(name: str, p: ProfileState | None) -> str:
@@ -102,6 +112,38 @@ def profile_detail(p: ProfileState, now: datetime, *, devices: int, poll_interva
     return "\n".join(text)
 
 
+ATTR_NAMES = {"lastseen": "last seen"}  # vendors' attribute keys, in words
+
+
+def attr_text(value: Any, now: datetime) -> str:
+    """A vendor attribute as the console says things: yes/no, a time as `when` writes it."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if (t := _as_time(value)) is not None:
+        return when(t, now)
+    return str(value)
+
+
+def when(ts: datetime, now: datetime) -> str:
+    """'08:00:09 (12s ago)' within a day, else '2026-12-01 08:00 (4d ago)' (UTC, as `stamp`)."""
+    utc = ts.astimezone(UTC)
+    shown = utc.strftime("%H:%M:%S") if abs(now - ts) < timedelta(hours=24) else utc.strftime("%Y-%m-%d %H:%M")
+    return f"{shown} ({age(now - ts)} ago)"
+
+
+def _as_time(value: Any) -> datetime | None:
+    """A datetime, or an ISO-8601 time with a zone (vendor attrs carry them as text)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    if not isinstance(value, str) or len(value) < 19 or value[10:11] not in ("T", " "):
+        return None
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None  # a time without a zone cannot be placed honestly
+
+
 def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12) -> str:
     """Name, ref, state, attributes and the last values below the node."""
     lines = [f"[b]{escape(node.name)}[/b]", f"[dim]{escape(node.ref)}[/]", f"kind: {node.kind}"]
@@ -111,7 +153,7 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     if sev:
         lines.append(f"worst open alarm: [{SEVERITY_STYLE[sev]}]{sev.value}[/]")
     for k, v in list(node.attrs.items())[:10]:
-        lines.append(escape(f"{k}: {v}"))
+        lines.append(escape(f"{ATTR_NAMES.get(k, k)}: {attr_text(v, now)}"))
     # a device's readings name it, so its values show before its sensors were ever opened
     refs = fleet.metrics_below(node.ref) if node.kind in ("device", "sensor") else fleet.below(node.ref) | {node.ref}
     below = [fleet.readings[m] for m in refs if m in fleet.readings]
@@ -120,7 +162,8 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
         for r in sorted(below, key=lambda r: r.metric)[:limit]:
             # the metric's own name, or the alias after the device id: the pane is narrow
             name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-            lines.append(f"  {escape(name)}: {escape(value_text(r.value))} {escape(r.unit or '')}  [dim]{age(now - r.ts)} ago[/]")
+            unit = f" {escape(r.unit)}" if r.unit and shows_unit(name, r.unit) else ""
+            lines.append(f"  {escape(name)}: {escape(value_text(r.value))}{unit}  [dim]{age(now - r.ts)} ago[/]")
     return "\n".join(lines)
 
 

@@ -184,7 +184,7 @@ class Writes:
         """'Voltage (V) · 230.1 V, 4s ago': a metric as the picker lists it."""
         from tuiot.ui.views import age, value_text
 
-        unit = f" ({metric.unit})" if metric.unit else ""
+        unit = f" ({metric.unit})" if labels.shows_unit(metric.name, metric.unit) else ""
         r = self.app.fleet.readings.get(metric.ref)
         last = f" · {value_text(r.value)}{' ' + r.unit if r.unit else ''}, {age(self.app.clock() - r.ts)} ago" if r else ""
         return f"{prefix}{metric.name}{unit}{last}"

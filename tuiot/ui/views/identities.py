@@ -3,10 +3,13 @@
 Public API
 ----------
 `IdentitiesView(*, export_dir=None, id=None, ...)`
-`set_identities(items, *, capabilities, now=None, read_only=None)`
+`set_identities(items, *, capabilities, now=None, read_only=None, group_checks=None, reading_time=None)`
     `capabilities`: profile → capability names (the string values of
     tuiot.adapters.base.Capability, e.g. "identity_write", "tag_write", "installation",
-    "group_write"); `read_only`: profiles whose writes are off.
+    "group_write"); `read_only`: profiles whose writes are off; `group_checks`: profile →
+    its vendor's rule for a group id (`Adapter.group_problem`: why refused, or None);
+    `reading_time`: device ref → time of the newest reading the console holds, for
+    identities whose vendor gives no last-seen time (Thingsee).
 `apply_filter(*, status=..., pattern=..., tag=..., profile=...)`; `/` takes the same as
     text: `status:locked`, `name=value` (tag; `name=` any value), anything else is a
     regex on the identity id (a bad regex is an inline message, never a crash).
@@ -23,7 +26,7 @@ left out and a toast says how many and why; nothing is hidden silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,13 +34,14 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
+from tuiot.ui.labels import when
 from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -68,6 +72,7 @@ INSTALLATION_STATUSES = ("new", "installed", "uninstalled", "quarantine", "retir
 STATUS_CYCLE: list[str | None] = [None, *(s.value for s in IdentityStatus)]
 _TAG_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _GROUP = re.compile(r"^\S{1,128}$")
+SCROLLBAR = 2  # cells the list's vertical scrollbar takes from its width
 
 
 class _ItemsMessage(Message):
@@ -93,7 +98,9 @@ class TagAddRequested(_ItemsMessage):
 
 
 class TagRemoveRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], name: str, value: str) -> None:
+    """`value` None: every value of the tag goes."""
+
+    def __init__(self, items: list[Identity], name: str, value: str | None) -> None:
         super().__init__(items)
         self.name = name
         self.value = value
@@ -120,9 +127,12 @@ class _Dialog(ModalScreen):
     _Dialog > Vertical { width: 60; max-width: 95%; height: auto; max-height: 95%; padding: 0 1;
                          border: round $primary; background: $surface; }
     _Dialog .dialog-title { text-style: bold; }
-    _Dialog .dialog-error { color: $error; height: auto; }
-    _Dialog .dialog-help { color: $text-muted; }
+    _Dialog .dialog-error { color: $error; height: auto; width: 100%; }  /* a vendor's reason wraps, not cut */
+    _Dialog .dialog-help { color: $text-muted; width: 100%; }
     _Dialog Input { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
+    _Dialog .dialog-field { height: 1; margin: 1 0 0 0; }
+    _Dialog .dialog-field Label { width: 6; color: $text-muted; }
+    _Dialog .dialog-field Input { width: 1fr; margin: 0; }
     _Dialog Input:focus { border: none; background: $primary 30%; }
     _Dialog OptionList { height: auto; max-height: 10; }
     _Dialog Checkbox { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
@@ -140,7 +150,13 @@ class _Dialog(ModalScreen):
 
 class TagDialog(_Dialog):
     """Ask for a tag name and value; dismisses with (name, value, replace) or None.
-    `offer_replace` shows a box to replace the tag's other values instead of adding one."""
+
+    `offer_replace` shows a box to replace the tag's other values instead of adding one.
+    With `existing` (removing a tag) both fields start empty, whatever the identities have:
+    a pre-filled tag went with one Enter and `y` although nobody chose it. A line lists
+    the tags there are instead, and an empty value means every value of the tag."""
+
+    HINT_TAGS = 12  # the hint line names this many tags, then counts the rest
 
     def __init__(self, title: str, *, name: str = "", value: str = "",
                  existing: Collection[tuple[str, str]] | None = None, offer_replace: bool = False) -> None:
@@ -150,11 +166,23 @@ class TagDialog(_Dialog):
         self.existing = set(existing) if existing is not None else None
         self.offer_replace = offer_replace
 
+    @property
+    def removing(self) -> bool:
+        return self.existing is not None
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="dialog-title")
-            yield Input(self.initial[0], placeholder="tag name", id="tag-name")
-            yield Input(self.initial[1], placeholder="value", id="tag-value")
+            if self.existing is not None:
+                yield Label(_tags_hint(self.existing, self.HINT_TAGS), classes="dialog-help", markup=False)
+            # a label beside each field: a placeholder is gone once the field holds text
+            with Horizontal(classes="dialog-field"):
+                yield Label("name", markup=False)
+                yield Input(self.initial[0], placeholder="tag name", id="tag-name")
+            with Horizontal(classes="dialog-field"):
+                yield Label("value", markup=False)
+                yield Input(self.initial[1], placeholder="empty: every value" if self.removing else "tag value",
+                            id="tag-value")
             if self.offer_replace:
                 yield Checkbox("replace its other values (tab, then space)", id="replace")
             yield Label("", classes="dialog-error", markup=False)
@@ -167,19 +195,33 @@ class TagDialog(_Dialog):
         if event.input.id == "tag-name" and not value:
             self.query_one("#tag-value", Input).focus()
             return
-        if not _TAG_NAME.match(name):
-            self.error("a tag name is 1–64 letters, digits or _ . : -")
-            self.query_one("#tag-name", Input).focus()
-            return
-        if not value or len(value) > 256:
-            self.error("a tag value is 1–256 characters")
-            self.query_one("#tag-value", Input).focus()
-            return
-        if self.existing is not None and (name, value) not in self.existing:
-            self.error(f"no selected identity has the tag {name}={value}")
+        if (why := self._refusal(name, value)) is not None:
+            self.error(why)
             return
         replace = self.offer_replace and self.query_one("#replace", Checkbox).value
         self.dismiss((name, value, replace))
+
+    def _refusal(self, name: str, value: str) -> str | None:
+        """Why (name, value) cannot be applied, focusing the field to fix; None when it can."""
+        if not _TAG_NAME.match(name):
+            self.query_one("#tag-name", Input).focus()
+            return "a tag name is 1–64 letters, digits or _ . : -"
+        if self.existing is not None:
+            if not value:
+                has = any(n == name for n, _ in self.existing)
+                return None if has else f"no selected identity has a tag {name}"
+            return None if (name, value) in self.existing else f"no selected identity has the tag {name}={value}"
+        if not value or len(value) > 256:
+            self.query_one("#tag-value", Input).focus()
+            return "a tag value is 1–256 characters"
+        return None
+
+
+def _tags_hint(existing: Collection[tuple[str, str]], limit: int) -> str:
+    """'tags here: city=Lyon, city=Paris, env=qa': what there is to remove."""
+    tags = [f"{n}={v}" for n, v in sorted(existing)]
+    more = f" and {len(tags) - limit} more" if len(tags) > limit else ""
+    return "tags here: " + ", ".join(tags[:limit]) + more  # a value may hold spaces
 
 
 class ChoiceDialog(_Dialog):
@@ -210,16 +252,19 @@ class ChoiceDialog(_Dialog):
 
 
 class TextDialog(_Dialog):
-    """Ask for one value checked by `pattern`; dismisses with the text or None."""
+    """Ask for one value checked by `pattern`, then by `check` (why the text is refused, or
+    None); dismisses with the text or None."""
 
     def __init__(self, title: str, *, value: str = "", placeholder: str = "",
-                 pattern: re.Pattern[str] = _GROUP, hint: str = "") -> None:
+                 pattern: re.Pattern[str] = _GROUP, hint: str = "",
+                 check: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
         self.pattern = pattern
         self.hint = hint
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -233,6 +278,9 @@ class TextDialog(_Dialog):
         text = event.value.strip()
         if not self.pattern.match(text):
             self.error(self.hint or "not a valid value")
+            return
+        if self.check is not None and (why := self.check(text)) is not None:
+            self.error(why)
             return
         self.dismiss(text)
 
@@ -252,6 +300,8 @@ class IdentitiesView(ListBody):
         self._items: dict[str, Identity] = {}
         self._order: list[str] = []
         self._capabilities: dict[str, set[str]] = {}
+        self._group_checks: dict[str, Callable[[str], str | None]] = {}
+        self._reading_time: Callable[[str], datetime | None] = lambda ref: None
         self.read_only: set[str] = set()
         self.now = now_utc()
         self.status: str | None = None  # from `s` / apply_filter
@@ -266,10 +316,16 @@ class IdentitiesView(ListBody):
     # ---- input API ------------------------------------------------------------------
 
     def set_identities(self, items: Sequence[Identity], *, capabilities: Mapping[str, Collection[str]],
-                       now: datetime | None = None, read_only: Collection[str] | None = None) -> None:
+                       now: datetime | None = None, read_only: Collection[str] | None = None,
+                       group_checks: Mapping[str, Callable[[str], str | None]] | None = None,
+                       reading_time: Callable[[str], datetime | None] | None = None) -> None:
         """Replace the list (sorted by profile, then id). Marks that still exist are kept."""
         self.now = now or now_utc()
         self._capabilities = {p: set(c) for p, c in capabilities.items()}
+        if group_checks is not None:
+            self._group_checks = dict(group_checks)
+        if reading_time is not None:
+            self._reading_time = reading_time
         if read_only is not None:
             self.read_only = set(read_only)
         self._items = {i.ref: i for i in items}
@@ -342,10 +398,13 @@ class IdentitiesView(ListBody):
                 Column("SEEN", 4, right=True)]
         if self._multi_profile:
             cols.insert(0, Column("PROFILE", 10))
+        seen_at = [Column("LAST IP", 15), Column("GROUP", 12, flex=True)]
         if self._wide:
-            cols += [Column("LAST IP", 15), Column("GROUP", 12, flex=True)]
-        cols.append(Column("TAGS", 12, flex=True))
-        return cols
+            return [*cols, *seen_at, Column("TAGS", 12, flex=True)]
+        # narrow: TAGS fills the view and LAST IP and GROUP wait past its right edge, where
+        # left/right scroll to them; a column left out no key could ever reach
+        used = 1 + sum(c.width + 1 for c in cols) + 1  # the mark, each column's lead space, TAGS' own
+        return [*cols, Column("TAGS", max(12, width - used - SCROLLBAR)), *seen_at]
 
     def cells(self, key: str) -> Sequence[Cell]:
         i = self._items[key]
@@ -353,13 +412,12 @@ class IdentitiesView(ListBody):
         status_style = {"locked": "bad", "expired": "warning", "reprovision": "minor"}.get(status)
         online: Cell = ("—", "dim") if i.online is None else (("on", "ok") if i.online else ("off", "bad"))
         row: list[Cell] = [(i.identity, "accent"), (status, status_style), online,
-                           (ago(i.lastseen, self.now), "dim")]
+                           (ago(self._seen(i), self.now), "dim")]
         if self._multi_profile:
             row.insert(0, (i.profile, None))
-        if self._wide:
-            row += [(i.lastip or "—", "dim"), (i.group or "—", None)]
-        row.append((_tags_text(i), None))
-        return row
+        seen_at: list[Cell] = [(i.lastip or "—", "dim"), (i.group or "—", None)]
+        tags: Cell = (_tags_text(i), None)
+        return [*row, *seen_at, tags] if self._wide else [*row, tags, *seen_at]
 
     def summary(self) -> Text:
         parts = [f"{len(self.list.keys):,}/{len(self._items):,}",
@@ -385,14 +443,26 @@ class IdentitiesView(ListBody):
         t.append(f"{i.identity}", style="bold")
         t.append(f"  {i.profile} · {_status(i)}{' · locked' if i.locked and _status(i) != 'locked' else ''}"
                  f" · {'online' if i.online else 'offline' if i.online is False else 'online unknown'}\n")
-        t.append(f"last seen {stamp(i.lastseen)} ({ago(i.lastseen, self.now)} ago) · ip {i.lastip or '—'}"
-                 f" · group {i.group or '—'}\n")
+        t.append(f"{self._seen_text(i)} · ip {i.lastip or '—'} · group {i.group or '—'}\n")
         t.append(f"tags {_tags_text(i) or '—'}\n")
         if i.state:
             t.append("state " + ", ".join(f"{k}={v.reported if v.reported is not None else v.set}"
                                           for k, v in list(i.state.items())[:6]) + "\n")
         t.append(self._offer_line(i.profile), style="dim")
         return t
+
+    def _seen(self, i: Identity) -> datetime | None:
+        """When the identity was last seen: as its vendor says, else its newest reading here."""
+        return i.lastseen or self._reading_time(i.ref)
+
+    def _seen_text(self, i: Identity) -> str:
+        if i.lastseen is not None:
+            return f"last seen {stamp(i.lastseen)} ({ago(i.lastseen, self.now)} ago)"
+        # the vendor's answer has no such time (Thingsee): say where the time shown comes from
+        if (read := self._reading_time(i.ref)) is not None:
+            # the short time: the line must say where it comes from and still fit 80 columns
+            return f"newest reading {when(read, self.now)}, no last-seen from {i.profile}"
+        return f"last seen: not given by {i.profile}"
 
     def _offer_line(self, profile: str) -> str:
         can = [label for what, (_, label) in NEEDS.items() if self._why_not(profile, what) is None]
@@ -464,15 +534,13 @@ class IdentitiesView(ListBody):
         if not existing:
             self.notify("the selected identities have no tags", severity="warning")
             return
-        name, value = min(existing)
 
         def done(result: tuple[str, str, bool] | None) -> None:
             if result:
                 name, value, _ = result
-                self.post_message(TagRemoveRequested(items, name, value))
+                self.post_message(TagRemoveRequested(items, name, value or None))  # None: every value
 
-        self.app.push_screen(TagDialog(f"Remove a tag from {_count(items)}", name=name, value=value,
-                                       existing=existing), done)
+        self.app.push_screen(TagDialog(f"Remove a tag from {_count(items)}", existing=existing), done)
 
     def action_installation(self) -> None:
         if not (items := self._allowed("installation")):
@@ -495,8 +563,18 @@ class IdentitiesView(ListBody):
                 self.post_message(GroupRequested(items, result))
 
         self.app.push_screen(TextDialog(f"Move {_count(items)} to group", value=items[0].group or "",
-                                        placeholder="group id", hint="a group id has no spaces (1–128 characters)"),
+                                        placeholder="group id", hint="a group id has no spaces (1–128 characters)",
+                                        check=self._group_check(items)),
                              done)
+
+    def _group_check(self, items: Sequence[Identity]) -> Callable[[str], str | None]:
+        """The vendor rules of every profile among `items`, as one check for the dialog."""
+        checks = [c for p in sorted({i.profile for i in items}) if (c := self._group_checks.get(p)) is not None]
+
+        def check(group: str) -> str | None:
+            return next((why for c in checks if (why := c(group)) is not None), None)
+
+        return check
 
     def action_jump(self) -> None:
         key = self.list.highlighted
