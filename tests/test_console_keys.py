@@ -360,8 +360,8 @@ async def test_keys_typed_in_one_burst_after_colon_or_slash_go_into_the_box() ->
         assert app.screen.__class__.__name__ == "RuleEditor"
         app.screen.query_one("#condition").focus()
         await pilot.pause()
-        await pilot.press("colon", "slash")
-        assert app.screen.query_one("#condition").value.endswith(":/")
+        await pilot.press("colon", "slash", "6")  # screen keys too
+        assert app.screen.query_one("#condition").value.endswith(":/6")
 
 
 async def test_every_screens_footer_ends_with_help() -> None:
@@ -481,3 +481,25 @@ async def test_the_status_bar_counts_the_marks_of_the_screen_shown() -> None:
         assert "1 marked" in str(status.render())
         await pilot.press("6")
         assert "2 marked" in str(status.render())
+
+
+async def test_a_screen_key_and_a_command_in_one_burst_all_reach_the_command_box() -> None:
+    """`6:identities @thingsee` pasted at once: the `6` went the long way (through the focused
+    row) and arrived after `:` had opened the box, and the screen it opened then took the keys
+    back from the box (QA: 'no command :dentities', the rest went to the list)."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        def typed(text: str) -> None:
+            for ch in text:
+                app.post_message(events.Key({":": "colon", " ": "space", "@": "at"}.get(ch, ch), ch))
+
+        typed("6:")  # the link delivers these first, and the app handles them before the rest arrives
+        await pilot.pause(0.1)
+        typed("live @Thingsee")
+        app.post_message(events.Key("enter", "\r"))
+        await pilot.pause(0.5)
+        assert app.crumbs[-2:] == ["identities", "live"]  # the 6 was not lost, nor taken after the box
+        assert app.screen is app.screen_stack[0] and "Thingsee" in app.query_one("#live").heading

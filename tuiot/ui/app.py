@@ -688,18 +688,25 @@ class ConsoleApp(App[int]):
 
     def _focus_current(self) -> None:
         """Keys go to the screen on show: after switching, and when a find or command box closes."""
-        if self.current == "devices":
-            self.query_one("#tree").focus()
-        else:
-            self._focus(self._screen(self.current))
+        self._focus(self._tree() if self.current == "devices" else self._screen(self.current))
 
     def _focus(self, widget: Any) -> None:
         if widget is None:
             return
+        target = widget.list if isinstance(widget, ListBody) else widget
+
+        def now() -> None:
+            # `6:live` typed in one burst: `:` opened the command box while the screen was still
+            # mounting, and a deferred focus then took the keys back from it ('no command
+            # ':ive''). A box or dialog opened meanwhile keeps them.
+            if len(self.screen_stack) > 1 or any(self.query_one(b).display for b in ("#find", "#cmdline")):
+                return
+            self.screen.set_focus(target)
+
         if widget.is_mounted:
-            widget.focus()
+            now()
         else:
-            self.call_after_refresh(widget.focus)
+            self.call_after_refresh(now)
 
     async def action_back(self) -> None:
         for box in ("#find", "#cmdline"):

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tuiot.ui.labels import escape
-from tuiot.ui.views import TYPING_ACTIONS, ViewAction
+from tuiot.ui.views import ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
 from tuiot.ui.views.live import ACTIONS as LIVE_ACTIONS
@@ -68,7 +68,7 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
 
 
 def global_bindings() -> list[Binding]:
-    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer, priority=a.id in TYPING_ACTIONS)
+    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer, priority=a.priority)
             for a in GLOBAL]
 
 
@@ -89,7 +89,7 @@ def app_bindings() -> list[Binding]:
                 continue
             seen.add((a.key, a.id))
             out.append(Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer,
-                               priority=a.id in TYPING_ACTIONS))
+                               priority=a.priority))
     return out + global_bindings()
 
 

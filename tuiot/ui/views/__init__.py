@@ -49,16 +49,23 @@ class ViewAction:
     def display_key(self) -> str:
         return self.key.split(",")[0]
 
+    @property
+    def priority(self) -> bool:
+        """Taken by the app as the key arrives (see TYPING_ACTIONS)."""
+        return self.id.split("(", 1)[0] in TYPING_ACTIONS
 
-# Keys that open a text box are taken as they arrive (priority bindings), not after the key
-# has bubbled up from the focused row: keys typed in the same burst (a paste, a slow SSH
-# link) then land in the box. As plain bindings `:live` on Identities locked an identity.
-TYPING_ACTIONS = ("command_line", "filter")
+
+# Keys that open a text box or switch screens are taken as they arrive (priority bindings),
+# not after the key has bubbled up from the focused row: keys typed in the same burst (a
+# paste, a slow SSH link) then keep their order. As plain bindings `:live` on Identities
+# locked an identity, and in `6:live` the `6` reached the app after `:` had opened the box,
+# and was lost. In a box, a form or a dialog they are text (ConsoleApp.check_action).
+TYPING_ACTIONS = ("command_line", "filter", "show")
 
 
 def bindings(actions: Iterable[ViewAction]) -> list[Binding]:
     """Textual bindings for `actions` (the one place keys are declared)."""
-    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer, priority=a.id in TYPING_ACTIONS)
+    return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer, priority=a.priority)
             for a in actions]
 
 
