@@ -53,7 +53,7 @@ async def test_devices_tree_shows_every_profile_and_expands_lazily() -> None:
             if app.fleet.kids(device.ref):
                 break
         assert any(k.kind == "sensor" for k in app.fleet.kids(device.ref))
-        assert "TeamViewer/device/" in str(app.query_one("#detail").render())
+        assert f"device {device.id} · TeamViewer" in str(app.query_one("#detail").render())
 
 
 async def test_find_reveals_a_device_anywhere_in_the_fleet() -> None:

@@ -145,8 +145,10 @@ def _as_time(value: Any) -> datetime | None:
 
 
 def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12) -> str:
-    """Name, ref, state, attributes and the last values below the node."""
-    lines = [f"[b]{escape(node.name)}[/b]", f"[dim]{escape(node.ref)}[/]", f"kind: {node.kind}"]
+    """Name, kind and id, state, attributes and the last values below the node."""
+    # kind, id and profile rather than the ref: 'Thingsee/device/TSPR…' is one long word that a
+    # narrow pane broke mid-id, and the kind was a line of its own
+    lines = [f"[b]{escape(node.name)}[/b]", f"[dim]{node.kind} {escape(node.id)} · {escape(node.profile)}[/]"]
     if node.online is not None:
         lines.append(f"online: {'yes' if node.online else '[$error]no[/]'}")
     sev = fleet.severity(node)
