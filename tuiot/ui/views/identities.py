@@ -42,7 +42,7 @@ from textual.widgets.option_list import Option
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
 from tuiot.ui.labels import when
-from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
+from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, footer_without, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -446,7 +446,7 @@ class IdentitiesView(ListBody):
         t.append(f"{self._seen_text(i)} · ip {i.lastip or '—'} · group {i.group or '—'}\n")
         t.append(f"tags {_tags_text(i) or '—'}\n")
         if i.state:
-            t.append("state " + ", ".join(f"{k}={v.reported if v.reported is not None else v.set}"
+            t.append("state " + ", ".join(f"{k}={value_text(v.reported if v.reported is not None else v.set)}"
                                           for k, v in list(i.state.items())[:6]) + "\n")
         t.append(self._offer_line(i.profile), style="dim")
         return t
