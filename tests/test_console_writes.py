@@ -15,6 +15,29 @@ from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.writes import named
 
 
+# one local rule on Murano, as rules.toml holds it
+HOT_RULE = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
+            'severity = "major"\n')
+
+
+def _hot_rule_app(tmp_path: Path, **kw):
+    """A Murano console whose rules.toml holds HOT_RULE; (app, the file)."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(HOT_RULE, encoding="utf-8")
+    return make_app(vendors=("murano",), rules_path=str(rules), **kw), rules
+
+
+async def _edit_first_rule(app, pilot):
+    """Screen 5 once its rules are in, enter on the first: the editor."""
+    from test_console_keys import _rules_screen
+
+    view = await _rules_screen(app, pilot, lambda v: bool(v.rules))
+    view.list.focus()
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+    return app.screen
+
+
 def _question(app) -> str:
     assert isinstance(app.screen, Confirm), app.screen
     return app.screen.question
@@ -118,11 +141,8 @@ async def test_a_rule_named_like_markup_is_shown_and_deleted_as_text(tmp_path) -
 async def test_a_new_rule_never_replaces_one_of_the_same_name_and_the_form_keeps_it(tmp_path) -> None:
     from test_console_keys import _rules_screen
 
-    rules = tmp_path / "rules.toml"
-    before = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
-              'severity = "major"\n')
-    rules.write_text(before, encoding="utf-8")
-    app = make_app(vendors=("murano",), rules_path=str(rules))
+    app, rules = _hot_rule_app(tmp_path)
+    before = HOT_RULE
     async with app.run_test(size=(80, 24)) as pilot:
         await _rules_screen(app, pilot, lambda v: bool(v.rules))
         editor = await _save_new_rule(app, pilot, "hot", "y:pressure", "metric < 2", until="already exists")
@@ -234,20 +254,12 @@ async def test_a_rule_on_a_metric_the_vendor_does_not_have_is_not_saved(tmp_path
 
 
 async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> None:
-    from test_console_keys import _rules_screen
     from tuiot.ui.screens.rule_editor import RuleEditor
 
-    rules = tmp_path / "rules.toml"
-    before = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
-              'severity = "major"\n')
-    rules.write_text(before, encoding="utf-8")
-    app = make_app(vendors=("murano",), rules_path=str(rules), read_only=True)
+    app, rules = _hot_rule_app(tmp_path, read_only=True)
+    before = HOT_RULE
     async with app.run_test(size=(80, 24)) as pilot:
-        view = await _rules_screen(app, pilot, lambda v: bool(v.rules))
-        view.list.focus()
-        await pilot.press("enter")
-        await pilot.pause(0.2)
-        editor = app.screen
+        editor = await _edit_first_rule(app, pilot)
         assert isinstance(editor, RuleEditor) and editor.read_only
         assert "read-only" in str(editor.query_one("#title").render())
         assert str(editor.query_one("#title").render()).startswith("Local rule 'hot'")
@@ -294,20 +306,12 @@ def test_an_edit_is_described_field_by_field() -> None:
 
 async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> None:
     """An edit replaces the rule: a slip of the keyboard must not rewrite it unasked (QA)."""
-    from test_console_keys import _rules_screen
     from tuiot.ui.screens.rule_editor import RuleEditor
 
-    rules = tmp_path / "rules.toml"
-    before = ('[[rules]]\nname = "hot"\nprofile = "Murano"\nmetric = "x:temp"\ncondition = "metric > 8"\n'
-              'severity = "major"\n')
-    rules.write_text(before, encoding="utf-8")
-    app = make_app(vendors=("murano",), rules_path=str(rules))
+    app, rules = _hot_rule_app(tmp_path)
+    before = HOT_RULE
     async with app.run_test(size=(80, 24)) as pilot:
-        view = await _rules_screen(app, pilot, lambda v: bool(v.rules))
-        view.list.focus()
-        await pilot.press("enter")
-        await pilot.pause(0.2)
-        editor = app.screen
+        editor = await _edit_first_rule(app, pilot)
         assert isinstance(editor, RuleEditor)
         await pilot.press("ctrl+s")  # nothing changed: nothing written, nothing asked
         await pilot.pause(0.2)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from tuiot.domain import Alarm, Identity, Node, Origin, Rule
+from tuiot.domain import Alarm, Identity, Node, Origin, Rule, Threshold
 from tuiot.ui import labels
 from tuiot.ui.screens.confirm import Confirm
 
@@ -39,35 +39,31 @@ def rule_changes(old: Rule, new: Rule, source_name: Callable[[str], str]) -> lis
     def said(values: list[str]) -> str:
         return ", ".join(labels.clip(v, 40) for v in values) or "none"
 
+    def changed(a: dict[str, Any], b: dict[str, Any], phrases: tuple[tuple[str, str], ...]) -> list[str]:
+        return [phrase.format(a[f], b[f]) for f, phrase in phrases if a[f] != b[f]]
+
+    def said_of(t: Threshold) -> dict[str, Any]:
+        return {"condition": labels.clip(t.condition, 40), "severity": t.severity.value, "checks": t.checks}
+
     changes = []
     if old.name != new.name:
         changes.append(f"name → '{labels.clip(new.name, 40)}'")
-    if old.profile != new.profile:
-        changes.append(f"profile {old.profile} → {new.profile}")
     if old.enabled != new.enabled:
         changes.append("enabled" if new.enabled else "disabled")
-    if old.kind != new.kind:
-        changes.append(f"kind {old.kind} → {new.kind}")
+    changes += changed(old.model_dump(), new.model_dump(), (("profile", "profile {} → {}"), ("kind", "kind {} → {}"),
+                                                            ("minutes", "silence {} → {} min")))
     if old.sources != new.sources:
         changes.append(f"watches {said([source_name(s) for s in old.sources])} → {said([source_name(s) for s in new.sources])}")
-    if old.minutes != new.minutes:
-        changes.append(f"silence {old.minutes} → {new.minutes} min")
     for i in range(max(len(old.thresholds), len(new.thresholds))):
         was = old.thresholds[i] if i < len(old.thresholds) else None
         now = new.thresholds[i] if i < len(new.thresholds) else None
-        if was == now:
-            continue
         if was is None or now is None:
             t = was or now
             assert t is not None
             changes.append(f"{'added' if was is None else 'removed'} '{labels.clip(t.condition, 40)}' ({t.severity.value})")
-            continue
-        if was.condition != now.condition:
-            changes.append(f"condition '{labels.clip(was.condition, 40)}' → '{labels.clip(now.condition, 40)}'")
-        if was.severity != now.severity:
-            changes.append(f"severity {was.severity.value} → {now.severity.value}")
-        if was.checks != now.checks:
-            changes.append(f"checks {was.checks} → {now.checks}")
+        elif was != now:
+            changes += changed(said_of(was), said_of(now), (("condition", "condition '{}' → '{}'"),
+                                                            ("severity", "severity {} → {}"), ("checks", "checks {} → {}")))
     return changes
 
 
