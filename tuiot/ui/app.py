@@ -520,20 +520,22 @@ class ConsoleApp(App[int]):
         except Exception as e:
             self.notify(f"{node.name}: {e}", severity="error")
             kids = []
-        self.fleet.replace_children(node.ref, kids)
-        if self._tree().fill_children(node.ref):  # else loaded for names (Live, Rules): no line to fill
+        if self._keep_children(node.ref, kids):  # else loaded for names (Live, Rules): no line to fill
             self._refresh_latest([node.ref])
         self._names_arrived()
 
-    async def children_of(self, ref: str) -> list[Node]:
-        """The nodes below `ref`: the fleet's, or read from the vendor and kept (the tree
-        fills in if that node is open), so what a picker reads the tree need not read again."""
-        kids = self.fleet.kids(ref)
-        if kids:
-            return kids
-        kids = await self.adapters[ref.split("/", 1)[0]].children(ref)
+    def _keep_children(self, ref: str, kids: list[Node]) -> bool:
+        """Store what was read below `ref`; True when the tree had that node open to fill."""
         self.fleet.replace_children(ref, kids)
-        self._tree().fill_children(ref)
+        return self._tree().fill_children(ref)
+
+    async def children_of(self, ref: str) -> list[Node]:
+        """The nodes below `ref`: the fleet's, or read from the vendor and kept (as an expand
+        keeps them), so what a picker reads the tree need not read again."""
+        kids = self.fleet.kids(ref)
+        if not kids:
+            kids = await self.adapters[ref.split("/", 1)[0]].children(ref)
+            self._keep_children(ref, kids)
         return kids
 
     def _names_arrived(self) -> None:

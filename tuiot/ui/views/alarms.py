@@ -292,25 +292,24 @@ class AlarmsView(ListBody):
         if ok:
             self.post_message(CloseRequested(ok))
 
-    def action_jump(self) -> None:
+    def _naming(self, what: str) -> Alarm | None:
+        """The alarm under the cursor if it names a `what` (device, rule), else None (said so)."""
         key = self.list.highlighted
         if key is None:
-            return
+            return None
         a = self._alarms[key]
-        if not a.device:
-            self.notify("this alarm names no device", severity="warning")
-            return
-        self.post_message(JumpToDevice(a.device))
+        if not getattr(a, what):
+            self.notify(f"this alarm names no {what}", severity="warning")
+            return None
+        return a
+
+    def action_jump(self) -> None:
+        if (a := self._naming("device")) is not None and a.device:
+            self.post_message(JumpToDevice(a.device))
 
     def action_open_rule(self) -> None:
-        key = self.list.highlighted
-        if key is None:
-            return
-        a = self._alarms[key]
-        if not a.rule:
-            self.notify("this alarm names no rule", severity="warning")
-            return
-        self.post_message(OpenRule(a))
+        if (a := self._naming("rule")) is not None:
+            self.post_message(OpenRule(a))
 
     def action_copy_device(self) -> None:
         key = self.list.highlighted
