@@ -76,9 +76,11 @@ class SourcePicker(ModalScreen[str | None]):
 
     @on(Input.Changed, "#pick-find")
     def _typed(self, event: Input.Changed) -> None:
-        if self.device is not None:
-            return  # typing filters devices; a device's metrics are few and listed whole
-        text = event.value.strip()
+        if self.device is None:  # typing filters devices; a device's metrics are few and listed whole
+            self._list_devices(event.value)
+
+    def _list_devices(self, typed: str) -> None:
+        text = typed.strip()
         found = self.find(text) if text else []
         self._show(found)
         if not text:
@@ -146,4 +148,4 @@ class SourcePicker(ModalScreen[str | None]):
         box = self.query_one("#pick-find", Input)
         box.display = True
         box.focus()
-        self._typed(Input.Changed(box, box.value))
+        self._list_devices(box.value)
