@@ -42,7 +42,8 @@ class SourcePicker(ModalScreen[str | None]):
     SourcePicker > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
                               border: round $primary; background: $surface; padding: 0 1; }
     SourcePicker #pick-title { text-style: bold; }
-    SourcePicker OptionList { height: auto; max-height: 14; border: none; padding: 0; background: $surface; }
+    SourcePicker OptionList, SourcePicker OptionList:focus { height: auto; max-height: 14; border: none; padding: 0;
+                                                          background: $surface; }
     SourcePicker #pick-hint { color: $text-muted; height: auto; }
     """
 
