@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+import pytest
 
 from conftest import EPOCH
 from tuiot.config import Config
@@ -228,6 +229,76 @@ async def test_a_slow_vendor_does_not_freeze_the_console() -> None:
         # identities wait for every tree, except when screen 6 asks: it did, so Murano's are in
         assert app.fleet.identities.get("Murano")
         assert app.fleet.profiles["TeamViewer"].state == "ok"
+
+
+ID_SEPARATORS = "|/:-_.,;"
+
+
+def _pane_lines(widget) -> list[str]:
+    """The widget's lines as the terminal shows them, padding stripped."""
+    from textual.geometry import Region
+
+    return [strip.text.strip() for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
+
+
+def _shows_whole(lines: list[str], ident: str) -> bool:
+    """`ident` is on screen either on one line or across lines that each end at one of its
+    separators; or clipped to 'head…tail' on one line, its tail intact (a run too long for
+    any line: a TeamViewer metric's 32 hex digits at 80 columns)."""
+    joined, cuts = "", []
+    for line in lines:
+        cuts.append(len(joined))
+        joined += line
+    at = joined.find(ident)
+    if at >= 0:
+        return all(joined[c - 1] in ID_SEPARATORS for c in cuts if at < c < at + len(ident))
+    for line in lines:
+        for word in line.split():
+            head, _, tail = word.partition("…")
+            if tail and len(tail) >= 8 and ident.endswith(tail) and head in ident:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_devices_detail_never_breaks_an_id_inside_a_part(size) -> None:
+    """QA: at 80x24 the detail read 'gw-0004-1.thingspro.demo|modbu' / 's_tcp_master/…' and
+    '100000:be1034f2848a69dd3dff2fd' / '72e1fa908'. Every node of ThingsPro and TeamViewer
+    (whose ids are the long ones): each line fits the pane, so nothing is broken for it,
+    and the id is whole or broken only after its separators."""
+    app = make_app(devices=24, vendors=("teamviewer", "thingspro"))
+    async with app.run_test(size=size) as pilot:
+        await loaded(app, pilot)
+        detail = app.query_one("#detail")
+        width = detail.content_size.width
+        assert width == {80: 30, 120: 46}[size[0]]
+        nodes = [n for p in ("ThingsPro", "TeamViewer") for n in await app.adapters[p].tree(depth="metric")]
+        app.fleet.add_nodes(nodes)
+        assert any(n.kind == "metric" and len(n.id) > 60 for n in nodes)  # the long ThingsPro ids are there
+        for node in nodes:
+            app._reveal(node.ref)
+            await pilot.pause()
+            assert app._tree_cursor() == node.ref
+            shown = str(detail.render()).split("\n")
+            assert all(len(line) <= width for line in shown), (node.ref, shown)
+            lines = _pane_lines(detail)
+            assert _shows_whole(lines, node.id), (node.ref, lines)
+            if len(f"{node.kind} {node.id} · {node.profile}") <= width:
+                assert f"{node.kind} {node.id} · {node.profile}" in lines
+
+
+async def test_devices_detail_breaks_its_lines_again_when_the_terminal_is_resized() -> None:
+    """A group's detail is not redrawn by the second tick: a resize redraws it at the new width."""
+    app = make_app(devices=24, vendors=("thingspro",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        gateway = next(n for n in app.fleet.nodes.values() if n.kind == "group" and n.profile == "ThingsPro")
+        app._reveal(gateway.ref)
+        await pilot.pause()
+        assert _pane_lines(app.query_one("#detail"))[1:3] == ["group · ThingsPro", gateway.id]
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.2)
+        assert _pane_lines(app.query_one("#detail"))[1] == f"group {gateway.id} · ThingsPro"
 
 
 def test_snapshot_devices(snap_compare) -> None:

@@ -92,3 +92,77 @@ def test_natural_key_orders_numbers_by_value_and_ignores_case() -> None:
     # the batch form gives the same keys, also for a name holding its separator
     assert labels.natural_keys([*names, "a\x00b"]) == [labels.natural_key(n) for n in [*names, "a\x00b"]]
     assert labels.natural_keys([]) == []
+
+
+# ---- ids in a narrow detail pane (80 columns: 30 for its text) ----------------------------
+
+THINGSPRO_ID = "gw-0004-1.thingspro.demo|modbus_tcp_master/meter-000004/voltage"
+TEAMVIEWER_ID = "100000:be1034f2848a69dd3dff2fd72e1fa908"
+
+
+def test_an_id_breaks_between_its_parts_never_inside_one() -> None:
+    """QA: at 80x24 the Devices detail read 'gw-0004-1.thingspro.demo|modbu' / 's_tcp_master…'."""
+    assert labels.fold(THINGSPRO_ID, 30, indent=0) == ["gw-0004-1.thingspro.demo|", "modbus_tcp_master/",
+                                                       "meter-000004/voltage"]
+    assert labels.fold(THINGSPRO_ID, 46, indent=0) == ["gw-0004-1.thingspro.demo|modbus_tcp_master/",
+                                                       "meter-000004/voltage"]
+    # inside a part only where the part alone is too long, and then at its own separators
+    assert labels.fold("modbus_tcp_master_with_a_long_name", 20, indent=0) == ["modbus_tcp_master_", "with_a_long_name"]
+    assert labels.fold(THINGSPRO_ID, 0) == [THINGSPRO_ID] and labels.fold("short", 30) == ["short"]
+
+
+def test_a_run_without_separators_is_clipped_in_the_middle_keeping_its_tail() -> None:
+    lines = labels.fold(TEAMVIEWER_ID, 30, indent=0)
+    assert lines == ["100000:", "be1034f2848a69…dff2fd72e1fa908"]
+    assert labels.clip_middle("abcdef", 5) == "ab…ef" and labels.clip_middle("abc", 5) == "abc"
+    assert all(len(labels.clip_middle("x" * 40, w)) == w for w in range(0, 12))
+
+
+def test_words_wrap_at_spaces_with_later_lines_indented() -> None:
+    assert labels.fold("url: http://gw-0004-1.thingspro.demo", 30) == ["url: http://", "  gw-0004-1.thingspro.demo"]
+    assert labels.fold("description: Turku Office 4 gateway 1", 30) == ["description: Turku Office 4", "  gateway 1"]
+
+
+def _plain(markup: str) -> list[str]:
+    from rich.text import Text
+
+    return Text.from_markup(markup.replace("[$error]", "[red]").replace("[$warning]", "[yellow]")).plain.split("\n")
+
+
+def test_node_detail_fits_its_width_and_keeps_short_ids_on_the_kind_line() -> None:
+    from tuiot.domain import Reading
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    dev = Node(kind="device", id="2000000000", name="Pump house power 1", profile="TeamViewer", online=True,
+               attrs={"url": "http://gw-0004-1.thingspro.demo"})
+    metric = Node(kind="metric", id=THINGSPRO_ID, name="voltage", profile="ThingsPro", unit="V")
+    fleet.add_nodes([dev, metric])
+    # readings that arrived before the device's metrics were named: their ids are all there is
+    fleet.put_readings([Reading(metric=f"TeamViewer/metric/100000:{h}", value=229.5, unit="V", ts=NOW, device=dev.ref)
+                        for h in ("0dc5cc89e342df1adf30cdcc043279f0", "be1034f2848a69dd3dff2fd72e1fa908")])
+    lines = _plain(labels.node_detail(dev, fleet, NOW, width=30))
+    assert all(len(line) <= 30 for line in lines), lines
+    assert "device 2000000000 · TeamViewer" in lines  # a short id stays on its kind's line
+    # the ids clipped in the middle, the ages short so each value keeps one line
+    assert "  0dc5cc8…43279f0: 229.5 V  0s" in lines and "  be1034f…e1fa908: 229.5 V  0s" in lines
+    lines = _plain(labels.node_detail(metric, fleet, NOW, width=30))
+    assert lines[1:5] == ["metric · ThingsPro", "gw-0004-1.thingspro.demo|", "modbus_tcp_master/", "meter-000004/voltage"]
+    wide = _plain(labels.node_detail(metric, fleet, NOW, width=0))
+    assert wide[1] == f"metric {THINGSPRO_ID} · ThingsPro"  # no width known: one line, as before
+
+
+def test_last_values_keep_their_names_whole_and_drop_ago_when_it_does_not_fit() -> None:
+    from tuiot.domain import Reading
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    dev = Node(kind="device", id="d", name="Server room environment 16", profile="p")
+    kids = [Node(kind="metric", id=f"d:{k}", name=name, profile="p", parent=dev.ref, unit=unit)
+            for k, name, unit in (("t", "Temperature", "°C"), ("h", "Humidity", "%RH"))]
+    fleet.add_nodes([dev, *kids])
+    fleet.put_readings([Reading(metric=kids[0].ref, value=24.03, unit="°C", ts=NOW - timedelta(seconds=36), device=dev.ref),
+                        Reading(metric=kids[1].ref, value=40.7, unit="%RH", ts=NOW - timedelta(seconds=36), device=dev.ref)])
+    lines = _plain(labels.node_detail(dev, fleet, NOW, width=30))
+    assert lines[-2:] == ["  Humidity: 40.7 %RH  36s", "  Temperature: 24.03 °C  36s"]
+    assert _plain(labels.node_detail(dev, fleet, NOW, width=46))[-1] == "  Temperature: 24.03 °C  36s ago"

@@ -45,6 +45,7 @@ from tuiot.ui.views.identities import (
 from tuiot.ui.views.live import LiveView, OpenMetric
 from tuiot.ui.views.metrics import HistoryRequested, MetricsView
 from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
+from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
 from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
@@ -155,7 +156,7 @@ class ConsoleApp(App[int]):
         with ContentSwitcher(initial="devices", id="screens"):
             with Horizontal(id="devices"):
                 yield FleetTree(self.fleet, marked=lambda: self.marked, id="tree")
-                yield Static("Select a node to see its details.", id="detail")
+                yield DetailPane("Select a node to see its details.", id="detail")
             # the other five screens are mounted on first visit (_screen): less to style before the first data
         yield Input(placeholder="/ find: name or id, across the whole fleet", id="find",
                     suggester=FleetSuggester(self._find_candidates))
@@ -613,19 +614,19 @@ class ConsoleApp(App[int]):
             await self.action_open_selected()
 
     def _show_detail(self, ref: str) -> None:
-        detail = self.query_one("#detail", Static)
+        detail = self.query_one("#detail", DetailPane)
         node = self.fleet.nodes.get(ref)
         if node is not None:
-            detail.update(labels.node_detail(node, self.fleet, self.clock()))
+            detail.show(lambda width: labels.node_detail(node, self.fleet, self.clock(), width=width))
             return
         p = self.fleet.profiles.get(ref.split("/", 1)[0])
         if p is None:
             return
         poller = self.pollers.get(p.name)
-        detail.update(labels.profile_detail(
+        detail.show(lambda width: labels.profile_detail(
             p, self.clock(), devices=self.fleet.device_count(p.name),
             poll_interval=poller.interval if poller else None, rounds=poller.rounds if poller else 0,
-            failures=poller.failures if poller else 0))
+            failures=poller.failures if poller else 0, width=width))
 
     # ---- actions ---------------------------------------------------------------------------------
 

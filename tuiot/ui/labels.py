@@ -27,6 +27,71 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def clip_middle(text: str, width: int) -> str:
+    """`be1034f2848a69…dff2fd72e1fa908`: the head and the tail, the tail the longer, since
+    ids of one fleet share their start and differ at their end."""
+    if len(text) <= width:
+        return text
+    if width < 3:
+        return text[-width:] if width > 0 else ""
+    tail = width // 2
+    return text[: width - 1 - tail] + "…" + text[-tail:]
+
+
+# where an id may break across lines: between its parts first (gateway|provider/device/tag,
+# sensor:metric), inside a part only when the part alone is too long (meter-000004)
+ID_BREAKS = "|/:"
+ID_BREAKS_INNER = "-_.,;"
+
+
+def _cut_after(text: str, seps: str) -> list[str]:
+    """`text` in pieces, each ending at one of `seps` (kept) or at the end."""
+    pieces, start = [], 0
+    for i, ch in enumerate(text):
+        if ch in seps:
+            pieces.append(text[start:i + 1])
+            start = i + 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+def _pieces(word: str, room: int) -> list[str]:
+    """A word as pieces no line has to break: its parts, a part too long cut at its inner
+    separators, and a run still too long (a 32-digit hex id) clipped in the middle."""
+    out: list[str] = []
+    for part in _cut_after(word, ID_BREAKS):
+        for piece in (_cut_after(part, ID_BREAKS_INNER) if len(part) > room else [part]):
+            out.append(clip_middle(piece, room))
+    return out
+
+
+def fold(text: str, width: int, indent: int = 2) -> list[str]:
+    """Plain `text` in lines of at most `width` columns, broken at spaces, and inside a word
+    only after a separator: Rich breaks a long word anywhere ('…thingspro.dem' / 'o'), which
+    reads as two ids. Lines after the first are indented `indent` columns; `width` 0 is no limit."""
+    if width <= 0 or len(text) <= width:
+        return [text]
+    indent = min(indent, width // 3)
+    room = width - indent
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        pieces = [word] if len(word) <= room else _pieces(word, room)
+        for i, piece in enumerate(pieces):
+            joint = "" if i else " "  # the pieces of one word join without a space
+            if line and len(line) + len(joint) + len(piece) <= (width if not lines else width - indent):
+                line += joint + piece
+                continue
+            if line:
+                lines.append(line)
+            line = piece
+    lines.append(line)
+    return [lines[0]] + [" " * indent + rest for rest in lines[1:]]
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
 
@@ -97,10 +162,10 @@ def status_line(profiles: dict[str, ProfileState], now: datetime, *, marked: int
 
 
 def profile_detail(p: ProfileState, now: datetime, *, devices: int, poll_interval: float | None = None,
-                   rounds: int = 0, failures: int = 0) -> str:
+                   rounds: int = 0, failures: int = 0, width: int = 0) -> str:
     text = [f"[b]{escape(p.name)}[/b]  {p.vendor}", f"state: {p.state}"]
-    if p.error:
-        text.append(f"[$error]{escape(p.error)}[/]")
+    if p.error:  # a vendor's error quotes URLs and ids: broken between their parts, as in node_detail
+        text += [f"[$error]{escape(line)}[/]" for line in fold(p.error, width, indent=0)]
     if p.last_ok:
         text.append(f"last good answer: {age(now - p.last_ok)} ago")
     if p.snapshot_at:
@@ -144,29 +209,53 @@ def _as_time(value: Any) -> datetime | None:
     return t if t.tzinfo is not None else None  # a time without a zone cannot be placed honestly
 
 
-def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12) -> str:
-    """Name, kind and id, state, attributes and the last values below the node."""
-    # kind, id and profile rather than the ref: 'Thingsee/device/TSPR…' is one long word that a
-    # narrow pane broke mid-id, and the kind was a line of its own
-    lines = [f"[b]{escape(node.name)}[/b]", f"[dim]{node.kind} {escape(node.id)} · {escape(node.profile)}[/]"]
+def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12, width: int = 0) -> str:
+    """Name, kind and id, state, attributes and the last values below the node, in lines of at
+    most `width` columns (0: no limit) that break an id only between its parts (`fold`)."""
+    lines = [f"[b]{escape(line)}[/b]" for line in fold(node.name, width, indent=0)]
+    # kind, id and profile rather than the ref ('Thingsee/device/TSPR…' is one long word); an id
+    # too long for that line gets lines of its own, whole where it breaks at its separators
+    # and clipped in the middle only where a run has none (y copies it whole)
+    said = f"{node.kind} {node.id} · {node.profile}"
+    ids = [said] if not width or len(said) <= width else [f"{node.kind} · {node.profile}", *fold(node.id, width, indent=0)]
+    lines += [f"[dim]{escape(line)}[/]" for line in ids]
     if node.online is not None:
         lines.append(f"online: {'yes' if node.online else '[$error]no[/]'}")
     sev = fleet.severity(node)
     if sev:
         lines.append(f"worst open alarm: [{SEVERITY_STYLE[sev]}]{sev.value}[/]")
     for k, v in list(node.attrs.items())[:10]:
-        lines.append(escape(f"{ATTR_NAMES.get(k, k)}: {attr_text(v, now)}"))
+        lines += [escape(line) for line in fold(f"{ATTR_NAMES.get(k, k)}: {attr_text(v, now)}", width)]
     # a device's readings name it, so its values show before its sensors were ever opened
     refs = fleet.metrics_below(node.ref) if node.kind in ("device", "sensor") else fleet.below(node.ref) | {node.ref}
     below = [fleet.readings[m] for m in refs if m in fleet.readings]
     if below:
-        lines += ["", "[b]last values[/b]"]
+        values = []
         for r in sorted(below, key=lambda r: r.metric)[:limit]:
             # the metric's own name, or the alias after the device id: the pane is narrow
             name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-            unit = f" {escape(r.unit)}" if r.unit and shows_unit(name, r.unit) else ""
-            lines.append(f"  {escape(name)}: {escape(value_text(r.value))}{unit}  [dim]{age(now - r.ts)} ago[/]")
+            said = f"{value_text(r.value)}{f' {r.unit}' if r.unit and shows_unit(name, r.unit) else ''}"
+            values.append((name, said, age(now - r.ts)))
+        # '12s ago' where every line has room for it, else '12s' on all of them, as the
+        # other screens write an age: 'Temperature: 24.03 °C  1s ago' is 31 columns
+        ago = " ago" if not width or all(len(f"  {n}: {v}  {a} ago") <= width for n, v, a in values) else ""
+        lines += ["", "[b]last values[/b]"]
+        for name, said, when_ in values:
+            lines += _value_lines(name, said, when_ + ago, width)
     return "\n".join(lines)
+
+
+def _value_lines(name: str, said: str, ago: str, width: int) -> list[str]:
+    """`  Voltage: 229.5 V  37s ago`, on one line where it fits: a name with no space that
+    is too long for it (a metric's hex id, before its name is known) is clipped in the
+    middle, where ids of one device differ; any other line breaks at its spaces."""
+    rest = len("  : ") + len(said) + len("  ") + len(ago)
+    if width and rest + len(name) > width and " " not in name:
+        name = clip_middle(name, max(width - rest, 9))
+    plain = ["  " + line for line in fold(f"{name}: {said}", max(width - 2, 0), indent=2)]
+    if not width or len(plain[-1]) + 2 + len(ago) <= width:
+        return [escape(line) for line in plain[:-1]] + [f"{escape(plain[-1])}  [dim]{ago}[/]"]
+    return [escape(line) for line in plain] + [f"    [dim]{ago}[/]"]  # a long text value: its age below it
 
 
 # ---- the order names sort in ----------------------------------------------------------
