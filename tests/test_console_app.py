@@ -301,6 +301,28 @@ async def test_devices_detail_breaks_its_lines_again_when_the_terminal_is_resize
         assert _pane_lines(app.query_one("#detail"))[1] == f"group {gateway.id} · ThingsPro"
 
 
+async def test_devices_detail_names_the_values_a_poll_brought_before_the_device_was_opened() -> None:
+    """QA: a TeamViewer device's detail listed its last values under their metric ids
+    ('0dc5cc89e342df1adf30cdcc0432' / '79f0: 229.5 V') until the device was expanded."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")
+        for _ in range(100):  # a poll round brings every device's values, under their metric ids
+            await pilot.pause(0.05)
+            if app.fleet.metrics_below(device.ref):
+                break
+        assert not app.fleet.kids(device.ref)  # its values are in, its metrics' names are not
+        await pilot.press("slash", *device.id, "enter")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "Voltage:" in "\n".join(_pane_lines(app.query_one("#detail"))):
+                break
+        lines = _pane_lines(app.query_one("#detail"))
+        assert any(line.startswith("Voltage: ") for line in lines), lines
+        assert not any("…" in line for line in lines[lines.index("last values"):]), lines
+
+
 def test_snapshot_devices(snap_compare) -> None:
     async def settle(pilot) -> None:
         await loaded(pilot.app, pilot)

@@ -595,15 +595,19 @@ class ConsoleApp(App[int]):
             node = self.fleet.nodes.get(ref)
             if node is not None and node.kind == "metric":
                 self.recent_metric = ref
-            if node is not None and node.kind == "device" and not self.offline and not self.fleet.metrics_below(ref):
-                # its last values, for the detail pane: asked once the cursor rests on it
+            if node is not None and node.kind == "device" and not self.offline and \
+                    (not self.fleet.metrics_below(ref) or not self.fleet.kids(ref)):
+                # its last values, for the detail pane, and their names: a poll round brings a
+                # device's values under their ids, and the pane listed '0dc5…279f0: 229.9 V'
+                # until the device was opened; asked once the cursor rests on it
                 if self._values_timer is not None:
                     self._values_timer.stop()
                 self._values_timer = self.set_timer(DETAIL_VALUES_AFTER, lambda: self._values_for(ref))
 
     def _values_for(self, ref: str) -> None:
         if self._tree_cursor() == ref:
-            self._refresh_latest([ref])
+            if not self.fleet.metrics_below(ref):
+                self._refresh_latest([ref])
             self._name_device(ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does
 
     @on(Tree.NodeSelected, "#tree")
