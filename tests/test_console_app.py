@@ -323,6 +323,39 @@ async def test_devices_detail_names_the_values_a_poll_brought_before_the_device_
         assert not any("…" in line for line in lines[lines.index("last values"):]), lines
 
 
+async def test_origin_and_checks_hidden_as_columns_at_80_show_in_the_detail() -> None:
+    """Below 100 columns Alarms drops ORIGIN and Rules drops CHECKS: the detail pane of the
+    highlighted row must still say them, within the rows it has at 80x24."""
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("4")
+        view = app.query_one("#alarms")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if view.list.keys:
+                break
+        assert "ORIGIN" not in _pane_lines(view.list)[0]
+        for key in view.list.keys[:5]:
+            view.list.move_to(key)
+            await pilot.pause()
+            a = view._alarms[key]
+            assert f"{a.origin.value} alarm" in "\n".join(_pane_lines(view.query_one("#detail")))
+        await pilot.press("5")
+        view = app.query_one("#rules")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if view.list.keys:
+                break
+        assert "CHECKS" not in _pane_lines(view.list)[0]
+        for key in view.list.keys:
+            view.list.move_to(key)
+            await pilot.pause()
+            pane = "\n".join(_pane_lines(view.query_one("#detail")))
+            for t in view._rules[key].thresholds:
+                assert f"for {t.checks} reading{'s' if t.checks != 1 else ''} in a row" in pane, pane
+
+
 def test_snapshot_devices(snap_compare) -> None:
     async def settle(pilot) -> None:
         await loaded(pilot.app, pilot)
