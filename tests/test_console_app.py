@@ -323,6 +323,28 @@ async def test_devices_detail_names_the_values_a_poll_brought_before_the_device_
         assert not any("…" in line for line in lines[lines.index("last values"):]), lines
 
 
+async def test_copying_a_long_id_shows_it_whole_in_the_toast() -> None:
+    """`y` is how the full id is reached where the pane clipped it: the toast said
+    'copied gw-0004-1.thingspro.demo|modbus_tcp_' / 'master/meter-…', its tail lost."""
+    app = make_app(devices=24, vendors=("teamviewer", "thingspro"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        nodes = [n for p in ("ThingsPro", "TeamViewer") for n in await app.adapters[p].tree(depth="metric")]
+        app.fleet.add_nodes(nodes)
+        for profile in ("ThingsPro", "TeamViewer"):
+            metric = max((n for n in nodes if n.kind == "metric" and n.profile == profile), key=lambda n: len(n.id))
+            for _ in range(40):  # each level's lines come in as it expands
+                app._reveal(metric.ref)
+                await pilot.pause(0.05)
+                if app._tree_cursor() == metric.ref:
+                    break
+            await pilot.press("y")
+            await pilot.pause()
+            toast = list(app._notifications)[-1].message.split("\n")
+            assert toast[0] == "copied" and "".join(toast[1:]) == metric.id, toast
+            assert all(len(line) <= 36 and line[-1] in ID_SEPARATORS for line in toast[1:-1]), toast
+
+
 async def test_origin_and_checks_hidden_as_columns_at_80_show_in_the_detail() -> None:
     """Below 100 columns Alarms drops ORIGIN and Rules drops CHECKS: the detail pane of the
     highlighted row must still say them, within the rows it has at 80x24."""

@@ -1382,7 +1382,18 @@ class ConsoleApp(App[int]):
             driver.write(seq)
             driver.flush()
         lines = text.splitlines()
-        self.notify(f"copied {labels.clip(lines[0], 50)}" if len(lines) == 1 else f"copied {len(lines)} lines")
+        if len(lines) > 1:
+            self.notify(f"copied {len(lines)} lines")
+            return
+        # the whole id, broken between its parts (a toast is 60 columns, half the screen at
+        # most): at 80 columns the detail pane may have clipped it, and the toast is where
+        # it shows whole; clipped at its end it lost the part that tells ids apart
+        room = max(min(60, self.size.width // 2) - 4, 16)
+        said = f"copied {text}"
+        if len(said) > room:
+            parts = labels.fold(text, room, indent=0)
+            said = "\n".join(["copied", *(parts if len(parts) <= 6 else [*parts[:2], "…", *parts[-3:]])])
+        self.notify(said)
 
     # ---- chrome ----------------------------------------------------------------------------------
 
