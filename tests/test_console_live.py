@@ -444,7 +444,7 @@ async def test_a_paused_live_table_keeps_its_values_and_ages_until_resumed() -> 
         assert _painted(view)[1:] == before[1:]  # the header line too: 'AGE' and the column widths
         assert not any("424242" in line for line in _painted(view))
         summary = str(view.summary())
-        assert "PAUSED" in summary and "new values waiting" in summary
+        assert summary.startswith("PAUSED") and "new values waiting" in summary
 
         await pilot.press("p")
         await pilot.pause(0.1)
@@ -466,3 +466,21 @@ async def test_another_selection_asked_for_while_paused_resumes_live() -> None:
         assert not view.paused and app.live_refs == ["Murano/profile/Murano"]
         assert str(view.summary()).startswith(labels.node_title(app.fleet, "Murano/profile/Murano"))
         assert all(k.startswith("Murano/") for k in view.list.keys)
+
+
+async def test_a_paused_live_header_shows_paused_first_at_80_columns() -> None:
+    """QA: on a device, with a filter, the line ran past 80 columns and PAUSED, last, was cut."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        device = max((n for n in app.fleet.nodes.values() if n.kind == "device"),
+                     key=lambda n: len(labels.node_title(app.fleet, n.ref)))
+        app._reveal(device.ref)
+        await pilot.press("l")
+        await _live_values(app, pilot)
+        view = app.query_one("#live")
+        await pilot.press("slash", *"temp", "enter", "p")
+        await pilot.pause(0.1)
+        assert len(str(view.summary())) > 78  # the whole line does not fit at 80 columns
+        line = view.query_one("#summary").render_line(0).text  # as painted: cut at the screen's edge
+        assert len(line) <= 80 and line.strip().startswith("PAUSED")

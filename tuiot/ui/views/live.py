@@ -353,9 +353,9 @@ class LiveView(ListBody):
             parts.append(marks)
         text = Text(" · ".join(parts))
         if self.paused:
-            text.append(" · PAUSED", style="bold reverse")
-            if self.news_waiting:
-                text.append(" · new values waiting")
+            # first: the line is cut at the screen's edge, and at 80 columns a filter pushed it off
+            note = " · new values waiting · " if self.news_waiting else " · "
+            text = Text.assemble(("PAUSED", "bold reverse"), note, text)
         return text
 
     def empty_text(self) -> str:
