@@ -92,3 +92,21 @@ def test_natural_key_orders_numbers_by_value_and_ignores_case() -> None:
     # the batch form gives the same keys, also for a name holding its separator
     assert labels.natural_keys([*names, "a\x00b"]) == [labels.natural_key(n) for n in [*names, "a\x00b"]]
     assert labels.natural_keys([]) == []
+
+
+def test_values_print_in_plain_digits_not_e_notation() -> None:
+    """QA: Metrics' stats said 'max 1.546e+04' for a value of 15460."""
+    from tuiot.ui.views.metrics import fmt_value
+
+    value_text = labels.value_text
+    assert value_text(15460.23) == "15460.2" and value_text(15460.0) == "15460"
+    assert value_text(101156.0) == "101156" and value_text(1234567.89) == "1234568"  # the whole part in full
+    assert value_text(-15460.2) == "-15460.2" and value_text(21.5) == "21.5" and value_text(0.1 + 0.2) == "0.3"
+    assert value_text(3.14159265) == "3.14159" and value_text(0.000012) == "0.000012"
+    assert value_text(0.0) == value_text(-0.0) == "0"
+    assert value_text(42) == "42" and value_text(None) == "—" and value_text("on") == "on"
+    assert value_text(1e20) == "1e+20" and value_text(float("nan")) == "nan"  # the extremes keep it
+    assert not any("e" in value_text(10.0 ** n) for n in range(-6, 15))
+    # Metrics' stats: 4 significant digits, the same rule
+    assert fmt_value(15463.7) == "15464" and fmt_value(21.5347) == "21.53" and fmt_value(2.5e6) == "2500000"
+    assert fmt_value(None) == "—"
