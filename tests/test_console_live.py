@@ -409,3 +409,78 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
         assert app.live_refs == [device.ref] and app.marked == {device.ref}
         await pilot.press("colon", *"live @Thingsee", "enter", "2", "3")
         assert app.live_refs == ["Thingsee/profile/Thingsee"]
+
+
+def _painted(view) -> list[str]:
+    """The Live table's lines as painted (header and rows), and its detail pane."""
+    rows = [view.list.render_line(y).text for y in range(view.list.size.height)]
+    return [*rows, str(view.query_one("#detail").render())]
+
+
+async def test_a_paused_live_table_keeps_its_values_and_ages_until_resumed() -> None:
+    """QA: values changed while paused, now and then: the view read the fleet's readings (a
+    dict the shell fills in place) on every repaint, ages ticked, and going 3 → 1 → 3 re-read
+    the whole profile and followed the Devices cursor."""
+    from tuiot.ui.views import value_text
+
+    app = make_app(poll_interval=0.2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _live_on(app, pilot, "Thingsee", rows=10)
+        view = app.query_one("#live")
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        shown = view.list.in_view()
+        before = _painted(view)
+        frozen = {k: app.fleet.readings[k] for k in shown}
+        assert any(value_text(r.value) in line for r in frozen.values() for line in before)
+        # new values for every row on screen, as a poll round brings them, ages moving on
+        moved = [r.model_copy(update={"value": 424242.0, "ts": r.ts + timedelta(seconds=30)}) for r in frozen.values()]
+        app._took_readings("Thingsee", moved, whole=False)
+        await pilot.pause(1.2)  # the once-a-second tick has run
+        await pilot.press("1", "down", "down", "3")  # away and back, the Devices cursor moved
+        await pilot.pause(0.5)
+        assert app.current == "live" and app.live_refs == ["Thingsee/profile/Thingsee"]
+        assert all(app.fleet.readings[k] is not r for k, r in frozen.items())  # new readings did arrive
+        assert _painted(view)[1:] == before[1:]  # the header line too: 'AGE' and the column widths
+        assert not any("424242" in line for line in _painted(view))
+        summary = str(view.summary())
+        assert summary.startswith("PAUSED") and "new values waiting" in summary
+
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert not view.paused and "PAUSED" not in str(view.summary())
+        for k in view.list.in_view():
+            assert view.cells(k)[1][0] == value_text(app.fleet.readings[k].value)
+        assert _painted(view)[1:-1] != before[1:-1]  # (poll rounds go on: 424242 may be gone by now)
+
+
+async def test_another_selection_asked_for_while_paused_resumes_live() -> None:
+    """`3` keeps a paused table (Devices' cursor is not a request), `:live @x` and `l` are."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "Thingsee")
+        view = app.query_one("#live")
+        await pilot.press("p")
+        await pilot.press("colon", *"live @Murano", "enter")
+        await _live_values(app, pilot)
+        assert not view.paused and app.live_refs == ["Murano/profile/Murano"]
+        assert str(view.summary()).startswith(labels.node_title(app.fleet, "Murano/profile/Murano"))
+        assert all(k.startswith("Murano/") for k in view.list.keys)
+
+
+async def test_a_paused_live_header_shows_paused_first_at_80_columns() -> None:
+    """QA: on a device, with a filter, the line ran past 80 columns and PAUSED, last, was cut."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        device = max((n for n in app.fleet.nodes.values() if n.kind == "device"),
+                     key=lambda n: len(labels.node_title(app.fleet, n.ref)))
+        app._reveal(device.ref)
+        await pilot.press("l")
+        await _live_values(app, pilot)
+        view = app.query_one("#live")
+        await pilot.press("slash", *"temp", "enter", "p")
+        await pilot.pause(0.1)
+        assert len(str(view.summary())) > 78  # the whole line does not fit at 80 columns
+        line = view.query_one("#summary").render_line(0).text  # as painted: cut at the screen's edge
+        assert len(line) <= 80 and line.strip().startswith("PAUSED")

@@ -166,3 +166,21 @@ def test_last_values_keep_their_names_whole_and_drop_ago_when_it_does_not_fit() 
     lines = _plain(labels.node_detail(dev, fleet, NOW, width=30))
     assert lines[-2:] == ["  Humidity: 40.7 %RH  36s", "  Temperature: 24.03 °C  36s"]
     assert _plain(labels.node_detail(dev, fleet, NOW, width=46))[-1] == "  Temperature: 24.03 °C  36s ago"
+
+
+def test_values_print_in_plain_digits_not_e_notation() -> None:
+    """QA: Metrics' stats said 'max 1.546e+04' for a value of 15460."""
+    from tuiot.ui.views.metrics import fmt_value
+
+    value_text = labels.value_text
+    assert value_text(15460.23) == "15460.2" and value_text(15460.0) == "15460"
+    assert value_text(101156.0) == "101156" and value_text(1234567.89) == "1234568"  # the whole part in full
+    assert value_text(-15460.2) == "-15460.2" and value_text(21.5) == "21.5" and value_text(0.1 + 0.2) == "0.3"
+    assert value_text(3.14159265) == "3.14159" and value_text(0.000012) == "0.000012"
+    assert value_text(0.0) == value_text(-0.0) == "0"
+    assert value_text(42) == "42" and value_text(None) == "—" and value_text("on") == "on"
+    assert value_text(1e20) == "1e+20" and value_text(float("nan")) == "nan"  # the extremes keep it
+    assert not any("e" in value_text(10.0 ** n) for n in range(-6, 15))
+    # Metrics' stats: 4 significant digits, the same rule
+    assert fmt_value(15463.7) == "15464" and fmt_value(21.5347) == "21.53" and fmt_value(2.5e6) == "2500000"
+    assert fmt_value(None) == "—"

@@ -918,7 +918,7 @@ async def test_a_paused_live_says_paused_and_no_longer_loading():
         assert "loading… 3 values so far" in live_summary(v)
         await pilot.press("p")
         assert "loading" not in live_summary(v)
-        assert live_summary(v) == "TeamViewer · 3 values so far · sort name · PAUSED"
+        assert live_summary(v) == "PAUSED · TeamViewer · 3 values so far · sort name"
         await pilot.press("p")
         assert "loading… 3 values so far" in live_summary(v) and "PAUSED" not in live_summary(v)
 

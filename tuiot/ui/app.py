@@ -683,7 +683,8 @@ class ConsoleApp(App[int]):
         self._status()  # the marks counted are the shown screen's
         if screen == "live":
             self._live_show()
-            self._refresh_latest(self.live_refs or None)
+            if not self._live_paused():  # paused, nothing is wanted: a read now would only be held
+                self._refresh_latest(self.live_refs or None)
         elif screen == "rules":
             self._load_rules()
         elif screen == "alarms":
@@ -795,15 +796,25 @@ class ConsoleApp(App[int]):
         return [ref] if ref else []
 
     def _choose_live(self, refs: list[str]) -> None:
-        """Live shows `refs` until Devices points elsewhere or another choice is made."""
+        """Live shows `refs` until Devices points elsewhere or another choice is made. Asking
+        for another selection (`l`, `:live @profile`) while Live is paused resumes it: a frozen
+        table of what was not asked for would pass for the new selection's values."""
+        if list(refs) != self.live_refs and self._live_paused():
+            self._screen("live").set_paused(False)
+            self.notify("live refresh resumed for the new selection")
         self.live_refs = list(refs)
         self._live_pick_seen = self._devices_pick()
 
     def _follow_devices(self) -> None:
-        """`3`: Live follows Devices if Devices has moved on since Live's selection was chosen."""
+        """`3`: Live follows Devices if Devices has moved on since Live's selection was chosen;
+        not while Live is paused (back on Live, its frozen table is still there)."""
         pick = self._devices_pick()
-        if pick and pick != self._live_pick_seen:
+        if pick and pick != self._live_pick_seen and not self._live_paused():
             self._choose_live(pick)
+
+    def _live_paused(self) -> bool:
+        view = self._shown("live")
+        return view is not None and view.paused
 
     async def action_open_selected(self) -> None:
         ref = self._tree_cursor()

@@ -10,7 +10,9 @@ Public API
 ----------
 `LiveView(*, name_of, clock, stale_after, export_dir=None, id=None, ...)`
 `show(keys, readings, *, title, severity_of, stale_profiles)`  replace the rows
-`paused`, `sort` (0 name, 1 value, 2 age); `action_pause`, `action_sort`
+`paused`, `set_paused(on)`, `sort` (0 name, 1 value, 2 age); `action_pause`, `action_sort`
+While paused the table is frozen: `show` keeps only the latest call for the resume, and
+values, ages and stale marks are those of the moment of the pause.
 Messages: `OpenMetric(ref)` (Enter: its history on Metrics), `CopyRequested(text)`,
 `NamesWanted(refs)` (the rows on screen, for the shell to name).
 `ACTIONS` lists every key.
@@ -105,6 +107,12 @@ class LiveView(ListBody):
         self.clock = clock
         self.stale_after = stale_after
         self.paused = False
+        # paused: the rows' readings and the time as they were at the pause (ages stop too), and
+        # the latest `show` call, applied on resume; `show` keeps the live mapping by reference
+        # and the shell mutates it in place, so without the copy any repaint showed new values
+        self._frozen_at: datetime | None = None
+        self._held: tuple[tuple, dict] | None = None
+        self.news_waiting = False  # paused, and a value or a row came that the table does not show
         self.sort = 0
         self.heading = "nothing selected"
         self._keys: list[str] = []
@@ -142,7 +150,11 @@ class LiveView(ListBody):
         """Replace the rows (metric refs); marks on rows still listed are kept, others go.
         `names_version` changes when the names `name_of` gives may have changed. Passing the
         same `keys` object again says the rows are the same (no O(rows) comparison).
-        `loading`: more of the selection's values are still coming."""
+        `loading`: more of the selection's values are still coming. Paused: held until resumed."""
+        if self.paused:
+            self._hold((keys, readings), dict(title=title, severity_of=severity_of, stale_profiles=stale_profiles,
+                                              names_version=names_version, selected=selected, loading=loading))
+            return
         same = keys is self._keys_src or list(keys) == self._keys
         self._keys_src = keys
         if not same:
@@ -175,6 +187,43 @@ class LiveView(ListBody):
             if new_selection:
                 self.list.action_first()  # another selection starts at its top, not at an old row
                 self.list.pinned_top = True  # and stays there while its rows come in
+
+    def _hold(self, args: tuple, kwargs: dict) -> None:
+        """Paused: keep the call for the resume, and note whether it brings anything new."""
+        self._held = (args, kwargs)
+        if self.news_waiting:
+            return
+        keys, readings = args
+        # identity, not equality: the fleet stores a new Reading only when its value or time moved
+        self.news_waiting = (not (keys is self._keys_src or list(keys) == self._keys) or kwargs["title"] != self.heading
+                             or any(map(operator.is_not, map(self._readings.get, self._keys), map(readings.get, self._keys))))
+        if self.news_waiting and self.is_mounted:
+            self._update_text()
+
+    def set_paused(self, on: bool) -> None:
+        """Freeze the table as it is (on) or catch up with everything held meanwhile (off)."""
+        if on == self.paused:
+            return
+        if on:
+            self._frozen_at = self.clock()
+            live = self._readings
+            self._readings = {k: r for k in self._keys if (r := live.get(k)) is not None}
+            self._held = ((self._keys_src if self._keys_src is not None else self._keys, live),
+                          dict(title=self.heading, stale_profiles=self._stale_profiles, names_version=self._names_version,
+                               selected=self._selected, loading=self.still_loading))
+            self.paused = True
+            self._update_text()
+            return
+        self.paused = False
+        self._frozen_at = None
+        self.news_waiting = False
+        (keys, readings), kwargs = self._held or ((self._keys, self._readings), {"title": self.heading})
+        self._held = None
+        self.show(keys, readings, **kwargs)
+
+    def _now(self) -> datetime:
+        """The time ages are counted to: the pause's while paused."""
+        return self._frozen_at if self._frozen_at is not None else self.clock()
 
     def tick(self) -> None:
         """Ages (or threshold colours) moved on: repaint the visible lines and the detail."""
@@ -280,7 +329,7 @@ class LiveView(ListBody):
     def _stale(self, r: Reading) -> bool:
         if r.metric.split("/", 1)[0] in self._stale_profiles:
             return True
-        return (self.clock() - r.ts).total_seconds() > self.stale_after
+        return (self._now() - r.ts).total_seconds() > self.stale_after
 
     def cells(self, key: str) -> Sequence[Cell]:
         r = self._readings.get(key)
@@ -290,7 +339,7 @@ class LiveView(ListBody):
         sev = self._severity_of(r)
         value_style = sev.value if sev is not None else ("dim" if stale else None)
         return [(self._row_name(key), "dim" if stale else None), (value_text(r.value), value_style),
-                (r.unit or "", "dim"), (age(self.clock() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
+                (r.unit or "", "dim"), (age(self._now() - r.ts) + (" stale" if stale else ""), "bad" if stale else "dim")]
 
     def summary(self) -> Text:
         shown = count(len(self.list.keys), "value")
@@ -304,7 +353,9 @@ class LiveView(ListBody):
             parts.append(marks)
         text = Text(" · ".join(parts))
         if self.paused:
-            text.append(" · PAUSED", style="bold reverse")
+            # first: the line is cut at the screen's edge, and at 80 columns a filter pushed it off
+            note = " · new values waiting · " if self.news_waiting else " · "
+            text = Text.assemble(("PAUSED", "bold reverse"), note, text)
         return text
 
     def empty_text(self) -> str:
@@ -353,9 +404,8 @@ class LiveView(ListBody):
             self.post_message(OpenMetric(key))
 
     def action_pause(self) -> None:
-        self.paused = not self.paused
+        self.set_paused(not self.paused)
         self.notify("live refresh paused" if self.paused else "live refresh resumed")
-        self._update_text()
 
     def action_sort(self) -> None:
         self.sort = (self.sort + 1) % len(SORTS)

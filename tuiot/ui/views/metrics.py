@@ -37,7 +37,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tuiot.domain import Aggregate, Node, Point, Series, now_utc
-from tuiot.ui.views import CopyRequested, ViewAction, ago, bindings, export_rows
+from tuiot.ui.views import CopyRequested, ViewAction, ago, bindings, export_rows, value_text
 
 ACTIONS: list[ViewAction] = [
     ViewAction("range('1h')", "h", "1 hour", show_in_footer=False),
@@ -85,9 +85,8 @@ def point_value(p: Point, aggregate: Aggregate | None = None) -> float | None:
 
 
 def fmt_value(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}" if abs(v) < 1e6 else f"{v:.3e}"
-    return str(v)
+    """A stat (min, max, avg, last): 4 significant digits, the whole part in full (15460, not 1.546e+04)."""
+    return value_text(v, digits=4)
 
 
 class HistoryRequested(Message):
