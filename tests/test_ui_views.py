@@ -366,6 +366,55 @@ async def test_alarms_refresh_keeps_marks_and_cursor():
         assert v.list.marked == marked and v.list.highlighted == cursor_key
 
 
+def _newer_alarm(profile: str = "TeamViewer", seconds: int = 0) -> Alarm:
+    return Alarm(id="new", profile=profile, severity=Severity.critical, status=AlarmStatus.open,
+                 device=f"{profile}/device/dev-new", description="just now",
+                 opened_at=NOW + timedelta(seconds=seconds), closable=True)
+
+
+async def test_alarms_a_newer_alarm_does_not_take_the_cursor_from_the_one_being_read():
+    """QA: on row 0, reading the newest alarm, the next poll's newer alarm took the cursor."""
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        reading = v.list.highlighted
+        assert reading == v.list.keys[0]
+        v.set_alarms([*make_alarms(), _newer_alarm()], now=NOW)
+        await pilot.pause()
+        assert v.list.keys[0] == "TeamViewer/alarm/new"  # the new one is shown above it
+        assert v.list.highlighted == reading
+        assert str(v.query_one("#detail", Static).content).count("just now") == 0  # the detail stays too
+
+
+async def test_alarms_the_cursor_keeps_to_the_newest_while_profiles_still_load():
+    app = AlarmsView()
+    host = Host(app, lambda v: v.set_alarms([a for a in make_alarms() if a.profile == "Murano"], now=NOW,
+                                            loading=True))
+    async with run(host) as pilot:
+        v: AlarmsView = host.view
+        v.set_alarms([*make_alarms(), _newer_alarm()], now=NOW, loading=True)
+        await pilot.pause()
+        assert v.list.highlighted == v.list.keys[0] == "TeamViewer/alarm/new"  # the newest of all
+        v.set_alarms([*make_alarms(), _newer_alarm(), _newer_alarm("Thingsee", 1)], now=NOW)  # the last profile
+        assert v.list.highlighted == v.list.keys[0]
+        newest = v.list.highlighted
+        v.set_alarms([*make_alarms(), _newer_alarm(), _newer_alarm("Thingsee", 1), _newer_alarm("Murano", 2)],
+                     now=NOW)
+        assert v.list.highlighted == newest and v.list.keys.index(newest) == 1  # all in: it follows its row
+
+
+async def test_identities_the_cursor_follows_its_row_once_every_profile_is_in():
+    app = ids_host()
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        first = v.list.highlighted
+        assert first == v.list.keys[0]
+        extra = Identity(identity="aa-0000", profile="Murano", status="provisioned", lastseen=NOW)
+        v.set_identities([*make_identities(), extra], capabilities=CAPS, now=NOW)
+        await pilot.pause()
+        assert v.list.keys[0] == extra.ref and v.list.highlighted == first
+
+
 async def test_alarms_export_csv_equals_what_is_shown(tmp_path):
     app = alarms_host(tmp_path)
     async with run(app) as pilot:

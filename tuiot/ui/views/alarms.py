@@ -104,9 +104,12 @@ class AlarmsView(ListBody):
     # ---- input API ------------------------------------------------------------------
 
     def set_alarms(self, alarms: Sequence[Alarm], *, now: datetime,
-                   read_only: Collection[str] | None = None) -> None:
-        """Replace the inbox. Marks on alarms that still exist are kept."""
+                   read_only: Collection[str] | None = None, loading: bool = False) -> None:
+        """Replace the inbox. Marks on alarms that still exist are kept. `loading`: some
+        profile's alarms are still to come (the cursor keeps to the newest until they are in;
+        after, it stays on the alarm it is on when newer ones arrive above)."""
         self.now = now
+        self.rows_loading = loading
         if read_only is not None:
             self.read_only = set(read_only)
         self._alarms = {a.ref: a for a in alarms}

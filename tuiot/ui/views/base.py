@@ -57,6 +57,9 @@ class ListBody(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self.export_dir = export_dir
         self.text_filter = ""
+        # rows still arriving (profile by profile): the cursor keeps to the first row until they
+        # are in; after, it follows its row. Owners that never say so keep it pinned until moved
+        self.rows_loading = True
         self.list = MarkList(self.columns(80), self.cells, empty=self.empty_text(), id="rows")
 
     # ---- for subclasses -----------------------------------------------------------------
@@ -129,6 +132,8 @@ class ListBody(Vertical):
         if filter_changed:
             self.list.set_columns(self.columns(self.size.width))  # a filter may show or hide a column
         self.list.set_rows(self.visible_keys(), lost_to_top=filter_changed)
+        if not self.rows_loading:
+            self.list.pinned_top = False  # the rows are in: from now on the cursor follows its row
         self.list.invalidate()
         self._update_text()
 

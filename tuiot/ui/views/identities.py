@@ -318,9 +318,12 @@ class IdentitiesView(ListBody):
     def set_identities(self, items: Sequence[Identity], *, capabilities: Mapping[str, Collection[str]],
                        now: datetime | None = None, read_only: Collection[str] | None = None,
                        group_checks: Mapping[str, Callable[[str], str | None]] | None = None,
-                       reading_time: Callable[[str], datetime | None] | None = None) -> None:
-        """Replace the list (sorted by profile, then id). Marks that still exist are kept."""
+                       reading_time: Callable[[str], datetime | None] | None = None,
+                       loading: bool = False) -> None:
+        """Replace the list (sorted by profile, then id). Marks that still exist are kept.
+        `loading`: some profile's identities are still to come (see AlarmsView.set_alarms)."""
         self.now = now or now_utc()
+        self.rows_loading = loading
         self._capabilities = {p: set(c) for p, c in capabilities.items()}
         if group_checks is not None:
             self._group_checks = dict(group_checks)

@@ -126,9 +126,11 @@ class MarkList(ScrollView, can_focus=True):
         self._pos_of: dict[str, int] | None = None  # row index by key, built when first asked (_pos)
         self.marked: set[str] = set()
         self.cursor = 0
-        # the cursor stays on the first row while rows arrive, until it is moved: rows come in
-        # profile by profile over seconds, and a cursor that followed its first row ended
-        # mid-list once rows sorting before it arrived (Live opened scrolled)
+        # the cursor stays on the first row while rows arrive, until it is moved or the owner
+        # says the rows are in: rows come in profile by profile over seconds, and a cursor that
+        # followed its first row ended mid-list once rows sorting before it arrived (Live opened
+        # scrolled). Once in, the cursor follows its row: a new alarm above the one being read
+        # must not take the cursor from it
         self.pinned_top = True
         self.empty = empty
         self._gen = 0
