@@ -641,6 +641,34 @@ async def test_identities_right_scrolls_to_the_columns_80_columns_leave_out():
         assert header.index("LAST IP") < header.index("GROUP") < header.index("TAGS")
 
 
+@pytest.mark.parametrize("rows", [6, 30])  # without and with a vertical scrollbar
+async def test_identities_sideways_scroll_stops_only_at_column_starts_at_80_columns(rows):
+    """QA: at 80 columns the last Right stopped two cells into a column, its start cut off."""
+    items = make_identities(rows)
+    app = Host(IdentitiesView(), lambda v: v.set_identities(items, capabilities=CAPS, now=NOW))
+    async with run(app, size=(80, 24)) as pilot:
+        v: IdentitiesView = app.view
+        titles = tuple(c.title for c in v.list._columns)
+        stops = []
+        for _ in range(6):
+            await pilot.press("right")
+            await pilot.pause()
+            stops.append(int(v.list.scroll_offset.x))
+            header = _header(v)
+            # the left edge is a column's lead space, then its title: no column shown in part
+            assert header[0] == " " and header[1:].startswith(titles), (stops, header)
+            row = "".join(seg.text for seg in v.list.render_line(1))
+            assert len(row) == len(header) == v.list.scrollable_content_region.width
+        assert stops[-1] > 0 and "GROUP" in _header(v)  # the last column is reached, whole
+        assert "site-0" in "".join(seg.text for seg in v.list.render_line(1))
+        for _ in range(6):
+            await pilot.press("left")
+            await pilot.pause()
+            x = int(v.list.scroll_offset.x)
+            assert x == 0 or _header(v)[1:].startswith(titles)
+        assert v.list.scroll_offset.x == 0
+
+
 async def test_identities_without_a_vendor_last_seen_show_the_newest_reading_and_say_so():
     """QA: every Thingsee identity read 'last seen —' although Live held values seconds old."""
     items = [Identity(identity="TSPR1", profile="Thingsee", status="installed"),
