@@ -408,7 +408,7 @@ class ConsoleApp(App[int]):
         for ev in events:
             a = ev.alarm
             if ev.kind == "raised":
-                self.notify(f"{a.severity.value.upper()} {a.profile}: {a.rule or ''} {a.description}", severity="error", timeout=8)
+                self.notify(labels.alarm_toast(a), severity="error", timeout=8)
         if events and self.current == "alarms":
             self._show_alarms()
 
