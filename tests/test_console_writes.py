@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.app import App
 from textual.widgets import Static
 
-from test_console_app import loaded, make_app, open_alarms_of
+from test_console_app import FIXED, loaded, make_app, open_alarms_of
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.writes import named
 
@@ -431,3 +431,22 @@ async def test_a_thingsee_identity_is_seen_when_its_newest_reading_was_taken() -
         await pilot.pause(0.1)
         assert view.cells(ident.ref)[3][0] == "7s"  # IDENTITY, STATUS, ON, SEEN
         assert "(7s ago), no last-seen from Thingsee" in str(view.detail(ident.ref))
+
+
+async def test_closing_a_thingsee_alarm_says_thingsee_does_not_allow_it_not_read_only() -> None:
+    """QA: the refusal said 'read-only' of a console that was not; under --read-only too, the
+    vendor's rule is the reason that holds."""
+    from tuiot.domain import Alarm, AlarmStatus, Severity
+
+    alarm = Alarm(id="TS1:heartbeat-missed:1", profile="Thingsee", severity=Severity.major, status=AlarmStatus.open,
+                  device="Thingsee/device/TS1", description="Heartbeat missed", opened_at=FIXED, closable=False)
+    for read_only in (False, True):
+        app = make_app(vendors=("thingsee",), read_only=read_only)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(app, pilot)
+            before = len(app._notifications)
+            app.writes.close_alarms([alarm])
+            await pilot.pause()
+            assert not isinstance(app.screen, Confirm)  # nothing is asked: nothing can be done
+            [toast] = list(app._notifications)[before:]
+            assert toast.message == "not closed: Thingsee does not allow closing its alarms"

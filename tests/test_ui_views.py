@@ -314,6 +314,27 @@ async def test_alarms_close_refuses_read_only_profile_and_closed_alarms():
         assert "already closed" in app.toasts[-1][1]
 
 
+async def test_alarms_a_thingsee_alarm_says_the_vendor_refuses_and_read_only_only_where_it_is():
+    """QA: closing a Thingsee alarm said 'read-only'; Thingsee itself does not let alarms be closed."""
+    for read_only in ((), ("TeamViewer", "Thingsee", "Murano")):  # a plain console, then --read-only
+        app = alarms_host(read_only=read_only)
+        async with run(app) as pilot:
+            v: AlarmsView = app.view
+            v.apply_filter(profile="Thingsee")
+            await pilot.press("c")
+            assert app.of(CloseRequested) == []
+            severity, text = app.toasts[-1]
+            assert text == "close: not closable: Thingsee does not allow closing its alarms", read_only
+            assert "read-only" not in text
+            assert "Thingsee does not allow closing its alarms" in str(v.query_one("#detail", Static).content)
+            v.apply_filter(profile="TeamViewer")
+            await pilot.press("c")
+            if read_only:  # a closable alarm under read-only: that is the reason then
+                assert app.toasts[-1][1] == "close: not closable: TeamViewer is read-only"
+            else:
+                assert len(app.of(CloseRequested)) == 1
+
+
 async def test_alarms_enter_and_g_jump_to_device_and_y_copies():
     app = alarms_host()
     async with run(app) as pilot:

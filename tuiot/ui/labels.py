@@ -41,6 +41,13 @@ def alarm_toast(a: Alarm) -> str:
     return f"{a.severity.value.upper()} {a.profile}: {text or a.id}"
 
 
+def unclosable_reason(a: Alarm) -> str:
+    """Why the vendor will not close `a` (its `closable` is False): the vendor's rule, which no
+    console setting changes, so it never says 'read-only'."""
+    return (f"{a.profile} does not allow closing its alarms" if a.origin.value == "vendor"
+            else f"{a.profile} does not allow closing this alarm")
+
+
 def escape(text: str) -> str:
     """Every `[` literal: a name or key such as `[` must not open a tag that a later `]` closes."""
     return text.replace("[", "\\[")

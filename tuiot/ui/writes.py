@@ -272,6 +272,14 @@ class Writes:
 
     def close_alarms(self, alarms: list[Alarm]) -> None:
         app = self.app
+        refused = [a for a in alarms if not a.closable]
+        if refused:  # the vendor's refusal first: under read-only too, it is the reason that holds
+            why = "; ".join(dict.fromkeys(labels.unclosable_reason(a) for a in refused))
+            app.notify(f"not closed: {why}" + (f" ({labels.count(len(refused), 'alarm')})" if len(refused) > 1 else ""),
+                       severity="warning")
+            alarms = [a for a in alarms if a.closable]
+            if not alarms:
+                return
 
         async def close(a: Alarm) -> None:
             if a.origin is Origin.local:

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
+from tuiot.ui import labels
 from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -267,14 +268,15 @@ class AlarmsView(ListBody):
     # ---- actions ----------------------------------------------------------------------
 
     def _closable_reason(self, a: Alarm) -> str | None:
-        """Why `a` cannot be closed here, or None when it can."""
+        """Why `a` cannot be closed here, or None when it can. The vendor's refusal comes before
+        read-only: it holds whatever the console's settings, and 'read-only' said of a Thingsee
+        alarm sent the user looking for a setting that would not help."""
         if a.status is AlarmStatus.closed:
             return "already closed"
+        if not a.closable:
+            return labels.unclosable_reason(a)
         if a.profile in self.read_only:
             return f"{a.profile} is read-only"
-        if not a.closable:
-            return f"{a.profile} does not allow closing its alarms" if a.origin.value == "vendor" else \
-                f"{a.profile} does not allow closing this alarm"
         return None
 
     def action_close_alarms(self) -> None:
