@@ -450,3 +450,26 @@ async def test_closing_a_thingsee_alarm_says_thingsee_does_not_allow_it_not_read
             assert not isinstance(app.screen, Confirm)  # nothing is asked: nothing can be done
             [toast] = list(app._notifications)[before:]
             assert toast.message == "not closed: Thingsee does not allow closing its alarms"
+
+
+async def test_closing_one_alarm_says_one_alarm_and_clearing_one_mark_one_mark() -> None:
+    """QA: 'closed 1 of 1 alarms', 'cleared 1 marks'."""
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_alarms_of(app, pilot, "TeamViewer")
+        assert view.shown_alarms()
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        await pilot.press("y")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            said = [n.message for n in app._notifications if n.message.startswith("closed ")]
+            if said:
+                break
+        assert said == ["closed 1 alarm"]
+        await pilot.press("1")
+        await pilot.pause(0.2)
+        app.marked = {next(n.ref for n in app.fleet.nodes.values() if n.kind == "device")}
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert list(app._notifications)[-1].message == "cleared 1 mark"

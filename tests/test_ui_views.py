@@ -335,6 +335,23 @@ async def test_alarms_a_thingsee_alarm_says_the_vendor_refuses_and_read_only_onl
                 assert len(app.of(CloseRequested)) == 1
 
 
+async def test_marks_hidden_by_the_filter_are_counted_in_the_singular_and_the_plural():
+    """QA: '1 marked rows are hidden'."""
+    for marks, said in ((1, "the 1 marked row is hidden by the filter: change the filter, or esc to clear it"),
+                        (2, "the 2 marked rows are hidden by the filter: change the filter, or esc to clear them")):
+        app = alarms_host()
+        async with run(app) as pilot:
+            v: AlarmsView = app.view
+            hidden = {a.profile for a in v.shown_alarms()[:marks]}
+            await pilot.press(*["space"] * marks)
+            assert "TeamViewer" not in hidden
+            v.apply_filter(profile="TeamViewer")
+            before = len(app.toasts)
+            await pilot.press("c")
+            assert app.toasts[before:] == [("warning", said)]  # one toast, not a second 'no alarm selected'
+            assert f"{marks} marked (0 shown)" in str(v.query_one("#summary", Static).content)
+
+
 async def test_alarms_enter_and_g_jump_to_device_and_y_copies():
     app = alarms_host()
     async with run(app) as pilot:

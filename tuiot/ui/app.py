@@ -877,7 +877,7 @@ class ConsoleApp(App[int]):
             return False
         old, self.marked = self.marked, set()
         self._relabel(old)
-        self.notify(f"cleared {len(old)} marks")
+        self.notify(f"cleared {labels.count(len(old), 'mark')}")
         self._status()
         return True
 

@@ -289,7 +289,8 @@ class Writes:
                 await app.adapters[a.profile].close_alarm(a.id)
 
         def after(done: int, alarms: list[Alarm]) -> None:
-            app.notify(f"closed {done} of {len(alarms)} alarms")
+            app.notify(f"closed {labels.count(done, 'alarm')}" if done == len(alarms)
+                       else f"closed {done} of {labels.count(len(alarms), 'alarm')}")
             app.alarms_changed({a.profile for a in alarms})
 
         def said(a: Alarm) -> str:

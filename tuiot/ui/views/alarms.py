@@ -282,7 +282,8 @@ class AlarmsView(ListBody):
     def action_close_alarms(self) -> None:
         chosen = [self._alarms[k] for k in self.targets() if k in self._alarms]
         if not chosen:
-            self.notify("no alarm selected", severity="warning")
+            if not self.list.marked:  # else targets() has said the marks are hidden: one toast
+                self.notify("no alarm selected", severity="warning")
             return
         ok = [a for a in chosen if self._closable_reason(a) is None]
         refused: dict[str, int] = {}

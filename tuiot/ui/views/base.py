@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from tuiot.ui import labels
 from tuiot.ui.views import CopyRequested, NamesWanted, ViewAction, export_rows
 from tuiot.ui.widgets.marks import Cell, Column, MarkList
 
@@ -190,8 +191,9 @@ class ListBody(Vertical):
         if marked:
             return marked
         if self.list.marked:  # not the cursor row either: the user meant the marked ones
-            self.notify(f"the {len(self.list.marked)} marked rows are hidden by the filter: "
-                        "change the filter, or esc to clear the marks", severity="warning")
+            n = len(self.list.marked)
+            self.notify(f"the {labels.count(n, 'marked row')} {'is' if n == 1 else 'are'} hidden by the filter: "
+                        f"change the filter, or esc to clear {'it' if n == 1 else 'them'}", severity="warning")
             return []
         key = self.list.highlighted
         return [key] if key is not None else []
@@ -283,6 +285,7 @@ class ListBody(Vertical):
     def action_copy(self) -> None:
         keys = self.targets()
         if not keys:
-            self.notify("nothing to copy", severity="warning")
+            if not self.list.marked:  # else targets() has said the marks are hidden: one toast
+                self.notify("nothing to copy", severity="warning")
             return
         self.post_message(CopyRequested("\n".join(self.copy_text(k) for k in keys)))

@@ -497,7 +497,8 @@ class IdentitiesView(ListBody):
         """Targets whose profile allows `what`; says how many are left out and why."""
         chosen = [self._items[k] for k in self.targets() if k in self._items]
         if not chosen:
-            self.notify("no identity selected", severity="warning")
+            if not self.list.marked:  # else targets() has said the marks are hidden: one toast
+                self.notify("no identity selected", severity="warning")
             return []
         ok, refused = [], {}
         for i in chosen:
