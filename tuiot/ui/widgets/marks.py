@@ -331,6 +331,12 @@ class MarkList(ScrollView, can_focus=True):
             if at != left:
                 self.scroll_to(x=at, animate=False, immediate=True)
 
+    def watch_show_vertical_scrollbar(self) -> None:
+        # the scrollbar came or went after the rows were sized: the view is 2 cells narrower or
+        # wider, and the sideways padding (and flex columns) were worked out for the old width
+        if self.is_mounted:
+            self._size_rows()
+
     def _size_rows(self) -> None:
         # as wide as the columns need: on a narrow terminal the list scrolls sideways (left/right),
         # a few blank cells wider where that lets the last scroll stop on a column's start
