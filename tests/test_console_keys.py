@@ -503,3 +503,51 @@ async def test_a_screen_key_and_a_command_in_one_burst_all_reach_the_command_box
         await pilot.pause(0.5)
         assert app.crumbs[-2:] == ["identities", "live"]  # the 6 was not lost, nor taken after the box
         assert app.screen is app.screen_stack[0] and "Thingsee" in app.query_one("#live").heading
+
+
+async def test_a_polled_newer_alarm_leaves_the_cursor_on_the_alarm_being_read() -> None:
+    """QA: with the cursor on the first (newest) alarm, the next poll's newer alarm took it."""
+    from datetime import timedelta
+
+    app = make_app(vendors=("teamviewer", "murano"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("4")
+        for _ in range(100):  # every profile's first sweep in: the inbox is whole
+            await pilot.pause(0.05)
+            if not app._alarms_loading():
+                break
+        view = app.query_one("#alarms")
+        assert view.list.cursor == 0 and view.list.highlighted
+        reading = view.list.highlighted
+        old = app.fleet.alarms["TeamViewer"]
+        newest = max(a.opened_at for a in app.fleet.all_alarms())
+        newer = old[0].model_copy(update={"id": "polled-just-now", "opened_at": newest + timedelta(seconds=5)})
+        app._took_alarms("TeamViewer", [*old, newer])  # what the next poll round delivers
+        await pilot.pause()
+        assert view.list.keys[0] == newer.ref
+        assert view.list.highlighted == reading
+
+
+async def test_a_raised_local_alarm_toast_names_its_rule_once() -> None:
+    """QA: the toast of rule 'hot' read 'MAJOR Murano: hot hot: metric > 8 …'."""
+    from tuiot.domain import Origin, Rule, Severity, Threshold
+    from tuiot.fleet.engine import AlarmEvent, RuleEngine
+
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        t = Threshold(condition="metric > 8", severity=Severity.major)
+        rule = Rule(id="hot", profile="Murano", name="hot", thresholds=[t], origin=Origin.local,
+                    sources=["Murano/metric/x:temp"])
+        alarm = RuleEngine._new_alarm(rule, "Murano/metric/x:temp", 0, t, 9.5, app.clock())
+        before = len(app._notifications)
+        app._alarm_events([AlarmEvent("raised", alarm, app.clock())])
+        await pilot.pause()
+        [toast] = list(app._notifications)[before:]
+        assert toast.message == "MAJOR Murano: hot: metric > 8 (value 9.5)"
+        # a vendor alarm whose text does not name its rule still says which rule it was
+        other = alarm.model_copy(update={"rule": "overheat", "description": "temperature high", "origin": Origin.vendor})
+        app._alarm_events([AlarmEvent("raised", other, app.clock())])
+        await pilot.pause()
+        assert list(app._notifications)[-1].message == "MAJOR Murano: overheat: temperature high"

@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.app import App
 from textual.widgets import Static
 
-from test_console_app import loaded, make_app, open_alarms_of
+from test_console_app import FIXED, loaded, make_app, open_alarms_of
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.writes import named
 
@@ -431,3 +431,45 @@ async def test_a_thingsee_identity_is_seen_when_its_newest_reading_was_taken() -
         await pilot.pause(0.1)
         assert view.cells(ident.ref)[3][0] == "7s"  # IDENTITY, STATUS, ON, SEEN
         assert "(7s ago), no last-seen from Thingsee" in str(view.detail(ident.ref))
+
+
+async def test_closing_a_thingsee_alarm_says_thingsee_does_not_allow_it_not_read_only() -> None:
+    """QA: the refusal said 'read-only' of a console that was not; under --read-only too, the
+    vendor's rule is the reason that holds."""
+    from tuiot.domain import Alarm, AlarmStatus, Severity
+
+    alarm = Alarm(id="TS1:heartbeat-missed:1", profile="Thingsee", severity=Severity.major, status=AlarmStatus.open,
+                  device="Thingsee/device/TS1", description="Heartbeat missed", opened_at=FIXED, closable=False)
+    for read_only in (False, True):
+        app = make_app(vendors=("thingsee",), read_only=read_only)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await loaded(app, pilot)
+            before = len(app._notifications)
+            app.writes.close_alarms([alarm])
+            await pilot.pause()
+            assert not isinstance(app.screen, Confirm)  # nothing is asked: nothing can be done
+            [toast] = list(app._notifications)[before:]
+            assert toast.message == "not closed: Thingsee does not allow closing its alarms"
+
+
+async def test_closing_one_alarm_says_one_alarm_and_clearing_one_mark_one_mark() -> None:
+    """QA: 'closed 1 of 1 alarms', 'cleared 1 marks'."""
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_alarms_of(app, pilot, "TeamViewer")
+        assert view.shown_alarms()
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        await pilot.press("y")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            said = [n.message for n in app._notifications if n.message.startswith("closed ")]
+            if said:
+                break
+        assert said == ["closed 1 alarm"]
+        await pilot.press("1")
+        await pilot.pause(0.2)
+        app.marked = {next(n.ref for n in app.fleet.nodes.values() if n.kind == "device")}
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert list(app._notifications)[-1].message == "cleared 1 mark"

@@ -289,7 +289,7 @@ def test_alarms_are_alert_windows_of_alerting_things(world: Any, monkeypatch: py
     assert all(not a.closable and a.severity is Severity.major and a.opened_at.tzinfo for a in alarms)
     assert len({a.id for a in alarms}) == len(alarms)
     assert run(cloud.adapter.alarms(status=AlarmStatus.closed, since=since)) == closed
-    with pytest.raises(NotSupported, match="read-only"):
+    with pytest.raises(NotSupported, match="Thingsee does not allow closing alerts"):
         run(cloud.adapter.close_alarm(alarms[0].id))
 
 

@@ -314,6 +314,44 @@ async def test_alarms_close_refuses_read_only_profile_and_closed_alarms():
         assert "already closed" in app.toasts[-1][1]
 
 
+async def test_alarms_a_thingsee_alarm_says_the_vendor_refuses_and_read_only_only_where_it_is():
+    """QA: closing a Thingsee alarm said 'read-only'; Thingsee itself does not let alarms be closed."""
+    for read_only in ((), ("TeamViewer", "Thingsee", "Murano")):  # a plain console, then --read-only
+        app = alarms_host(read_only=read_only)
+        async with run(app) as pilot:
+            v: AlarmsView = app.view
+            v.apply_filter(profile="Thingsee")
+            await pilot.press("c")
+            assert app.of(CloseRequested) == []
+            severity, text = app.toasts[-1]
+            assert text == "close: not closable: Thingsee does not allow closing its alarms", read_only
+            assert "read-only" not in text
+            assert "Thingsee does not allow closing its alarms" in str(v.query_one("#detail", Static).content)
+            v.apply_filter(profile="TeamViewer")
+            await pilot.press("c")
+            if read_only:  # a closable alarm under read-only: that is the reason then
+                assert app.toasts[-1][1] == "close: not closable: TeamViewer is read-only"
+            else:
+                assert len(app.of(CloseRequested)) == 1
+
+
+async def test_marks_hidden_by_the_filter_are_counted_in_the_singular_and_the_plural():
+    """QA: '1 marked rows are hidden'."""
+    for marks, said in ((1, "the 1 marked row is hidden by the filter: change the filter, or esc to clear it"),
+                        (2, "the 2 marked rows are hidden by the filter: change the filter, or esc to clear them")):
+        app = alarms_host()
+        async with run(app) as pilot:
+            v: AlarmsView = app.view
+            hidden = {a.profile for a in v.shown_alarms()[:marks]}
+            await pilot.press(*["space"] * marks)
+            assert "TeamViewer" not in hidden
+            v.apply_filter(profile="TeamViewer")
+            before = len(app.toasts)
+            await pilot.press("c")
+            assert app.toasts[before:] == [("warning", said)]  # one toast, not a second 'no alarm selected'
+            assert f"{marks} marked (0 shown)" in str(v.query_one("#summary", Static).content)
+
+
 async def test_alarms_enter_and_g_jump_to_device_and_y_copies():
     app = alarms_host()
     async with run(app) as pilot:
@@ -364,6 +402,55 @@ async def test_alarms_refresh_keeps_marks_and_cursor():
         v.set_alarms(make_alarms(), now=NOW + timedelta(minutes=1))
         await pilot.pause()
         assert v.list.marked == marked and v.list.highlighted == cursor_key
+
+
+def _newer_alarm(profile: str = "TeamViewer", seconds: int = 0) -> Alarm:
+    return Alarm(id="new", profile=profile, severity=Severity.critical, status=AlarmStatus.open,
+                 device=f"{profile}/device/dev-new", description="just now",
+                 opened_at=NOW + timedelta(seconds=seconds), closable=True)
+
+
+async def test_alarms_a_newer_alarm_does_not_take_the_cursor_from_the_one_being_read():
+    """QA: on row 0, reading the newest alarm, the next poll's newer alarm took the cursor."""
+    app = alarms_host()
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        reading = v.list.highlighted
+        assert reading == v.list.keys[0]
+        v.set_alarms([*make_alarms(), _newer_alarm()], now=NOW)
+        await pilot.pause()
+        assert v.list.keys[0] == "TeamViewer/alarm/new"  # the new one is shown above it
+        assert v.list.highlighted == reading
+        assert str(v.query_one("#detail", Static).content).count("just now") == 0  # the detail stays too
+
+
+async def test_alarms_the_cursor_keeps_to_the_newest_while_profiles_still_load():
+    app = AlarmsView()
+    host = Host(app, lambda v: v.set_alarms([a for a in make_alarms() if a.profile == "Murano"], now=NOW,
+                                            loading=True))
+    async with run(host) as pilot:
+        v: AlarmsView = host.view
+        v.set_alarms([*make_alarms(), _newer_alarm()], now=NOW, loading=True)
+        await pilot.pause()
+        assert v.list.highlighted == v.list.keys[0] == "TeamViewer/alarm/new"  # the newest of all
+        v.set_alarms([*make_alarms(), _newer_alarm(), _newer_alarm("Thingsee", 1)], now=NOW)  # the last profile
+        assert v.list.highlighted == v.list.keys[0]
+        newest = v.list.highlighted
+        v.set_alarms([*make_alarms(), _newer_alarm(), _newer_alarm("Thingsee", 1), _newer_alarm("Murano", 2)],
+                     now=NOW)
+        assert v.list.highlighted == newest and v.list.keys.index(newest) == 1  # all in: it follows its row
+
+
+async def test_identities_the_cursor_follows_its_row_once_every_profile_is_in():
+    app = ids_host()
+    async with run(app) as pilot:
+        v: IdentitiesView = app.view
+        first = v.list.highlighted
+        assert first == v.list.keys[0]
+        extra = Identity(identity="aa-0000", profile="Murano", status="provisioned", lastseen=NOW)
+        v.set_identities([*make_identities(), extra], capabilities=CAPS, now=NOW)
+        await pilot.pause()
+        assert v.list.keys[0] == extra.ref and v.list.highlighted == first
 
 
 async def test_alarms_export_csv_equals_what_is_shown(tmp_path):
@@ -590,6 +677,34 @@ async def test_identities_right_scrolls_to_the_columns_80_columns_leave_out():
     async with run(wide, size=(120, 40)) as pilot:
         header = _header(wide.view)
         assert header.index("LAST IP") < header.index("GROUP") < header.index("TAGS")
+
+
+@pytest.mark.parametrize("rows", [6, 30])  # without and with a vertical scrollbar
+async def test_identities_sideways_scroll_stops_only_at_column_starts_at_80_columns(rows):
+    """QA: at 80 columns the last Right stopped two cells into a column, its start cut off."""
+    items = make_identities(rows)
+    app = Host(IdentitiesView(), lambda v: v.set_identities(items, capabilities=CAPS, now=NOW))
+    async with run(app, size=(80, 24)) as pilot:
+        v: IdentitiesView = app.view
+        titles = tuple(c.title for c in v.list._columns)
+        stops = []
+        for _ in range(6):
+            await pilot.press("right")
+            await pilot.pause()
+            stops.append(int(v.list.scroll_offset.x))
+            header = _header(v)
+            # the left edge is a column's lead space, then its title: no column shown in part
+            assert header[0] == " " and header[1:].startswith(titles), (stops, header)
+            row = "".join(seg.text for seg in v.list.render_line(1))
+            assert len(row) == len(header) == v.list.scrollable_content_region.width
+        assert stops[-1] > 0 and "GROUP" in _header(v)  # the last column is reached, whole
+        assert "site-0" in "".join(seg.text for seg in v.list.render_line(1))
+        for _ in range(6):
+            await pilot.press("left")
+            await pilot.pause()
+            x = int(v.list.scroll_offset.x)
+            assert x == 0 or _header(v)[1:].startswith(titles)
+        assert v.list.scroll_offset.x == 0
 
 
 async def test_identities_without_a_vendor_last_seen_show_the_newest_reading_and_say_so():

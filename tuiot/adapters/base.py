@@ -547,7 +547,7 @@ class Adapter(ABC):
     """One vendor account (a profile) seen as a fleet.
 
     Every method returns domain objects; unsupported operations raise `NotSupported`
-    with a sentence the UI can show ("Thingsee alerts are read-only").
+    with a sentence the UI can show ("Thingsee does not allow closing alerts").
     """
 
     vendor: ClassVar[str]

@@ -760,7 +760,7 @@ class ThingseeAdapter(Adapter):
         return out
 
     async def close_alarm(self, alarm_id: str) -> None:
-        raise NotSupported("Thingsee alerts are read-only: they close when the thing or its gateway reconnects")
+        raise NotSupported("Thingsee does not allow closing alerts: they close when the thing or its gateway reconnects")
 
     # ---- identities ----------------------------------------------------------------------------
 

@@ -125,6 +125,10 @@ class ConsoleApp(App[int]):
         self._mounts: dict[str, Any] = {}  # screens whose mount is under way (AwaitMount)
         self.pollers: dict[str, Poller] = {}
         self._identities_due: set[str] = set()
+        # profiles whose first alarm sweep / identity list has come: until every one that can
+        # has, those lists are still filling and their cursor keeps to the first row
+        self._alarms_heard: set[str] = set()
+        self._identities_heard: set[str] = set()
         self._settled = False  # every profile's first tree load has ended (loaded or failed)
         self._tree_pass: dict[str, int] = {}  # profile → its latest tree shown (_tree_loaded)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
@@ -405,7 +409,7 @@ class ConsoleApp(App[int]):
         for ev in events:
             a = ev.alarm
             if ev.kind == "raised":
-                self.notify(f"{a.severity.value.upper()} {a.profile}: {a.rule or ''} {a.description}", severity="error", timeout=8)
+                self.notify(labels.alarm_toast(a), severity="error", timeout=8)
         if events and self.current == "alarms":
             self._show_alarms()
 
@@ -889,7 +893,7 @@ class ConsoleApp(App[int]):
             return False
         old, self.marked = self.marked, set()
         self._relabel(old)
-        self.notify(f"cleared {len(old)} marks")
+        self.notify(f"cleared {labels.count(len(old), 'mark')}")
         self._status()
         return True
 
@@ -1190,6 +1194,7 @@ class ConsoleApp(App[int]):
         self._wake(name)
 
     def _took_alarms(self, name: str, alarms: list[Alarm]) -> None:
+        self._alarms_heard.add(name)
         changed = self.fleet.set_alarms(name, alarms)
         self._relabel(changed)
         if self.current == "devices" and (cursor := self._tree_cursor()) in changed:
@@ -1203,7 +1208,21 @@ class ConsoleApp(App[int]):
         if self.local is not None:
             alarms += self.local.alarms()
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
-        self._screen("alarms").set_alarms(alarms, now=self.clock(), read_only=ro)
+        self._screen("alarms").set_alarms(alarms, now=self.clock(), read_only=ro, loading=self._alarms_loading())
+
+    def _alarms_loading(self) -> bool:
+        """Some healthy profile that has alarms has not answered its first sweep yet."""
+        return any(name not in self._alarms_heard and p.error is None
+                   and (poller := self.pollers.get(name)) is not None and poller.can_alarms
+                   for name, p in self.fleet.profiles.items())
+
+    def _identities_loading(self) -> bool:
+        """Some healthy profile that has identities has not listed them yet."""
+        from tuiot.adapters.base import Capability
+
+        return any(name not in self._identities_heard and p.error is None
+                   and (adapter := self.adapters.get(name)) is not None and adapter.can(Capability.identities)
+                   for name, p in self.fleet.profiles.items())
 
     @work(exit_on_error=False, group="identities")
     async def _load_identities(self, name: str) -> None:
@@ -1215,8 +1234,10 @@ class ConsoleApp(App[int]):
         try:
             items = await adapter.identities()
         except Exception as e:
+            self._identities_heard.add(name)  # it will not come this round: the others are all there is
             self.notify(f"{name}: identities: {e}", severity="warning")
             return
+        self._identities_heard.add(name)
         self.fleet.set_identities(name, items)
         self._save(name, identities=items)
         if self.current == "identities":
@@ -1228,7 +1249,8 @@ class ConsoleApp(App[int]):
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
         checks = {n: a.group_problem for n, a in self.adapters.items()}  # a vendor's rule, said in the form
         self._screen("identities").set_identities(items, capabilities=caps, now=self.clock(), read_only=ro,
-                                                  group_checks=checks, reading_time=self.fleet.newest_reading_time)
+                                                  group_checks=checks, reading_time=self.fleet.newest_reading_time,
+                                                  loading=self._identities_loading())
 
     @work(exit_on_error=False, group="rules", exclusive=True)
     async def _load_rules(self) -> None:

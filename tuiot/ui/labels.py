@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tuiot.domain import Node, Severity
+from tuiot.domain import Alarm, Node, Severity
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui.views import age, value_text  # one age and one value format on every screen
 
@@ -94,6 +94,23 @@ def fold(text: str, width: int, indent: int = 2) -> list[str]:
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
+
+
+def alarm_toast(a: Alarm) -> str:
+    """'MAJOR Thingsee: hot: value > 30 (value 35)' for a raised alarm. The rule is named only
+    when the description does not name it already: a local rule's description starts with
+    its name, and the toast read 'hot hot: …'."""
+    text = a.description or ""
+    if a.rule and not re.search(rf"(?<!\w){re.escape(a.rule)}(?!\w)", text, re.IGNORECASE):
+        text = f"{a.rule}: {text}" if text else a.rule
+    return f"{a.severity.value.upper()} {a.profile}: {text or a.id}"
+
+
+def unclosable_reason(a: Alarm) -> str:
+    """Why the vendor will not close `a` (its `closable` is False): the vendor's rule, which no
+    console setting changes, so it never says 'read-only'."""
+    return (f"{a.profile} does not allow closing its alarms" if a.origin.value == "vendor"
+            else f"{a.profile} does not allow closing this alarm")
 
 
 def escape(text: str) -> str:

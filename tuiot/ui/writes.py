@@ -272,6 +272,14 @@ class Writes:
 
     def close_alarms(self, alarms: list[Alarm]) -> None:
         app = self.app
+        refused = [a for a in alarms if not a.closable]
+        if refused:  # the vendor's refusal first: under read-only too, it is the reason that holds
+            why = "; ".join(dict.fromkeys(labels.unclosable_reason(a) for a in refused))
+            app.notify(f"not closed: {why}" + (f" ({labels.count(len(refused), 'alarm')})" if len(refused) > 1 else ""),
+                       severity="warning")
+            alarms = [a for a in alarms if a.closable]
+            if not alarms:
+                return
 
         async def close(a: Alarm) -> None:
             if a.origin is Origin.local:
@@ -281,7 +289,8 @@ class Writes:
                 await app.adapters[a.profile].close_alarm(a.id)
 
         def after(done: int, alarms: list[Alarm]) -> None:
-            app.notify(f"closed {done} of {len(alarms)} alarms")
+            app.notify(f"closed {labels.count(done, 'alarm')}" if done == len(alarms)
+                       else f"closed {done} of {labels.count(len(alarms), 'alarm')}")
             app.alarms_changed({a.profile for a in alarms})
 
         def said(a: Alarm) -> str:

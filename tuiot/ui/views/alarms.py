@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
+from tuiot.ui import labels
 from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -104,9 +105,12 @@ class AlarmsView(ListBody):
     # ---- input API ------------------------------------------------------------------
 
     def set_alarms(self, alarms: Sequence[Alarm], *, now: datetime,
-                   read_only: Collection[str] | None = None) -> None:
-        """Replace the inbox. Marks on alarms that still exist are kept."""
+                   read_only: Collection[str] | None = None, loading: bool = False) -> None:
+        """Replace the inbox. Marks on alarms that still exist are kept. `loading`: some
+        profile's alarms are still to come (the cursor keeps to the newest until they are in;
+        after, it stays on the alarm it is on when newer ones arrive above)."""
         self.now = now
+        self.rows_loading = loading
         if read_only is not None:
             self.read_only = set(read_only)
         self._alarms = {a.ref: a for a in alarms}
@@ -264,20 +268,22 @@ class AlarmsView(ListBody):
     # ---- actions ----------------------------------------------------------------------
 
     def _closable_reason(self, a: Alarm) -> str | None:
-        """Why `a` cannot be closed here, or None when it can."""
+        """Why `a` cannot be closed here, or None when it can. The vendor's refusal comes before
+        read-only: it holds whatever the console's settings, and 'read-only' said of a Thingsee
+        alarm sent the user looking for a setting that would not help."""
         if a.status is AlarmStatus.closed:
             return "already closed"
+        if not a.closable:
+            return labels.unclosable_reason(a)
         if a.profile in self.read_only:
             return f"{a.profile} is read-only"
-        if not a.closable:
-            return f"{a.profile} does not allow closing its alarms" if a.origin.value == "vendor" else \
-                f"{a.profile} does not allow closing this alarm"
         return None
 
     def action_close_alarms(self) -> None:
         chosen = [self._alarms[k] for k in self.targets() if k in self._alarms]
         if not chosen:
-            self.notify("no alarm selected", severity="warning")
+            if not self.list.marked:  # else targets() has said the marks are hidden: one toast
+                self.notify("no alarm selected", severity="warning")
             return
         ok = [a for a in chosen if self._closable_reason(a) is None]
         refused: dict[str, int] = {}

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from tuiot.ui import labels
 from tuiot.ui.views import CopyRequested, NamesWanted, ViewAction, export_rows
 from tuiot.ui.widgets.marks import Cell, Column, MarkList
 
@@ -57,6 +58,9 @@ class ListBody(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self.export_dir = export_dir
         self.text_filter = ""
+        # rows still arriving (profile by profile): the cursor keeps to the first row until they
+        # are in; after, it follows its row. Owners that never say so keep it pinned until moved
+        self.rows_loading = True
         self.list = MarkList(self.columns(80), self.cells, empty=self.empty_text(), id="rows")
 
     # ---- for subclasses -----------------------------------------------------------------
@@ -129,6 +133,8 @@ class ListBody(Vertical):
         if filter_changed:
             self.list.set_columns(self.columns(self.size.width))  # a filter may show or hide a column
         self.list.set_rows(self.visible_keys(), lost_to_top=filter_changed)
+        if not self.rows_loading:
+            self.list.pinned_top = False  # the rows are in: from now on the cursor follows its row
         self.list.invalidate()
         self._update_text()
 
@@ -185,8 +191,9 @@ class ListBody(Vertical):
         if marked:
             return marked
         if self.list.marked:  # not the cursor row either: the user meant the marked ones
-            self.notify(f"the {len(self.list.marked)} marked rows are hidden by the filter: "
-                        "change the filter, or esc to clear the marks", severity="warning")
+            n = len(self.list.marked)
+            self.notify(f"the {labels.count(n, 'marked row')} {'is' if n == 1 else 'are'} hidden by the filter: "
+                        f"change the filter, or esc to clear {'it' if n == 1 else 'them'}", severity="warning")
             return []
         key = self.list.highlighted
         return [key] if key is not None else []
@@ -278,6 +285,7 @@ class ListBody(Vertical):
     def action_copy(self) -> None:
         keys = self.targets()
         if not keys:
-            self.notify("nothing to copy", severity="warning")
+            if not self.list.marked:  # else targets() has said the marks are hidden: one toast
+                self.notify("nothing to copy", severity="warning")
             return
         self.post_message(CopyRequested("\n".join(self.copy_text(k) for k in keys)))

@@ -318,9 +318,12 @@ class IdentitiesView(ListBody):
     def set_identities(self, items: Sequence[Identity], *, capabilities: Mapping[str, Collection[str]],
                        now: datetime | None = None, read_only: Collection[str] | None = None,
                        group_checks: Mapping[str, Callable[[str], str | None]] | None = None,
-                       reading_time: Callable[[str], datetime | None] | None = None) -> None:
-        """Replace the list (sorted by profile, then id). Marks that still exist are kept."""
+                       reading_time: Callable[[str], datetime | None] | None = None,
+                       loading: bool = False) -> None:
+        """Replace the list (sorted by profile, then id). Marks that still exist are kept.
+        `loading`: some profile's identities are still to come (see AlarmsView.set_alarms)."""
         self.now = now or now_utc()
+        self.rows_loading = loading
         self._capabilities = {p: set(c) for p, c in capabilities.items()}
         if group_checks is not None:
             self._group_checks = dict(group_checks)
@@ -494,7 +497,8 @@ class IdentitiesView(ListBody):
         """Targets whose profile allows `what`; says how many are left out and why."""
         chosen = [self._items[k] for k in self.targets() if k in self._items]
         if not chosen:
-            self.notify("no identity selected", severity="warning")
+            if not self.list.marked:  # else targets() has said the marks are hidden: one toast
+                self.notify("no identity selected", severity="warning")
             return []
         ok, refused = [], {}
         for i in chosen:

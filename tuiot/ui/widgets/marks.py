@@ -126,9 +126,11 @@ class MarkList(ScrollView, can_focus=True):
         self._pos_of: dict[str, int] | None = None  # row index by key, built when first asked (_pos)
         self.marked: set[str] = set()
         self.cursor = 0
-        # the cursor stays on the first row while rows arrive, until it is moved: rows come in
-        # profile by profile over seconds, and a cursor that followed its first row ended
-        # mid-list once rows sorting before it arrived (Live opened scrolled)
+        # the cursor stays on the first row while rows arrive, until it is moved or the owner
+        # says the rows are in: rows come in profile by profile over seconds, and a cursor that
+        # followed its first row ended mid-list once rows sorting before it arrived (Live opened
+        # scrolled). Once in, the cursor follows its row: a new alarm above the one being read
+        # must not take the cursor from it
         self.pinned_top = True
         self.empty = empty
         self._gen = 0
@@ -254,16 +256,29 @@ class MarkList(ScrollView, can_focus=True):
     def action_column(self, direction: int) -> None:
         """Scroll sideways by a whole column, when the columns are wider than the view."""
         view = self.scrollable_content_region.width
-        starts, x = [0], 1  # where each column's lead space begins; the first is the mark's
-        for w in self._widths(self._full_width(view)):
-            x += w + 1
-            starts.append(x)
+        starts = self._starts(view)
         left = int(self.scroll_offset.x)
         if direction > 0:
             target = next((s for s in starts if s > left), left)
         else:
             target = max((s for s in starts if s < left), default=0)
-        self.scroll_to(x=min(target, max(0, x - view)), animate=False, immediate=True)
+        self.scroll_to(x=min(target, self._max_left(view)), animate=False, immediate=True)
+
+    def _starts(self, view: int) -> list[int]:
+        """Where each column's lead space begins, at this view width; the first is the mark's."""
+        starts, x = [0], 1
+        for w in self._widths(self._full_width(view))[:-1]:
+            x += w + 1
+            starts.append(x)
+        return starts
+
+    def _max_left(self, view: int) -> int:
+        """The furthest sideways scroll: the first column start from which the rest fits. Not the
+        columns' width less the view's, which left the first column shown cut in half."""
+        over = self._full_width(view) - view
+        if over <= 0:
+            return 0
+        return next((s for s in self._starts(view) if s >= over), over)
 
     def _set_cursor(self, index: int) -> None:
         if not self._keys:
@@ -309,10 +324,24 @@ class MarkList(ScrollView, can_focus=True):
         self._size_rows()
         self._cache.clear()
         self._scroll_to_cursor()
+        left = int(self.scroll_offset.x)
+        if left:  # the columns moved under a sideways scroll: back to the start of the one it was in
+            view = self.scrollable_content_region.width
+            at = min(max((s for s in self._starts(view) if s <= left), default=0), self._max_left(view))
+            if at != left:
+                self.scroll_to(x=at, animate=False, immediate=True)
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        # the scrollbar came or went after the rows were sized: the view is 2 cells narrower or
+        # wider, and the sideways padding (and flex columns) were worked out for the old width
+        if self.is_mounted:
+            self._size_rows()
 
     def _size_rows(self) -> None:
-        # as wide as the columns need: on a narrow terminal the list scrolls sideways (left/right)
-        self.virtual_size = Size(self._full_width(self.scrollable_content_region.width), len(self._keys) + 1)
+        # as wide as the columns need: on a narrow terminal the list scrolls sideways (left/right),
+        # a few blank cells wider where that lets the last scroll stop on a column's start
+        view = self.scrollable_content_region.width
+        self.virtual_size = Size(max(self._full_width(view), self._max_left(view) + view), len(self._keys) + 1)
 
     # ---- rendering --------------------------------------------------------------------
 
@@ -349,11 +378,12 @@ class MarkList(ScrollView, can_focus=True):
         view = self.scrollable_content_region.width  # without the scrollbar gutter
         width = self._full_width(view)
         left = int(self.scroll_offset.x)
+        padded = max(width, left + view)  # past the last column (see _size_rows): blank, in the row's style
         base = self.rich_style
         widths = self._widths(width)
         if y == 0:
             header = base + self.get_component_rich_style("marklist--header")
-            line = self._line([(c.title, None) for c in self._columns], widths, " ", header, width)
+            line = self._line([(c.title, None) for c in self._columns], widths, " ", header, padded)
             return line.crop(left, left + view)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._keys):
@@ -364,7 +394,7 @@ class MarkList(ScrollView, can_focus=True):
         key = self._keys[index]
         is_cursor = index == self.cursor
         is_marked = key in self.marked
-        cache_key = (key, self._gen, width, is_cursor, is_marked, self.has_focus)
+        cache_key = (key, self._gen, width, padded, is_cursor, is_marked, self.has_focus)
         strip = self._cache.get(cache_key)
         if strip is None:
             style = base
@@ -372,7 +402,7 @@ class MarkList(ScrollView, can_focus=True):
                 style = style + self.get_component_rich_style("marklist--marked")
             if is_cursor:
                 style = style + self.get_component_rich_style("marklist--cursor")
-            strip = self._line(self._cells(key), widths, MARK if is_marked else " ", style, width)
+            strip = self._line(self._cells(key), widths, MARK if is_marked else " ", style, padded)
             self._cache[cache_key] = strip
         return strip.crop(left, left + view)
 
