@@ -253,7 +253,7 @@ async def test_a_rule_on_a_metric_the_vendor_does_not_have_is_not_saved(tmp_path
         assert not rules.exists() or "typo" not in rules.read_text()
 
 
-async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> None:
+async def test_read_only_opens_a_rule_as_a_viewer_with_nothing_to_save(tmp_path) -> None:
     from tuiot.ui.screens.rule_editor import RuleEditor
 
     app, rules = _hot_rule_app(tmp_path, read_only=True)
@@ -261,13 +261,16 @@ async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await _edit_first_rule(app, pilot)
         assert isinstance(editor, RuleEditor) and editor.read_only
-        assert "read-only" in str(editor.query_one("#title").render())
-        assert str(editor.query_one("#title").render()).startswith("Local rule 'hot'")
-        editor.query_one("#condition").value = "metric > 9"
+        assert str(editor.query_one("#title").render()) == "Local rule 'hot' (read-only)"
+        help_ = str(editor.query_one("#help").render())
+        assert help_.startswith("read-only (--read-only is set) · esc closes") and "save" not in help_
+        assert editor.query_one("#condition").disabled and editor.query_one("#name").disabled
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
-        assert app.screen is editor and "read-only" in str(editor.query_one("#form-error").render())
-        assert rules.read_text() == before
+        assert app.screen is editor and rules.read_text() == before
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.screen is not editor
 
 
 async def _save_new_rule(app, pilot, name: str, metric: str, condition: str, *, until: str):
@@ -431,3 +434,15 @@ async def test_a_thingsee_identity_is_seen_when_its_newest_reading_was_taken() -
         await pilot.pause(0.1)
         assert view.cells(ident.ref)[3][0] == "7s"  # IDENTITY, STATUS, ON, SEEN
         assert "(7s ago), no last-seen from Thingsee" in str(view.detail(ident.ref))
+
+
+async def test_a_read_only_profile_opens_its_rule_as_a_viewer_too(tmp_path) -> None:
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    app, rules = _hot_rule_app(tmp_path)
+    app.config.profiles["Murano"] = app.config.profiles["Murano"].model_copy(update={"read_only": True})
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await _edit_first_rule(app, pilot)
+        assert isinstance(editor, RuleEditor) and editor.read_only
+        assert all(f.disabled for f in editor.query("Input, Select, Switch"))
+        assert str(editor.query_one("#help").render()).startswith("read-only (profile Murano is read-only) · esc closes")

@@ -271,3 +271,35 @@ async def test_escape_after_typing_asks_before_throwing_the_form_away() -> None:
         await pilot.press("escape", "y")
         await pilot.pause()
     assert app.result is None
+
+
+async def test_read_only_opens_as_a_viewer_that_offers_no_save() -> None:
+    rule = Rule(id="r", profile="site", name="hot", kind="threshold", sources=["site/metric/d:t"],
+                thresholds=[Threshold(condition="metric > 1", severity=Severity.major)], origin=Origin.local)
+    saved: list[Rule] = []
+
+    async def save(r: Rule) -> str | None:
+        saved.append(r)
+        return None
+
+    editor = RuleEditor(rule, profiles=["site"], backtest=fake_backtest, save=save, read_only=True,
+                        read_only_why="--read-only is set", find=lambda text, profile: [])
+    app = Host(editor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen
+        fields = list(s.query("Input, Select, Switch"))
+        assert fields and all(f.disabled for f in fields)
+        assert text(app, "#title") == "Local rule 'hot' (read-only)"
+        help_ = text(app, "#help")
+        assert help_.startswith("read-only (--read-only is set) · esc closes") and "save" not in help_
+        assert "ctrl+o" not in help_
+        body = " ".join(str(w.render()) for w in s.query(Static))
+        assert "save" not in body
+        assert not {b.binding.action for b in s.active_bindings.values()} & {"save", "pick"}
+        await pilot.press("ctrl+s", "enter", "ctrl+o")
+        await pilot.pause()
+        assert app.screen is s and not saved and app.result is NOT_YET
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.result is None and not saved

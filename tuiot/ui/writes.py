@@ -117,8 +117,8 @@ class Writes:
         """The rule editor, for `rule` or (None) a new one. It stays open until the rule is
         stored, and shows why when it is not: a refusal never loses what was typed."""
         app = self.app
-        # an existing rule opens under read-only too, to be read and backtested; its save is refused
-        viewing = rule is not None and self.read_only_why(rule.profile) is not None
+        # an existing rule opens under read-only too, as a viewer: to be read and backtested
+        why_viewing = self.read_only_why(rule.profile) if rule is not None else None
         writable = [n for n in app.config.profiles if self.read_only_why(n) is None]
         if rule is None and not writable:
             self.writable(next(iter(app.config.profiles), ""))  # says why, before anything is typed
@@ -173,7 +173,8 @@ class Writes:
             return out
 
         app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
-                                   metric=app.recent_metric, read_only=viewing, name_of=name_of,
+                                   metric=app.recent_metric, read_only=why_viewing is not None,
+                                   read_only_why=why_viewing or "", name_of=name_of,
                                    find=find, metrics=metrics))
 
     def _metric_choice(self, metric: Node, prefix: str = "") -> str:
