@@ -303,3 +303,54 @@ async def test_read_only_opens_as_a_viewer_that_offers_no_save() -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert app.result is None and not saved
+
+
+async def _pick_first_metric(pilot, app: App) -> tuple[str, str]:
+    """ctrl+o, a device found by 'p', enter, its metrics: (the picker's title, its hint); enter takes the first."""
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    await pilot.press("ctrl+o")
+    await pilot.pause()
+    assert isinstance(app.screen, SourcePicker)
+    title = text(app, "#pick-title")
+    await pilot.press("p", "enter")
+    for _ in range(40):
+        await pilot.pause(0.05)
+        if "metrics ·" in text(app, "#pick-hint"):
+            break
+    hint = text(app, "#pick-hint")
+    await pilot.press("enter")
+    await pilot.pause()
+    return title, hint
+
+
+def _picking(rule: Rule) -> RuleEditor:
+    async def metrics(device: str) -> list[tuple[str, str]]:
+        return [(f"{rule.profile}/metric/99:new", "Temperature (°C)")]
+
+    return RuleEditor(rule, profiles=[rule.profile], find=lambda text, profile: [(f"{rule.profile}/device/99", "Pump 9")],
+                      metrics=metrics)
+
+
+async def test_ctrl_o_on_a_vendor_rule_says_it_adds_a_source_and_adds_it() -> None:
+    rule = _two_source_rule().rule
+    assert rule is not None
+    app = Host(_picking(rule))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title, hint = await _pick_first_metric(pilot, app)
+        assert title == "Add another metric for this rule to watch in tv"
+        assert "enter: add it" in hint
+        assert app.screen.query_one("#metric", Input).value == "82331:38ac, 54126:ca2d, 99:new"
+
+
+async def test_ctrl_o_on_a_local_rule_picks_its_one_source() -> None:
+    rule = Rule(id="r", profile="site", name="hot", sources=["site/metric/d:t"], origin=Origin.local,
+                thresholds=[Threshold(condition="metric > 1", severity=Severity.major)])
+    app = Host(_picking(rule))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title, hint = await _pick_first_metric(pilot, app)
+        assert title == "The metric this rule watches in site"
+        assert "enter: take it" in hint
+        assert app.screen.query_one("#metric", Input).value == "99:new"

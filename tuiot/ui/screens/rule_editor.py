@@ -422,19 +422,27 @@ class RuleEditor(ModalScreen[Rule | None]):
         profile = self._profile()
         offline = self.kind == "offline"
         where = f" in {profile}" if profile else ""
-        title = f"The {'device' if offline else 'metric'} this rule watches{where}"
+        thing = "device" if offline else "metric"
+        # a vendor rule that watches something already gets one more (see _picked); a local
+        # rule watches one, and the choice takes the place of what the field holds
+        adds = self._adds(self.query_one("#device" if offline else "#metric", Input).value)
+        title = f"Add another {thing} for this rule to watch{where}" if adds else f"The {thing} this rule watches{where}"
         find = self.find_fn
-        self.app.push_screen(SourcePicker(title, lambda text: find(text, profile), None if offline else self.metrics_fn),
-                             self._picked)
+        self.app.push_screen(SourcePicker(title, lambda text: find(text, profile), None if offline else self.metrics_fn,
+                                          adds=adds), self._picked)
+
+    def _adds(self, typed: str) -> bool:
+        """Whether a picked source joins those in the field rather than replacing them."""
+        return (self.vendor or self.native) and bool(_ids(typed, many=True))
 
     def _picked(self, ref: str | None) -> None:
         if ref is None:
             return
         profile, kind, id_ = split_ref(ref)
         box = self.query_one("#device" if kind == "device" else "#metric", Input)
-        many = self.vendor or self.native
-        if many and box.value.strip() and id_ not in _ids(box.value, many=True):
-            box.value = f"{box.value.strip()}, {id_}"  # a vendor rule may watch several
+        if self._adds(box.value):
+            if id_ not in _ids(box.value, many=True):  # a vendor rule may watch several
+                box.value = f"{box.value.strip()}, {id_}"
         else:
             box.value = id_
         if self._profile() is None and profile in self.profiles:

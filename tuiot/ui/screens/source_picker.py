@@ -5,7 +5,7 @@ hand. The picker finds devices as the `/` find box does (the fleet's index, load
 not), and Enter on a device lists its metrics (read from the vendor if the tree has not
 loaded them). It returns the chosen ref, or None on esc.
 
-Keys: type to find · up/down choose · enter take (on a device: its metrics) · esc back/cancel.
+Keys: type to find · up/down choose · enter take or add (on a device: its metrics) · esc back/cancel.
 """
 
 from __future__ import annotations
@@ -47,9 +47,12 @@ class SourcePicker(ModalScreen[str | None]):
     SourcePicker #pick-hint { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, title: str, find: FindFn, expand: ExpandFn | None = None) -> None:
+    def __init__(self, title: str, find: FindFn, expand: ExpandFn | None = None, *, adds: bool = False) -> None:
+        """`adds`: the choice joins the sources already there (a vendor rule watches several),
+        so enter says 'add it', not 'take it'."""
         super().__init__()
         self.title_text = title
+        self.take = "add it" if adds else "take it"
         self.find = find
         self.expand = expand
         self.device: str | None = None  # the device whose metrics are listed, or None: devices are
@@ -90,7 +93,7 @@ class SourcePicker(ModalScreen[str | None]):
             self._hint(f"no device matches '{text}'")
         else:
             more = " (the first 50)" if len(found) >= 50 else ""
-            self._hint(f"{len(found)} devices{more} · enter: {'its metrics' if self.expand else 'take it'} · esc: cancel")
+            self._hint(f"{len(found)} devices{more} · enter: {'its metrics' if self.expand else self.take} · esc: cancel")
 
     def action_move(self, step: int) -> None:
         box = self.query_one(OptionList)
@@ -137,7 +140,7 @@ class SourcePicker(ModalScreen[str | None]):
             return  # esc'd back meanwhile
         self._show(metrics)
         self.query_one(OptionList).focus()
-        self._hint(f"{len(metrics)} metrics · enter: take it · esc: back to the devices" if metrics
+        self._hint(f"{len(metrics)} metrics · enter: {self.take} · esc: back to the devices" if metrics
                    else "this device has no metrics · esc: back to the devices")
 
     def action_back(self) -> None:
