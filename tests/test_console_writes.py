@@ -326,6 +326,7 @@ async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> N
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
         assert _question(app) == "Save the local rule 'hot' of Murano: condition 'metric > 8' → 'metric > 9'?"
+        assert "saving" not in str(editor.query_one("#help").render())  # not while the question is open
         await pilot.press("n")
         await pilot.pause(0.2)
         assert app.screen is editor and "not saved" in str(editor.query_one("#form-error").render())

@@ -278,7 +278,7 @@ async def test_read_only_opens_as_a_viewer_that_offers_no_save() -> None:
                 thresholds=[Threshold(condition="metric > 1", severity=Severity.major)], origin=Origin.local)
     saved: list[Rule] = []
 
-    async def save(r: Rule) -> str | None:
+    async def save(r: Rule, saving) -> str | None:
         saved.append(r)
         return None
 
@@ -354,3 +354,31 @@ async def test_ctrl_o_on_a_local_rule_picks_its_one_source() -> None:
         assert title == "The metric this rule watches in site"
         assert "enter: take it" in hint
         assert app.screen.query_one("#metric", Input).value == "99:new"
+
+
+async def test_saving_shows_only_once_the_save_fn_says_the_write_started() -> None:
+    """The save fn may ask first (an edit names its change): 'saving…' under the question misled."""
+    import asyncio
+
+    answered, written = asyncio.Event(), asyncio.Event()
+
+    async def save(r: Rule, saving) -> str | None:
+        await answered.wait()  # the question is up
+        saving()
+        await written.wait()
+        return None
+
+    rule = Rule(id="r", profile="site", name="hot", sources=["site/metric/d:t"], origin=Origin.local,
+                thresholds=[Threshold(condition="metric > 1", severity=Severity.major)])
+    app = Host(RuleEditor(rule, profiles=["site"], save=save))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "saving" not in text(app, "#help") and text(app, "#help").startswith("enter/ctrl+s save")
+        answered.set()
+        await pilot.pause()
+        assert text(app, "#help") == "saving…"
+        written.set()
+        await pilot.pause()
+    assert isinstance(app.result, Rule)

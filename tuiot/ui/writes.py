@@ -133,7 +133,7 @@ class Writes:
 
             return await run(app.adapters[r.profile], r)
 
-        async def save(r: Rule) -> str | None:
+        async def save(r: Rule, saving: Callable[[], None]) -> str | None:
             if (why := self.read_only_why(r.profile)) is not None:
                 # a rule being edited keeps its profile: there is no other to choose
                 return f"read-only ({why}): " + ("choose another profile, or esc" if rule is None else "esc to close")
@@ -147,6 +147,7 @@ class Writes:
                 question = f"Save the {rule.origin.value} rule '{rule.name}' of {rule.profile}: {'; '.join(changes)}?"
                 if not await app.push_screen_wait(Confirm(question)):
                     return "not saved: edit on, save again, or esc to leave it as it was"
+            saving()  # only now: the question is answered
             return await self._store_rule(r, rule, tell_failure=False)  # the form says it
 
         def name_of(ref: str) -> str | None:

@@ -34,7 +34,9 @@ from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
-SaveFn = Callable[[Rule], Awaitable[str | None]]  # stores a rule; returns why it was not stored
+# stores a rule, calling its second argument once the write starts (after any question it
+# asks: "saving…" must not show while the operator is still deciding); returns why not stored
+SaveFn = Callable[[Rule, Callable[[], None]], Awaitable[str | None]]
 FindIn = Callable[[str, "str | None"], list[tuple[str, str]]]  # (text, profile) -> devices as (ref, label)
 
 
@@ -396,9 +398,9 @@ class RuleEditor(ModalScreen[Rule | None]):
     @work(exclusive=True, group="save", exit_on_error=False)
     async def _store(self, rule: Rule) -> None:
         self._form_error(None)
-        self.query_one("#help", Static).update("saving…")
+        help_ = self.query_one("#help", Static)
         try:
-            error = await self.save_fn(rule)  # type: ignore[misc]
+            error = await self.save_fn(rule, lambda: help_.update("saving…"))  # type: ignore[misc]
         except Exception as e:  # the form stays: what was typed is not lost
             error = str(e)
         finally:
