@@ -340,6 +340,10 @@ async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> N
             if app.screen is not editor:
                 break
         assert "metric > 9" in rules.read_text()
+        # the audit line says what the save changed, as the question did
+        line = json.loads((Path(os.environ["TUIOT_DATA_DIR"]) / "audit.log").read_text(encoding="utf-8").splitlines()[-1])
+        assert (line["action"], line["profile"], line["target"]) == ("rule.save", "Murano", "hot")
+        assert line["changes"] == ["condition 'metric > 8' → 'metric > 9'"]
 
 
 async def test_a_new_rule_picks_its_metric_by_device_name(tmp_path) -> None:
@@ -447,3 +451,13 @@ async def test_a_read_only_profile_opens_its_rule_as_a_viewer_too(tmp_path) -> N
         assert isinstance(editor, RuleEditor) and editor.read_only
         assert all(f.disabled for f in editor.query("Input, Select, Switch"))
         assert str(editor.query_one("#help").render()).startswith("read-only (profile Murano is read-only) · esc closes")
+
+
+def test_a_new_rule_is_described_for_its_audit_line() -> None:
+    from tuiot.domain import Origin, Rule, Severity, Threshold
+    from tuiot.ui.writes import rule_created
+
+    rule = Rule(id="hot", profile="P", name="hot", sources=["P/metric/a"], origin=Origin.local,
+                thresholds=[Threshold(condition="metric > 8", severity=Severity.major)])
+    assert rule_created(rule, lambda ref: ref.rsplit("/", 1)[1]) == [
+        "new local threshold rule", "watches none → a", "added 'metric > 8' (major)"]

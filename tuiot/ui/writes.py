@@ -67,6 +67,13 @@ def rule_changes(old: Rule, new: Rule, source_name: Callable[[str], str]) -> lis
     return changes
 
 
+def rule_created(rule: Rule, source_name: Callable[[str], str]) -> list[str]:
+    """What a new rule is, in `rule_changes`' phrases: its audit line, as an edit's says what changed."""
+    blank = Rule(id=rule.id, profile=rule.profile, name=rule.name, enabled=rule.enabled, kind=rule.kind,
+                 origin=rule.origin, minutes=rule.minutes)
+    return [f"new {rule.origin.value} {rule.kind} rule", *rule_changes(blank, rule, source_name)]
+
+
 class Writes:
     """The console's writes: rules, alarm closes and identity changes."""
 
@@ -99,10 +106,15 @@ class Writes:
 
         self.app.push_screen(Confirm(question), answered)
 
-    def audit(self, action: str, profile: str, what: str) -> None:
+    def audit(self, action: str, profile: str, what: str, changes: list[str] | None = None) -> None:
+        """One line of audit.log; `changes` says what a write to `what` changed, when the
+        action and target alone do not (a rule's edit)."""
         from tuiot.config import data_dir
 
-        line = json.dumps({"at": self.app.clock().isoformat(), "action": action, "profile": profile, "target": what})
+        record: dict[str, Any] = {"at": self.app.clock().isoformat(), "action": action, "profile": profile, "target": what}
+        if changes:
+            record["changes"] = changes
+        line = json.dumps(record, ensure_ascii=False)
         try:
             d = data_dir()
             d.mkdir(parents=True, exist_ok=True)
@@ -244,7 +256,12 @@ class Writes:
         else:
             done = "saved"
         app.notify(f"{done} rule '{rule.name}'")
-        self.audit(f"rule.{'save' if done == 'saved' else done.removesuffix('d')}", rule.profile, rule.name)
+
+        def name(ref: str) -> str:
+            return labels.source_name(app.fleet, ref)
+
+        changes = rule_changes(old, rule, name) if old is not None else rule_created(rule, name)
+        self.audit(f"rule.{'save' if done == 'saved' else done.removesuffix('d')}", rule.profile, rule.name, changes)
         app.rules_changed()
         return None
 
