@@ -92,3 +92,18 @@ def test_natural_key_orders_numbers_by_value_and_ignores_case() -> None:
     # the batch form gives the same keys, also for a name holding its separator
     assert labels.natural_keys([*names, "a\x00b"]) == [labels.natural_key(n) for n in [*names, "a\x00b"]]
     assert labels.natural_keys([]) == []
+
+
+def test_a_value_unit_comes_from_the_metric_or_its_reading_and_is_not_said_twice() -> None:
+    from tuiot.domain import Reading
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    temp = Node(kind="metric", id="t:temp", name="Temperature", profile="p", unit="°C")
+    moves = Node(kind="metric", id="t:moveCount", name="Movement count", profile="p", unit="count")
+    fleet.add_nodes([temp, moves])
+    fleet.put_readings([Reading(metric="p/metric/u:volts", value=230, unit="V", ts=NOW)])
+    assert labels.value_unit(fleet, temp.ref) == "°C"
+    assert labels.value_unit(fleet, moves.ref) is None
+    assert labels.value_unit(fleet, "p/metric/u:volts") == "V"  # only read, never expanded
+    assert labels.value_unit(fleet, "p/metric/nothing") is None

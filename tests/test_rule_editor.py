@@ -382,3 +382,19 @@ async def test_saving_shows_only_once_the_save_fn_says_the_write_started() -> No
         written.set()
         await pilot.pause()
     assert isinstance(app.result, Rule)
+
+
+def test_backtest_peaks_carry_their_unit_and_an_offline_rule_says_its_silence_in_minutes() -> None:
+    from tuiot.ui.screens.rule_editor import _backtest_lines
+
+    hot = Rule(id="r", profile="tv", name="hot", sources=["tv/metric/d:t"], origin=Origin.local,
+               thresholds=[Threshold(condition="metric > 30", severity=Severity.major)])
+    pts = [Point(ts=T0 + timedelta(minutes=10 * i), value=v) for i, v in enumerate([10, 40.25, 50.5, 20])]
+    lines = _backtest_lines(replay(hot, pts, start=T0, end=T0 + timedelta(hours=24)), lambda ref: "",
+                            {"tv/metric/d:t": "°C"}.get)
+    assert "peak 50.5 °C  2 readings" in lines[1]
+    silent = Rule(id="s", profile="tv", name="silent", kind="offline", sources=["tv/device/d"], minutes=15,
+                  origin=Origin.local, thresholds=[Threshold(condition="15", severity=Severity.major)])
+    pts = [Point(ts=T0 + timedelta(minutes=m), value=1) for m in (0, 5, 50, 55)]
+    lines = _backtest_lines(replay(silent, pts, start=T0, end=T0 + timedelta(minutes=60)), lambda ref: "", lambda ref: "°C")
+    assert lines[1].endswith("05-01 00:20 → 00:50  silent 45 min")

@@ -188,6 +188,7 @@ class Writes:
         app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
                                    metric=app.recent_metric, read_only=why_viewing is not None,
                                    read_only_why=why_viewing or "", name_of=name_of,
+                                   unit_of=lambda ref: labels.value_unit(app.fleet, ref),
                                    find=find, metrics=metrics))
 
     def _metric_choice(self, metric: Node, prefix: str = "") -> str:

@@ -29,7 +29,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from tuiot.domain import Origin, Rule, Severity, Threshold, make_ref, split_ref
 from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
-from tuiot.ui.labels import clip, count
+from tuiot.ui.labels import clip, count, value_text
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
 
@@ -101,6 +101,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         read_only: bool = False,
         read_only_why: str = "",
         name_of: Callable[[str], str | None] | None = None,
+        unit_of: Callable[[str], str | None] | None = None,
         find: FindIn | None = None,
         metrics: ExpandFn | None = None,
     ) -> None:
@@ -116,6 +117,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         # a metric or device ref's name in the fleet, or None: an id is 32 hex digits, and the
         # operator must see it is the pump they mean before the rule watches it
         self.name_of = name_of or (lambda ref: None)
+        self.unit_of = unit_of or (lambda ref: None)  # a metric's unit, printed after its backtest peak
         self.find_fn = find  # devices by name, for ctrl+o (a profile or None: every listed one)
         self.metrics_fn = metrics  # a device's metrics, for ctrl+o on a threshold rule
         self.save_fn = save
@@ -505,7 +507,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             panel.update(Content(f"backtest failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"))
             return
         self.last_backtest = result
-        panel.update(Content("\n".join(_backtest_lines(result, self._episode_source(rule)))))
+        panel.update(Content("\n".join(_backtest_lines(result, self._episode_source(rule), self.unit_of))))
 
     def _episode_source(self, rule: Rule) -> Callable[[str], str]:
         """How an episode names its source: not at all when the rule watches one (the form
@@ -529,14 +531,17 @@ def _pointed(text: str, e: ConditionError) -> Content:
     )
 
 
-def _backtest_lines(result: BacktestResult, source: Callable[[str], str] | None = None) -> list[str]:
-    """The backtest panel; `source` names an episode's source ('' to leave it out)."""
+def _backtest_lines(result: BacktestResult, source: Callable[[str], str] | None = None,
+                    unit: Callable[[str], str | None] | None = None) -> list[str]:
+    """The backtest panel; `source` names an episode's source ('' to leave it out), `unit`
+    gives a metric's unit (None: none to print)."""
     name = source or _bare
+    peak = _peak_text(result.rule.kind, unit or (lambda ref: None))
     lines = [f"backtest: {result.summary()}"]
     if result.first is not None:
-        lines.append(f"  first  {_episode(result.first, name)}")
+        lines.append(f"  first  {_episode(result.first, name, peak)}")
     if result.last is not None and result.last is not result.first:
-        lines.append(f"  last   {_episode(result.last, name)}")
+        lines.append(f"  last   {_episode(result.last, name, peak)}")
     for ref, err in list(result.errors.items())[:1]:
         where = name(ref)
         lines.append(f"  {where}: {err}" if where else f"  {err}")
@@ -546,10 +551,22 @@ def _backtest_lines(result: BacktestResult, source: Callable[[str], str] | None 
 PANEL_WIDTH = 72  # the backtest panel's text width inside the 78-column form
 
 
-def _episode(e: Episode, source: Callable[[str], str]) -> str:
+def _peak_text(kind: str, unit: Callable[[str], str | None]) -> Callable[[Episode], str]:
+    """What an episode says of its peak, with its unit as every screen writes a value: an
+    offline rule's 'peak' is the silence, in minutes (and its one reading is no count)."""
+    def said(e: Episode) -> str:
+        if kind == "offline":
+            return "" if e.peak is None else f"  silent {value_text(e.peak)} min"
+        u = unit(e.source)
+        peak = "" if e.peak is None else f"  peak {value_text(e.peak)}{' ' + u if u else ''}"
+        return f"{peak}  {count(e.count, 'reading')}"
+
+    return said
+
+
+def _episode(e: Episode, source: Callable[[str], str], peak: Callable[[Episode], str]) -> str:
     end = e.end.strftime("%H:%M") if e.end is not None else "open"
-    peak = "" if e.peak is None else f"  peak {e.peak}"
-    line = f"{e.start.strftime('%m-%d %H:%M')} → {end}{peak}  {count(e.count, 'reading')}"
+    line = f"{e.start.strftime('%m-%d %H:%M')} → {end}{peak(e)}"
     where = source(e.source)
     # the name gives way, not the times: one episode is one line at 80 columns
     room = PANEL_WIDTH - len("  first  ") - len(line) - 2
