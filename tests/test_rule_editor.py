@@ -398,3 +398,49 @@ def test_backtest_peaks_carry_their_unit_and_an_offline_rule_says_its_silence_in
     pts = [Point(ts=T0 + timedelta(minutes=m), value=1) for m in (0, 5, 50, 55)]
     lines = _backtest_lines(replay(silent, pts, start=T0, end=T0 + timedelta(minutes=60)), lambda ref: "", lambda ref: "°C")
     assert lines[1].endswith("05-01 00:20 → 00:50  silent 45 min")
+
+
+async def test_the_source_picker_lists_in_natural_order() -> None:
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    devices = [(f"p/device/{n}", f"sensor-{n} · p") for n in (10, 2, 1, 100, 20)]
+
+    async def metrics(device: str) -> list[tuple[str, str]]:
+        return [("p/metric/b", "Probe 10 · Temperature"), ("p/metric/a", "probe 9 · Temperature")]
+
+    class Picking(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(SourcePicker("pick", lambda t: devices, metrics))
+
+    app = Picking()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        box = app.screen.query_one("OptionList")
+        shown = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        assert shown == ["sensor-1 · p", "sensor-2 · p", "sensor-10 · p", "sensor-20 · p", "sensor-100 · p"]
+        await pilot.press("enter")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if "metrics ·" in text(app, "#pick-hint"):
+                break
+        shown = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        assert shown == ["probe 9 · Temperature", "Probe 10 · Temperature"]
+
+
+async def test_the_source_picker_shows_the_first_devices_in_that_order() -> None:
+    from tuiot.ui.screens.source_picker import LIMIT, SourcePicker
+
+    devices = [(f"p/device/{n}", f"pump {n}") for n in range(LIMIT + 10, 0, -1)]  # the index holds them backwards
+
+    class Picking(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(SourcePicker("pick", lambda t: devices))
+
+    app = Picking()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        box = app.screen.query_one("OptionList")
+        assert box.option_count == LIMIT and str(box.get_option_at_index(0).prompt) == "pump 1"
+        assert f"(the first {LIMIT})" in text(app, "#pick-hint")

@@ -20,7 +20,6 @@ from tuiot.ui.screens.confirm import Confirm
 if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
 
-PICK_MAX = 50  # devices a source picker lists for what is typed
 NAMED = 3  # a confirmation names this many of the things it changes, then counts the rest
 
 
@@ -172,7 +171,7 @@ class Writes:
             found = [n for n in app.fleet.search(text, limit=200, profile=profile)
                      if n.kind == "device" and n.profile in profiles]
             return [(n.ref, f"{n.name} · {n.profile}" + (" · offline" if n.online is False else ""))
-                    for n in found[:PICK_MAX]]
+                    for n in found]  # the picker orders them and shows the first few
 
         async def metrics(device: str) -> list[tuple[str, str]]:
             out = []
