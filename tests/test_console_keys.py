@@ -198,6 +198,7 @@ async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) 
                                    and any(r.origin.value == "vendor" for r in v.rules))
         await pilot.press("slash", *"hot", "enter")
         assert [r.name for r in view.shown_rules()] == ["hot"]
+        assert str(view.query_one("#summary").render()).endswith(" · filter 'hot'")  # the header says why 1 of n
         await pilot.press("space")  # disable: asks first, then a local rule is written to rules.toml
         await pilot.pause(0.1)
         assert app.screen.__class__.__name__ == "Confirm"

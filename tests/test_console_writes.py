@@ -253,7 +253,7 @@ async def test_a_rule_on_a_metric_the_vendor_does_not_have_is_not_saved(tmp_path
         assert not rules.exists() or "typo" not in rules.read_text()
 
 
-async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> None:
+async def test_read_only_opens_a_rule_as_a_viewer_with_nothing_to_save(tmp_path) -> None:
     from tuiot.ui.screens.rule_editor import RuleEditor
 
     app, rules = _hot_rule_app(tmp_path, read_only=True)
@@ -261,13 +261,16 @@ async def test_read_only_opens_a_rule_to_read_and_refuses_its_save(tmp_path) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await _edit_first_rule(app, pilot)
         assert isinstance(editor, RuleEditor) and editor.read_only
-        assert "read-only" in str(editor.query_one("#title").render())
-        assert str(editor.query_one("#title").render()).startswith("Local rule 'hot'")
-        editor.query_one("#condition").value = "metric > 9"
+        assert str(editor.query_one("#title").render()) == "Local rule 'hot' (read-only)"
+        help_ = str(editor.query_one("#help").render())
+        assert help_.startswith("read-only (--read-only is set) · esc closes") and "save" not in help_
+        assert editor.query_one("#condition").disabled and editor.query_one("#name").disabled
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
-        assert app.screen is editor and "read-only" in str(editor.query_one("#form-error").render())
-        assert rules.read_text() == before
+        assert app.screen is editor and rules.read_text() == before
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.screen is not editor
 
 
 async def _save_new_rule(app, pilot, name: str, metric: str, condition: str, *, until: str):
@@ -323,6 +326,7 @@ async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> N
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
         assert _question(app) == "Save the local rule 'hot' of Murano: condition 'metric > 8' → 'metric > 9'?"
+        assert "saving" not in str(editor.query_one("#help").render())  # not while the question is open
         await pilot.press("n")
         await pilot.pause(0.2)
         assert app.screen is editor and "not saved" in str(editor.query_one("#form-error").render())
@@ -336,6 +340,10 @@ async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> N
             if app.screen is not editor:
                 break
         assert "metric > 9" in rules.read_text()
+        # the audit line says what the save changed, as the question did
+        line = json.loads((Path(os.environ["TUIOT_DATA_DIR"]) / "audit.log").read_text(encoding="utf-8").splitlines()[-1])
+        assert (line["action"], line["profile"], line["target"]) == ("rule.save", "Murano", "hot")
+        assert line["changes"] == ["condition 'metric > 8' → 'metric > 9'"]
 
 
 async def test_a_new_rule_picks_its_metric_by_device_name(tmp_path) -> None:
@@ -473,3 +481,25 @@ async def test_closing_one_alarm_says_one_alarm_and_clearing_one_mark_one_mark()
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert list(app._notifications)[-1].message == "cleared 1 mark"
+
+
+async def test_a_read_only_profile_opens_its_rule_as_a_viewer_too(tmp_path) -> None:
+    from tuiot.ui.screens.rule_editor import RuleEditor
+
+    app, rules = _hot_rule_app(tmp_path)
+    app.config.profiles["Murano"] = app.config.profiles["Murano"].model_copy(update={"read_only": True})
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await _edit_first_rule(app, pilot)
+        assert isinstance(editor, RuleEditor) and editor.read_only
+        assert all(f.disabled for f in editor.query("Input, Select, Switch"))
+        assert str(editor.query_one("#help").render()).startswith("read-only (profile Murano is read-only) · esc closes")
+
+
+def test_a_new_rule_is_described_for_its_audit_line() -> None:
+    from tuiot.domain import Origin, Rule, Severity, Threshold
+    from tuiot.ui.writes import rule_created
+
+    rule = Rule(id="hot", profile="P", name="hot", sources=["P/metric/a"], origin=Origin.local,
+                thresholds=[Threshold(condition="metric > 8", severity=Severity.major)])
+    assert rule_created(rule, lambda ref: ref.rsplit("/", 1)[1]) == [
+        "new local threshold rule", "watches none → a", "added 'metric > 8' (major)"]

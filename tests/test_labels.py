@@ -184,3 +184,18 @@ def test_values_print_in_plain_digits_not_e_notation() -> None:
     # Metrics' stats: 4 significant digits, the same rule
     assert fmt_value(15463.7) == "15464" and fmt_value(21.5347) == "21.53" and fmt_value(2.5e6) == "2500000"
     assert fmt_value(None) == "—"
+
+
+def test_a_value_unit_comes_from_the_metric_or_its_reading_and_is_not_said_twice() -> None:
+    from tuiot.domain import Reading
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    temp = Node(kind="metric", id="t:temp", name="Temperature", profile="p", unit="°C")
+    moves = Node(kind="metric", id="t:moveCount", name="Movement count", profile="p", unit="count")
+    fleet.add_nodes([temp, moves])
+    fleet.put_readings([Reading(metric="p/metric/u:volts", value=230, unit="V", ts=NOW)])
+    assert labels.value_unit(fleet, temp.ref) == "°C"
+    assert labels.value_unit(fleet, moves.ref) is None
+    assert labels.value_unit(fleet, "p/metric/u:volts") == "V"  # only read, never expanded
+    assert labels.value_unit(fleet, "p/metric/nothing") is None

@@ -271,3 +271,176 @@ async def test_escape_after_typing_asks_before_throwing_the_form_away() -> None:
         await pilot.press("escape", "y")
         await pilot.pause()
     assert app.result is None
+
+
+async def test_read_only_opens_as_a_viewer_that_offers_no_save() -> None:
+    rule = Rule(id="r", profile="site", name="hot", kind="threshold", sources=["site/metric/d:t"],
+                thresholds=[Threshold(condition="metric > 1", severity=Severity.major)], origin=Origin.local)
+    saved: list[Rule] = []
+
+    async def save(r: Rule, saving) -> str | None:
+        saved.append(r)
+        return None
+
+    editor = RuleEditor(rule, profiles=["site"], backtest=fake_backtest, save=save, read_only=True,
+                        read_only_why="--read-only is set", find=lambda text, profile: [])
+    app = Host(editor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen
+        fields = list(s.query("Input, Select, Switch"))
+        assert fields and all(f.disabled for f in fields)
+        assert text(app, "#title") == "Local rule 'hot' (read-only)"
+        help_ = text(app, "#help")
+        assert help_.startswith("read-only (--read-only is set) · esc closes") and "save" not in help_
+        assert "ctrl+o" not in help_
+        body = " ".join(str(w.render()) for w in s.query(Static))
+        assert "save" not in body
+        assert not {b.binding.action for b in s.active_bindings.values()} & {"save", "pick"}
+        await pilot.press("ctrl+s", "enter", "ctrl+o")
+        await pilot.pause()
+        assert app.screen is s and not saved and app.result is NOT_YET
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.result is None and not saved
+
+
+async def _pick_first_metric(pilot, app: App) -> tuple[str, str]:
+    """ctrl+o, a device found by 'p', enter, its metrics: (the picker's title, its hint); enter takes the first."""
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    await pilot.press("ctrl+o")
+    await pilot.pause()
+    assert isinstance(app.screen, SourcePicker)
+    title = text(app, "#pick-title")
+    await pilot.press("p", "enter")
+    for _ in range(40):
+        await pilot.pause(0.05)
+        if "metrics ·" in text(app, "#pick-hint"):
+            break
+    hint = text(app, "#pick-hint")
+    await pilot.press("enter")
+    await pilot.pause()
+    return title, hint
+
+
+def _picking(rule: Rule) -> RuleEditor:
+    async def metrics(device: str) -> list[tuple[str, str]]:
+        return [(f"{rule.profile}/metric/99:new", "Temperature (°C)")]
+
+    return RuleEditor(rule, profiles=[rule.profile], find=lambda text, profile: [(f"{rule.profile}/device/99", "Pump 9")],
+                      metrics=metrics)
+
+
+async def test_ctrl_o_on_a_vendor_rule_says_it_adds_a_source_and_adds_it() -> None:
+    rule = _two_source_rule().rule
+    assert rule is not None
+    app = Host(_picking(rule))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title, hint = await _pick_first_metric(pilot, app)
+        assert title == "Add another metric for this rule to watch in tv"
+        assert "enter: add it" in hint
+        assert app.screen.query_one("#metric", Input).value == "82331:38ac, 54126:ca2d, 99:new"
+
+
+async def test_ctrl_o_on_a_local_rule_picks_its_one_source() -> None:
+    rule = Rule(id="r", profile="site", name="hot", sources=["site/metric/d:t"], origin=Origin.local,
+                thresholds=[Threshold(condition="metric > 1", severity=Severity.major)])
+    app = Host(_picking(rule))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title, hint = await _pick_first_metric(pilot, app)
+        assert title == "The metric this rule watches in site"
+        assert "enter: take it" in hint
+        assert app.screen.query_one("#metric", Input).value == "99:new"
+
+
+async def test_saving_shows_only_once_the_save_fn_says_the_write_started() -> None:
+    """The save fn may ask first (an edit names its change): 'saving…' under the question misled."""
+    import asyncio
+
+    answered, written = asyncio.Event(), asyncio.Event()
+
+    async def save(r: Rule, saving) -> str | None:
+        await answered.wait()  # the question is up
+        saving()
+        await written.wait()
+        return None
+
+    rule = Rule(id="r", profile="site", name="hot", sources=["site/metric/d:t"], origin=Origin.local,
+                thresholds=[Threshold(condition="metric > 1", severity=Severity.major)])
+    app = Host(RuleEditor(rule, profiles=["site"], save=save))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "saving" not in text(app, "#help") and text(app, "#help").startswith("enter/ctrl+s save")
+        answered.set()
+        await pilot.pause()
+        assert text(app, "#help") == "saving…"
+        written.set()
+        await pilot.pause()
+    assert isinstance(app.result, Rule)
+
+
+def test_backtest_peaks_carry_their_unit_and_an_offline_rule_says_its_silence_in_minutes() -> None:
+    from tuiot.ui.screens.rule_editor import _backtest_lines
+
+    hot = Rule(id="r", profile="tv", name="hot", sources=["tv/metric/d:t"], origin=Origin.local,
+               thresholds=[Threshold(condition="metric > 30", severity=Severity.major)])
+    pts = [Point(ts=T0 + timedelta(minutes=10 * i), value=v) for i, v in enumerate([10, 40.25, 50.5, 20])]
+    lines = _backtest_lines(replay(hot, pts, start=T0, end=T0 + timedelta(hours=24)), lambda ref: "",
+                            {"tv/metric/d:t": "°C"}.get)
+    assert "peak 50.5 °C  2 readings" in lines[1]
+    silent = Rule(id="s", profile="tv", name="silent", kind="offline", sources=["tv/device/d"], minutes=15,
+                  origin=Origin.local, thresholds=[Threshold(condition="15", severity=Severity.major)])
+    pts = [Point(ts=T0 + timedelta(minutes=m), value=1) for m in (0, 5, 50, 55)]
+    lines = _backtest_lines(replay(silent, pts, start=T0, end=T0 + timedelta(minutes=60)), lambda ref: "", lambda ref: "°C")
+    assert lines[1].endswith("05-01 00:20 → 00:50  silent 45 min")
+
+
+async def test_the_source_picker_lists_in_natural_order() -> None:
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    devices = [(f"p/device/{n}", f"sensor-{n} · p") for n in (10, 2, 1, 100, 20)]
+
+    async def metrics(device: str) -> list[tuple[str, str]]:
+        return [("p/metric/b", "Probe 10 · Temperature"), ("p/metric/a", "probe 9 · Temperature")]
+
+    class Picking(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(SourcePicker("pick", lambda t: devices, metrics))
+
+    app = Picking()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        box = app.screen.query_one("OptionList")
+        shown = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        assert shown == ["sensor-1 · p", "sensor-2 · p", "sensor-10 · p", "sensor-20 · p", "sensor-100 · p"]
+        await pilot.press("enter")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if "metrics ·" in text(app, "#pick-hint"):
+                break
+        shown = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        assert shown == ["probe 9 · Temperature", "Probe 10 · Temperature"]
+
+
+async def test_the_source_picker_shows_the_first_devices_in_that_order() -> None:
+    from tuiot.ui.screens.source_picker import LIMIT, SourcePicker
+
+    devices = [(f"p/device/{n}", f"pump {n}") for n in range(LIMIT + 10, 0, -1)]  # the index holds them backwards
+
+    class Picking(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(SourcePicker("pick", lambda t: devices))
+
+    app = Picking()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        box = app.screen.query_one("OptionList")
+        assert box.option_count == LIMIT and str(box.get_option_at_index(0).prompt) == "pump 1"
+        assert f"(the first {LIMIT})" in text(app, "#pick-hint")

@@ -340,6 +340,15 @@ def source_name(fleet: FleetState, ref: str) -> str:
     return metric_name(fleet, ref) if "/metric/" in ref else ref.split("/", 2)[-1]
 
 
+def value_unit(fleet: FleetState, ref: str) -> str | None:
+    """The unit to print after a metric's value (its node's, else its reading's), or None:
+    none is known, or the metric's name already ends with it (`shows_unit`)."""
+    node = fleet.nodes.get(ref)
+    reading = fleet.readings.get(ref)
+    unit = (node.unit if node is not None else None) or (reading.unit if reading is not None else None)
+    return unit if shows_unit(node.name if node is not None else "", unit) else None
+
+
 def known_name(fleet: FleetState, ref: str) -> str | None:
     """A node's own name once it is loaded, else None."""
     node = fleet.nodes.get(ref)

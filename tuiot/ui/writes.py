@@ -20,7 +20,6 @@ from tuiot.ui.screens.confirm import Confirm
 if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
 
-PICK_MAX = 50  # devices a source picker lists for what is typed
 NAMED = 3  # a confirmation names this many of the things it changes, then counts the rest
 
 
@@ -67,6 +66,13 @@ def rule_changes(old: Rule, new: Rule, source_name: Callable[[str], str]) -> lis
     return changes
 
 
+def rule_created(rule: Rule, source_name: Callable[[str], str]) -> list[str]:
+    """What a new rule is, in `rule_changes`' phrases: its audit line, as an edit's says what changed."""
+    blank = Rule(id=rule.id, profile=rule.profile, name=rule.name, enabled=rule.enabled, kind=rule.kind,
+                 origin=rule.origin, minutes=rule.minutes)
+    return [f"new {rule.origin.value} {rule.kind} rule", *rule_changes(blank, rule, source_name)]
+
+
 class Writes:
     """The console's writes: rules, alarm closes and identity changes."""
 
@@ -99,10 +105,15 @@ class Writes:
 
         self.app.push_screen(Confirm(question), answered)
 
-    def audit(self, action: str, profile: str, what: str) -> None:
+    def audit(self, action: str, profile: str, what: str, changes: list[str] | None = None) -> None:
+        """One line of audit.log; `changes` says what a write to `what` changed, when the
+        action and target alone do not (a rule's edit)."""
         from tuiot.config import data_dir
 
-        line = json.dumps({"at": self.app.clock().isoformat(), "action": action, "profile": profile, "target": what})
+        record: dict[str, Any] = {"at": self.app.clock().isoformat(), "action": action, "profile": profile, "target": what}
+        if changes:
+            record["changes"] = changes
+        line = json.dumps(record, ensure_ascii=False)
         try:
             d = data_dir()
             d.mkdir(parents=True, exist_ok=True)
@@ -117,8 +128,8 @@ class Writes:
         """The rule editor, for `rule` or (None) a new one. It stays open until the rule is
         stored, and shows why when it is not: a refusal never loses what was typed."""
         app = self.app
-        # an existing rule opens under read-only too, to be read and backtested; its save is refused
-        viewing = rule is not None and self.read_only_why(rule.profile) is not None
+        # an existing rule opens under read-only too, as a viewer: to be read and backtested
+        why_viewing = self.read_only_why(rule.profile) if rule is not None else None
         writable = [n for n in app.config.profiles if self.read_only_why(n) is None]
         if rule is None and not writable:
             self.writable(next(iter(app.config.profiles), ""))  # says why, before anything is typed
@@ -133,7 +144,7 @@ class Writes:
 
             return await run(app.adapters[r.profile], r)
 
-        async def save(r: Rule) -> str | None:
+        async def save(r: Rule, saving: Callable[[], None]) -> str | None:
             if (why := self.read_only_why(r.profile)) is not None:
                 # a rule being edited keeps its profile: there is no other to choose
                 return f"read-only ({why}): " + ("choose another profile, or esc" if rule is None else "esc to close")
@@ -147,6 +158,7 @@ class Writes:
                 question = f"Save the {rule.origin.value} rule '{rule.name}' of {rule.profile}: {'; '.join(changes)}?"
                 if not await app.push_screen_wait(Confirm(question)):
                     return "not saved: edit on, save again, or esc to leave it as it was"
+            saving()  # only now: the question is answered
             return await self._store_rule(r, rule, tell_failure=False)  # the form says it
 
         def name_of(ref: str) -> str | None:
@@ -159,7 +171,7 @@ class Writes:
             found = [n for n in app.fleet.search(text, limit=200, profile=profile)
                      if n.kind == "device" and n.profile in profiles]
             return [(n.ref, f"{n.name} · {n.profile}" + (" · offline" if n.online is False else ""))
-                    for n in found[:PICK_MAX]]
+                    for n in found]  # the picker orders them and shows the first few
 
         async def metrics(device: str) -> list[tuple[str, str]]:
             out = []
@@ -173,7 +185,9 @@ class Writes:
             return out
 
         app.push_screen(RuleEditor(rule, profiles=profiles, backtest=backtest, native_profiles=native, save=save,
-                                   metric=app.recent_metric, read_only=viewing, name_of=name_of,
+                                   metric=app.recent_metric, read_only=why_viewing is not None,
+                                   read_only_why=why_viewing or "", name_of=name_of,
+                                   unit_of=lambda ref: labels.value_unit(app.fleet, ref),
                                    find=find, metrics=metrics))
 
     def _metric_choice(self, metric: Node, prefix: str = "") -> str:
@@ -242,7 +256,12 @@ class Writes:
         else:
             done = "saved"
         app.notify(f"{done} rule '{rule.name}'")
-        self.audit(f"rule.{'save' if done == 'saved' else done.removesuffix('d')}", rule.profile, rule.name)
+
+        def name(ref: str) -> str:
+            return labels.source_name(app.fleet, ref)
+
+        changes = rule_changes(old, rule, name) if old is not None else rule_created(rule, name)
+        self.audit(f"rule.{'save' if done == 'saved' else done.removesuffix('d')}", rule.profile, rule.name, changes)
         app.rules_changed()
         return None
 

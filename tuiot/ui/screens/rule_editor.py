@@ -8,7 +8,8 @@ below the form shows what the rule would have done over the last 24 hours; it re
 shortly after the form changes (and on ctrl+t).
 
 Fits 80×24. Keys: enter or ctrl+s saves (only when the form is valid), esc cancels,
-ctrl+t backtests, ctrl+o picks the metric (or device) by name.
+ctrl+t backtests, ctrl+o picks the metric (or device) by name. Read-only, the form is
+a viewer: its fields are disabled, and only esc and ctrl+t work.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from tuiot.domain import Origin, Rule, Severity, Threshold, make_ref, split_ref
 from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
-from tuiot.ui.labels import clip, count
+from tuiot.ui.labels import clip, count, value_text
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
-SaveFn = Callable[[Rule], Awaitable[str | None]]  # stores a rule; returns why it was not stored
+# stores a rule, calling its second argument once the write starts (after any question it
+# asks: "saving…" must not show while the operator is still deciding); returns why not stored
+SaveFn = Callable[[Rule, Callable[[], None]], Awaitable[str | None]]
 FindIn = Callable[[str, "str | None"], list[tuple[str, str]]]  # (text, profile) -> devices as (ref, label)
 
 
@@ -45,6 +48,7 @@ class OnOff(Switch, inherit_bindings=False):
 MAX_CHECKS = 1000
 MAX_MINUTES = 60 * 24 * 365
 BACKTEST_DELAY = 0.8  # seconds of quiet typing before the backtest reruns
+TITLE_WIDTH = 74  # the form's text width: 78 columns less its border and padding
 
 
 class RuleEditor(ModalScreen[Rule | None]):
@@ -70,7 +74,11 @@ class RuleEditor(ModalScreen[Rule | None]):
     RuleEditor #form-error.-shown { display: block; }
     RuleEditor #backtest { height: auto; min-height: 3; max-height: 6; margin-top: 1; padding: 0 1;
                            border-top: solid $primary-darken-2; color: $text; }
-    RuleEditor #help { color: $text-muted; height: 1; }
+    RuleEditor #help { color: $text-muted; height: auto; }
+    /* a viewer: the values read as text, at full strength, not as dimmed fields */
+    RuleEditor #editor.-read-only Input, RuleEditor #editor.-read-only Select,
+    RuleEditor #editor.-read-only Switch { opacity: 1; background: $surface; }
+    RuleEditor #editor.-read-only #help { color: $warning; }
     """
 
     BINDINGS: ClassVar = [
@@ -91,19 +99,25 @@ class RuleEditor(ModalScreen[Rule | None]):
         save: SaveFn | None = None,
         metric: str | None = None,
         read_only: bool = False,
+        read_only_why: str = "",
         name_of: Callable[[str], str | None] | None = None,
+        unit_of: Callable[[str], str | None] | None = None,
         find: FindIn | None = None,
         metrics: ExpandFn | None = None,
     ) -> None:
         """`native_profiles`: profiles whose vendor keeps rules itself (TeamViewer); a new
         rule there may be stored with the vendor instead of in rules.toml. With `save`, the
         form stays open until the rule is stored, and says why when it is not (nothing
-        typed is lost); without it, the form returns the rule for the caller to store."""
+        typed is lost); without it, the form returns the rule for the caller to store.
+        With `read_only` the form is a viewer: every field is disabled and nothing saves;
+        `read_only_why` says why (--read-only, a read-only profile)."""
         super().__init__()
-        self.read_only = read_only  # shown to be read (and backtested); a save is refused
+        self.read_only = read_only  # shown to be read (and backtested); nothing to save
+        self.read_only_why = read_only_why
         # a metric or device ref's name in the fleet, or None: an id is 32 hex digits, and the
         # operator must see it is the pump they mean before the rule watches it
         self.name_of = name_of or (lambda ref: None)
+        self.unit_of = unit_of or (lambda ref: None)  # a metric's unit, printed after its backtest peak
         self.find_fn = find  # devices by name, for ctrl+o (a profile or None: every listed one)
         self.metrics_fn = metrics  # a device's metrics, for ctrl+o on a threshold rule
         self.save_fn = save
@@ -132,59 +146,70 @@ class RuleEditor(ModalScreen[Rule | None]):
         minutes = r.minutes if r and r.minutes is not None else (_int_or_none(t.condition) if t and kind == "offline" else None)
         profile_value = r.profile if r else (self.preset.split("/", 1)[0] if self.preset else
                                              self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
-        with Vertical(id="editor"):
-            where = "TeamViewer rule" if self.vendor else "local rule"
-            title = f"Edit {where} '{r.name}'" if r else "New local rule"
-            if self.read_only:
-                title = f"{where[0].upper()}{where[1:]} '{r.name if r else ''}' (read-only: esc to close)"
-            yield Static(title, id="title", markup=False)
+        with Vertical(id="editor", classes="-read-only" if self.read_only else None):
+            yield Static(self._title(), id="title", markup=False)
             with Horizontal(classes="row"):
                 yield Label("Name")
-                yield Input(r.name if r else "", placeholder="what the alarm says", id="name", compact=True)
+                yield Input(r.name if r else "", placeholder="what the alarm says", id="name", compact=True,
+                            disabled=self.read_only)
             with Horizontal(classes="row"):
                 yield Label("Profile")
                 yield Select([(p, p) for p in self.profiles], value=profile_value, prompt="choose a profile",
-                             id="profile", compact=True, disabled=self.vendor)
+                             id="profile", compact=True, disabled=self.vendor or self.read_only)
             with Horizontal(classes="row", id="store-row"):
                 yield Label("Stored")
                 yield Select([("in rules.toml (evaluated by tuiot)", "local"), ("by the vendor (native rule)", "vendor")],
-                             value="local", allow_blank=False, id="store", compact=True)
+                             value="local", allow_blank=False, id="store", compact=True, disabled=self.read_only)
             with Horizontal(classes="row"):
                 yield Label("Kind")
                 yield Select([("threshold: a metric's value", "threshold"), ("offline: a device's silence", "offline")],
-                             value=kind, allow_blank=False, id="kind", compact=True)
+                             value=kind, allow_blank=False, id="kind", compact=True, disabled=self.read_only)
             with Horizontal(classes="row threshold-only"):
                 yield Label("Metric id")
-                yield Input(sources if kind == "threshold" else "", placeholder="as printed by `tuiot tree`", id="metric", compact=True)
+                yield Input(sources if kind == "threshold" else "", placeholder="as printed by `tuiot tree`", id="metric", compact=True,
+                            disabled=self.read_only)
             yield Static("", id="metric-name", classes="source-name threshold-only", markup=False)
             with Horizontal(classes="row threshold-only"):
                 yield Label("Condition")
                 yield Input(t.condition if t and kind == "threshold" else "", placeholder="e.g. metric > 30 && metric < 90",
-                            id="condition", compact=True)
+                            id="condition", compact=True, disabled=self.read_only)
             yield Static("", id="condition-message", classes="threshold-only")
             with Horizontal(classes="row offline-only"):
                 yield Label("Device id")
-                yield Input(sources if kind == "offline" else "", placeholder="as printed by `tuiot tree`", id="device", compact=True)
+                yield Input(sources if kind == "offline" else "", placeholder="as printed by `tuiot tree`", id="device", compact=True,
+                            disabled=self.read_only)
             yield Static("", id="device-name", classes="source-name offline-only", markup=False)
             with Horizontal(classes="row offline-only"):
                 yield Label("Minutes")
                 yield Input(str(minutes) if minutes else "15", placeholder="silence that counts as offline",
-                            id="minutes", restrict=r"[0-9]*", compact=True)
+                            id="minutes", restrict=r"[0-9]*", compact=True, disabled=self.read_only)
             with Horizontal(classes="row"):
                 yield Label("Severity")
                 yield Select([(s.value, s.value) for s in Severity], value=(t.severity.value if t else "major"),
-                             allow_blank=False, id="severity", compact=True)
+                             allow_blank=False, id="severity", compact=True, disabled=self.read_only)
             with Horizontal(classes="row"):
                 yield Label("Checks")
                 yield Input(str(t.checks if t else 1), placeholder="consecutive readings", id="checks",
-                            restrict=r"[0-9]*", compact=True)
+                            restrict=r"[0-9]*", compact=True, disabled=self.read_only)
             with Horizontal(classes="row"):
                 yield Label("Enabled")
-                yield OnOff(r.enabled if r else True, id="enabled", animate=False)
+                yield OnOff(r.enabled if r else True, id="enabled", animate=False, disabled=self.read_only)
                 yield Static("", id="enabled-text")
             yield Static("", id="form-error", markup=False)
             yield Static("", id="backtest")
             yield Static(self._help_text(), id="help")
+
+    def _title(self) -> str:
+        """One line: the rule's name gives way, not what the form is."""
+        r = self.rule
+        if r is None:
+            return "New local rule"
+        where = "TeamViewer rule" if self.vendor else "local rule"
+        if self.read_only:
+            head, tail = f"{where[0].upper()}{where[1:]} '", "' (read-only)"
+        else:
+            head, tail = f"Edit {where} '", "'"
+        return f"{head}{clip(r.name, max(TITLE_WIDTH - len(head) - len(tail), 8))}{tail}"
 
     def on_mount(self) -> None:
         self._show_enabled()
@@ -196,7 +221,8 @@ class RuleEditor(ModalScreen[Rule | None]):
             self.query_one("#backtest", Static).update("backtest: not available for this profile")
         else:
             self._schedule_backtest(0)
-        self.query_one("#name", Input).focus()
+        if not self.read_only:  # a viewer's fields are disabled: its keys are the screen's
+            self.query_one("#name", Input).focus()
         self.call_after_refresh(self._remember_form)
 
     def _remember_form(self) -> None:
@@ -353,7 +379,13 @@ class RuleEditor(ModalScreen[Rule | None]):
         )
         return rule, None, None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a viewer has nothing to save or pick: the keys are not offered at all
+        return not (self.read_only and action in ("save", "pick"))
+
     def action_save(self) -> None:
+        if self.read_only:
+            return
         rule, message, field = self.build()
         if rule is None:
             self._form_error(message, field)
@@ -368,9 +400,9 @@ class RuleEditor(ModalScreen[Rule | None]):
     @work(exclusive=True, group="save", exit_on_error=False)
     async def _store(self, rule: Rule) -> None:
         self._form_error(None)
-        self.query_one("#help", Static).update("saving…")
+        help_ = self.query_one("#help", Static)
         try:
-            error = await self.save_fn(rule)  # type: ignore[misc]
+            error = await self.save_fn(rule, lambda: help_.update("saving…"))  # type: ignore[misc]
         except Exception as e:  # the form stays: what was typed is not lost
             error = str(e)
         finally:
@@ -381,8 +413,10 @@ class RuleEditor(ModalScreen[Rule | None]):
             self._form_error(error)
 
     def _help_text(self) -> str:
-        return ("enter/ctrl+s save · esc cancel" + (" · ctrl+t backtest" if self.backtest_fn else "")
-                + (" · ctrl+o pick by name" if self.find_fn and not self.read_only else ""))
+        backtest = " · ctrl+t backtest" if self.backtest_fn else ""
+        if self.read_only:
+            return f"read-only{f' ({self.read_only_why})' if self.read_only_why else ''} · esc closes{backtest}"
+        return "enter/ctrl+s save · esc cancel" + backtest + (" · ctrl+o pick by name" if self.find_fn else "")
 
     # ---- picking a source by name ------------------------------------------------------------
 
@@ -392,19 +426,27 @@ class RuleEditor(ModalScreen[Rule | None]):
         profile = self._profile()
         offline = self.kind == "offline"
         where = f" in {profile}" if profile else ""
-        title = f"The {'device' if offline else 'metric'} this rule watches{where}"
+        thing = "device" if offline else "metric"
+        # a vendor rule that watches something already gets one more (see _picked); a local
+        # rule watches one, and the choice takes the place of what the field holds
+        adds = self._adds(self.query_one("#device" if offline else "#metric", Input).value)
+        title = f"Add another {thing} for this rule to watch{where}" if adds else f"The {thing} this rule watches{where}"
         find = self.find_fn
-        self.app.push_screen(SourcePicker(title, lambda text: find(text, profile), None if offline else self.metrics_fn),
-                             self._picked)
+        self.app.push_screen(SourcePicker(title, lambda text: find(text, profile), None if offline else self.metrics_fn,
+                                          adds=adds), self._picked)
+
+    def _adds(self, typed: str) -> bool:
+        """Whether a picked source joins those in the field rather than replacing them."""
+        return (self.vendor or self.native) and bool(_ids(typed, many=True))
 
     def _picked(self, ref: str | None) -> None:
         if ref is None:
             return
         profile, kind, id_ = split_ref(ref)
         box = self.query_one("#device" if kind == "device" else "#metric", Input)
-        many = self.vendor or self.native
-        if many and box.value.strip() and id_ not in _ids(box.value, many=True):
-            box.value = f"{box.value.strip()}, {id_}"  # a vendor rule may watch several
+        if self._adds(box.value):
+            if id_ not in _ids(box.value, many=True):  # a vendor rule may watch several
+                box.value = f"{box.value.strip()}, {id_}"
         else:
             box.value = id_
         if self._profile() is None and profile in self.profiles:
@@ -465,7 +507,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             panel.update(Content(f"backtest failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"))
             return
         self.last_backtest = result
-        panel.update(Content("\n".join(_backtest_lines(result, self._episode_source(rule)))))
+        panel.update(Content("\n".join(_backtest_lines(result, self._episode_source(rule), self.unit_of))))
 
     def _episode_source(self, rule: Rule) -> Callable[[str], str]:
         """How an episode names its source: not at all when the rule watches one (the form
@@ -489,14 +531,17 @@ def _pointed(text: str, e: ConditionError) -> Content:
     )
 
 
-def _backtest_lines(result: BacktestResult, source: Callable[[str], str] | None = None) -> list[str]:
-    """The backtest panel; `source` names an episode's source ('' to leave it out)."""
+def _backtest_lines(result: BacktestResult, source: Callable[[str], str] | None = None,
+                    unit: Callable[[str], str | None] | None = None) -> list[str]:
+    """The backtest panel; `source` names an episode's source ('' to leave it out), `unit`
+    gives a metric's unit (None: none to print)."""
     name = source or _bare
+    peak = _peak_text(result.rule.kind, unit or (lambda ref: None))
     lines = [f"backtest: {result.summary()}"]
     if result.first is not None:
-        lines.append(f"  first  {_episode(result.first, name)}")
+        lines.append(f"  first  {_episode(result.first, name, peak)}")
     if result.last is not None and result.last is not result.first:
-        lines.append(f"  last   {_episode(result.last, name)}")
+        lines.append(f"  last   {_episode(result.last, name, peak)}")
     for ref, err in list(result.errors.items())[:1]:
         where = name(ref)
         lines.append(f"  {where}: {err}" if where else f"  {err}")
@@ -506,10 +551,22 @@ def _backtest_lines(result: BacktestResult, source: Callable[[str], str] | None 
 PANEL_WIDTH = 72  # the backtest panel's text width inside the 78-column form
 
 
-def _episode(e: Episode, source: Callable[[str], str]) -> str:
+def _peak_text(kind: str, unit: Callable[[str], str | None]) -> Callable[[Episode], str]:
+    """What an episode says of its peak, with its unit as every screen writes a value: an
+    offline rule's 'peak' is the silence, in minutes (and its one reading is no count)."""
+    def said(e: Episode) -> str:
+        if kind == "offline":
+            return "" if e.peak is None else f"  silent {value_text(e.peak)} min"
+        u = unit(e.source)
+        peak = "" if e.peak is None else f"  peak {value_text(e.peak)}{' ' + u if u else ''}"
+        return f"{peak}  {count(e.count, 'reading')}"
+
+    return said
+
+
+def _episode(e: Episode, source: Callable[[str], str], peak: Callable[[Episode], str]) -> str:
     end = e.end.strftime("%H:%M") if e.end is not None else "open"
-    peak = "" if e.peak is None else f"  peak {e.peak}"
-    line = f"{e.start.strftime('%m-%d %H:%M')} → {end}{peak}  {count(e.count, 'reading')}"
+    line = f"{e.start.strftime('%m-%d %H:%M')} → {end}{peak(e)}"
     where = source(e.source)
     # the name gives way, not the times: one episode is one line at 80 columns
     room = PANEL_WIDTH - len("  first  ") - len(line) - 2

@@ -5,7 +5,7 @@ hand. The picker finds devices as the `/` find box does (the fleet's index, load
 not), and Enter on a device lists its metrics (read from the vendor if the tree has not
 loaded them). It returns the chosen ref, or None on esc.
 
-Keys: type to find · up/down choose · enter take (on a device: its metrics) · esc back/cancel.
+Keys: type to find · up/down choose · enter take or add (on a device: its metrics) · esc back/cancel.
 """
 
 from __future__ import annotations
@@ -21,9 +21,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tuiot.ui.labels import natural_key
+
 Choice = tuple[str, str]  # (ref, what the row says)
 FindFn = Callable[[str], list[Choice]]
 ExpandFn = Callable[[str], Awaitable[list[Choice]]]
+LIMIT = 50  # devices listed for what is typed: more is typing more, not scrolling
+
+
+def in_order(choices: list[Choice]) -> list[Choice]:
+    """As a person orders them: 'sensor-2' before 'sensor-10', case aside."""
+    return sorted(choices, key=lambda c: natural_key(c[1]))
 
 
 class SourcePicker(ModalScreen[str | None]):
@@ -47,9 +55,12 @@ class SourcePicker(ModalScreen[str | None]):
     SourcePicker #pick-hint { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, title: str, find: FindFn, expand: ExpandFn | None = None) -> None:
+    def __init__(self, title: str, find: FindFn, expand: ExpandFn | None = None, *, adds: bool = False) -> None:
+        """`adds`: the choice joins the sources already there (a vendor rule watches several),
+        so enter says 'add it', not 'take it'."""
         super().__init__()
         self.title_text = title
+        self.take = "add it" if adds else "take it"
         self.find = find
         self.expand = expand
         self.device: str | None = None  # the device whose metrics are listed, or None: devices are
@@ -82,15 +93,16 @@ class SourcePicker(ModalScreen[str | None]):
 
     def _list_devices(self, typed: str) -> None:
         text = typed.strip()
-        found = self.find(text) if text else []
+        every = in_order(self.find(text)) if text else []
+        found = every[:LIMIT]  # the first in that order, not the first the index holds
         self._show(found)
         if not text:
             self._hint("type part of a device's name or id")
         elif not found:
             self._hint(f"no device matches '{text}'")
         else:
-            more = " (the first 50)" if len(found) >= 50 else ""
-            self._hint(f"{len(found)} devices{more} · enter: {'its metrics' if self.expand else 'take it'} · esc: cancel")
+            more = f" (the first {LIMIT})" if len(every) > LIMIT else ""
+            self._hint(f"{len(found)} devices{more} · enter: {'its metrics' if self.expand else self.take} · esc: cancel")
 
     def action_move(self, step: int) -> None:
         box = self.query_one(OptionList)
@@ -135,9 +147,9 @@ class SourcePicker(ModalScreen[str | None]):
             return
         if self.device != device:
             return  # esc'd back meanwhile
-        self._show(metrics)
+        self._show(in_order(metrics))
         self.query_one(OptionList).focus()
-        self._hint(f"{len(metrics)} metrics · enter: take it · esc: back to the devices" if metrics
+        self._hint(f"{len(metrics)} metrics · enter: {self.take} · esc: back to the devices" if metrics
                    else "this device has no metrics · esc: back to the devices")
 
     def action_back(self) -> None:

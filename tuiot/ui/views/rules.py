@@ -20,6 +20,7 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Rule
+from tuiot.ui.labels import clip
 from tuiot.ui.views import ViewAction, bindings
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -136,6 +137,8 @@ class RulesView(ListBody):
     def summary(self) -> Text:
         local = sum(1 for r in self._rules.values() if r.origin.value == "local")
         parts = [f"{len(self.list.keys):,}/{len(self._rules):,}", f"{len(self._rules) - local} vendor · {local} local"]
+        if self.text_filter.strip():  # as Live says it: the list is a selection, not every rule
+            parts.append(f"filter '{clip(self.text_filter.strip(), 30)}'")
         return Text(" · ".join(parts))
 
     def empty_text(self) -> str:
