@@ -199,3 +199,9 @@ def test_a_value_unit_comes_from_the_metric_or_its_reading_and_is_not_said_twice
     assert labels.value_unit(fleet, moves.ref) is None
     assert labels.value_unit(fleet, "p/metric/u:volts") == "V"  # only read, never expanded
     assert labels.value_unit(fleet, "p/metric/nothing") is None
+
+
+def test_counts_agree_with_their_nouns() -> None:
+    """QA: the source picker said '1 devices' and '1 metrics'."""
+    assert labels.count(1, "device") == "1 device" and labels.count(2, "metric") == "2 metrics"
+    assert labels.count(0, "metric") == "0 metrics" and labels.count(1200, "device") == "1,200 devices"

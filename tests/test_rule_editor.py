@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from textual.app import App
@@ -316,7 +317,7 @@ async def _pick_first_metric(pilot, app: App) -> tuple[str, str]:
     await pilot.press("p", "enter")
     for _ in range(40):
         await pilot.pause(0.05)
-        if "metrics ·" in text(app, "#pick-hint"):
+        if re.search(r"\d metrics? ·", text(app, "#pick-hint")):
             break
     hint = text(app, "#pick-hint")
     await pilot.press("enter")
@@ -422,7 +423,7 @@ async def test_the_source_picker_lists_in_natural_order() -> None:
         await pilot.press("enter")
         for _ in range(20):
             await pilot.pause(0.05)
-            if "metrics ·" in text(app, "#pick-hint"):
+            if re.search(r"\d metrics? ·", text(app, "#pick-hint")):
                 break
         shown = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
         assert shown == ["probe 9 · Temperature", "Probe 10 · Temperature"]

@@ -18,6 +18,7 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
@@ -609,7 +610,11 @@ class ConsoleApp(App[int]):
                 self._values_timer = self.set_timer(DETAIL_VALUES_AFTER, lambda: self._values_for(ref))
 
     def _values_for(self, ref: str) -> None:
-        if self._tree_cursor() == ref:
+        try:
+            at = self._tree_cursor()
+        except NoMatches:  # the timer outlived the screens: the console is closing
+            return
+        if at == ref:
             if not self.fleet.metrics_below(ref):
                 self._refresh_latest([ref])
             self._name_device(ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does

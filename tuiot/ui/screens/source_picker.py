@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tuiot.ui.labels import natural_key
+from tuiot.ui.labels import count, natural_key
 
 Choice = tuple[str, str]  # (ref, what the row says)
 FindFn = Callable[[str], list[Choice]]
@@ -102,7 +102,7 @@ class SourcePicker(ModalScreen[str | None]):
             self._hint(f"no device matches '{text}'")
         else:
             more = f" (the first {LIMIT})" if len(every) > LIMIT else ""
-            self._hint(f"{len(found)} devices{more} · enter: {'its metrics' if self.expand else self.take} · esc: cancel")
+            self._hint(f"{count(len(found), 'device')}{more} · enter: {'its metrics' if self.expand else self.take} · esc: cancel")
 
     def action_move(self, step: int) -> None:
         box = self.query_one(OptionList)
@@ -149,7 +149,7 @@ class SourcePicker(ModalScreen[str | None]):
             return  # esc'd back meanwhile
         self._show(in_order(metrics))
         self.query_one(OptionList).focus()
-        self._hint(f"{len(metrics)} metrics · enter: {self.take} · esc: back to the devices" if metrics
+        self._hint(f"{count(len(metrics), 'metric')} · enter: {self.take} · esc: back to the devices" if metrics
                    else "this device has no metrics · esc: back to the devices")
 
     def action_back(self) -> None:
