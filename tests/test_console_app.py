@@ -605,3 +605,49 @@ async def test_r_on_an_alarm_opens_the_rule_that_raised_it() -> None:
         await pilot.pause(0.3)
         assert isinstance(app.screen, RuleEditor)
         assert app.screen.rule.id == alarm.rule
+
+
+def _seen_age(app, profile: str) -> str | None:
+    """The age the screen shows for `profile` in the status bar, dialogs and all (a screenshot)."""
+    import html
+    import re
+
+    text = html.unescape(app.export_screenshot()).replace("\xa0", " ")
+    m = re.search(rf"{profile}: \w+ (\d+[smhd])", text)
+    return m.group(1) if m else None
+
+
+async def test_the_status_bar_ages_tick_under_the_rule_editor_and_its_source_picker() -> None:
+    """QA: with the picker open over the rule editor the ages stood still (Textual repaints a
+    screen seen through one translucent dialog, not through two)."""
+    from datetime import timedelta
+
+    from tuiot.domain import now_utc
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    app = make_app(poll_interval=60.0)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("5")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SourcePicker)
+        for poller in app.pollers.values():
+            poller.paused = True  # no round resets the age under test
+        await pilot.pause(0.3)
+        p = app.fleet.profiles["Murano"]
+        p.last_ok = now_utc() - timedelta(hours=3)  # a vendor silent for three hours
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if _seen_age(app, "Murano") == "3h":
+                break
+        assert _seen_age(app, "Murano") == "3h"
+        # closing a dialog shows the bar as it is now, without waiting for the next tick
+        p.last_ok = now_utc() - timedelta(hours=5)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "RuleEditor"
+        assert _seen_age(app, "Murano") == "5h"

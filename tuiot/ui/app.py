@@ -192,6 +192,8 @@ class ConsoleApp(App[int]):
         else:
             self._connect_all()
         self.set_interval(1.0, self._tick)
+        # a dialog closing shows the status bar as it is now, not as it was a tick ago
+        self.screen_change_signal.subscribe(self, lambda _screen: self._status())
 
     def on_unmount(self) -> None:
         self._collector.thaw()
@@ -1459,6 +1461,18 @@ class ConsoleApp(App[int]):
             return
         bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=self._marks_shown(),
                                       read_only=self.read_only, offline=self.offline, width=bar.size.width))
+        self._repaint_through_modals(bar)
+
+    def _repaint_through_modals(self, widget: Static) -> None:
+        """Textual repaints a screen seen through one translucent modal, not through two (the
+        rule editor, then its source picker): the middle one keeps its old picture of what is
+        below it, and the status bar's ages stood still until the picker closed. Each screen
+        between says that region is stale too."""
+        stack = self.screen_stack
+        if len(stack) < 3 or widget.screen is not stack[0] or any(s.styles.background.a == 1 for s in stack[1:]):
+            return  # one dialog (Textual's own case), or an opaque one hides the bar: it is redrawn on close
+        for screen in stack[1:-1]:
+            screen.refresh(widget.region)
 
     def _marks_shown(self) -> int:
         """The marks of the screen shown: each screen's marks are its own (m on Devices, space on lists)."""
