@@ -1070,3 +1070,37 @@ async def test_live_sorted_by_name_follows_a_renamed_row():
         app.names[app.keys[0]] = "edge 40"
         v.show(app.keys, app.readings, title="TeamViewer", names_version=1)
         assert shown_names(v) == ["edge 2", "edge 3", "edge 40"]
+
+
+def _drawn(lst) -> list[tuple[str, bool]]:
+    """What the list's lines show now (its rendered lines, as the terminal got them): each
+    row's text and whether it is drawn as the cursor row."""
+    cursor = lst.get_component_rich_style("marklist--cursor").bgcolor
+    out = []
+    for _, strip in sorted(lst._styles_cache._cache.items())[1:]:
+        text = "".join(s.text for s in strip).strip()
+        out.append((text, any(s.style is not None and s.style.bgcolor == cursor for s in strip if s.text.strip())))
+    return out
+
+
+async def test_a_scrolled_list_draws_its_cursor_where_it_moved() -> None:
+    """Scrolled down, up/down moved the cursor but the old row stayed drawn as the cursor:
+    the lines repainted were counted from the top of the list, not of the view."""
+    from textual.app import App
+
+    from tuiot.ui.widgets.marks import Column, MarkList
+
+    class One(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield MarkList([Column("k", 10)], lambda k: [(k, None)])
+
+    async with One().run_test(size=(30, 12)) as pilot:
+        lst = pilot.app.query_one(MarkList)
+        lst.set_rows([f"row{i:03d}" for i in range(200)])
+        lst.focus()
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await pilot.pause()
+        assert lst.scroll_offset.y > 0
+        await pilot.press("up")
+        await pilot.pause()
+        assert [t for t, cur in _drawn(lst) if cur] == [lst.highlighted]

@@ -308,9 +308,12 @@ class MarkList(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, key))
 
     def _refresh_index(self, index: int) -> None:
-        y = index - int(self.scroll_offset.y) + 1
+        y = index - int(self.scroll_offset.y) + 1  # its line in the view (0 is the header)
         if 1 <= y < self.size.height:
-            self.refresh_line(y)
+            # refresh_line takes the line in the whole list and takes the scroll off itself: given
+            # the view's line, a list scrolled down repainted another (off-screen) line, and the
+            # cursor stayed drawn on the row it had left
+            self.refresh_line(index + 1)
 
     def _refresh_key(self, key: str) -> None:
         if key in self._pos:
