@@ -651,3 +651,86 @@ async def test_the_status_bar_ages_tick_under_the_rule_editor_and_its_source_pic
         await pilot.pause()
         assert app.screen.__class__.__name__ == "RuleEditor"
         assert _seen_age(app, "Murano") == "5h"
+
+
+async def _identities_on_screen(app, pilot):
+    await loaded(app, pilot)
+    await pilot.press("6")
+    view = app.query_one("#identities")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if view.shown_identities():
+            break
+    view.list.focus()
+    return view
+
+
+def _screen_text(app) -> str:
+    import html
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(app.export_screenshot()).replace("\xa0", " ")))
+
+
+async def test_identities_refresh_by_themselves_and_keep_cursor_marks_and_scroll() -> None:
+    """QA: screen 6 was read once; a lock made elsewhere showed only after ctrl+r. It is read
+    again each poll interval while shown, and the cursor stays on its identity."""
+    app = make_app(vendors=("murano",), devices=160, poll_interval=1.0)
+    async with app.run_test(size=(120, 30)) as pilot:
+        view = await _identities_on_screen(app, pilot)
+        await pilot.press("space")  # a mark on the first row (the cursor moves on)
+        marked = set(view.list.marked)
+        await pilot.press(*["down"] * 24)  # scrolled: the cursor is past the first screenful
+        shown = view.shown_identities()
+        target = next(i for i in shown[view.list.cursor:] if i.status.value == "provisioned")
+        view.list.move_to(target.ref)
+        await pilot.pause()
+        top = view.list.scroll_offset.y
+        assert top > 0 and view.list.highlighted == target.ref
+        adapter = app.adapters["Murano"]
+        await adapter.lock(target.identity)  # behind the console's back: as another operator would
+        for _ in range(60):
+            await pilot.pause(0.1)
+            if view._items[target.ref].status.value == "locked":
+                break
+        await pilot.pause(0.1)
+        assert view._items[target.ref].status.value == "locked"
+        assert f"{target.identity} locked" in _screen_text(app)  # drawn, not only held
+        assert view.list.highlighted == target.ref and view.list.scroll_offset.y == top
+        assert view.list.marked == marked
+        # a new identity sorting first moves every row down one: the cursor follows its identity
+        await adapter.add_identity("0000-new-one")
+        for _ in range(60):
+            await pilot.pause(0.1)
+            if any(i.identity == "0000-new-one" for i in view.shown_identities()):
+                break
+        assert view.shown_identities()[0].identity == "0000-new-one"
+        assert view.list.highlighted == target.ref and view.list.marked == marked
+
+
+async def test_identities_are_read_again_only_while_screen_6_shows_them() -> None:
+    app = make_app(vendors=("murano",), poll_interval=1.0)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _identities_on_screen(app, pilot)
+        adapter = app.adapters["Murano"]
+        calls: list[float] = []
+        real = adapter.identities
+
+        async def counted(**kw):
+            calls.append(time.monotonic())
+            return await real(**kw)
+
+        adapter.identities = counted
+        await pilot.pause(2.5)
+        assert 1 <= len(calls) <= 3  # once a round, not more
+        await pilot.press("1")
+        await pilot.pause(0.3)
+        n = len(calls)
+        await pilot.pause(2.5)
+        assert len(calls) == n  # off screen 6, nobody reads them
+        await pilot.press("6")  # back: read at once, not a poll interval later
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if len(calls) > n:
+                break
+        assert len(calls) == n + 1

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from tuiot.adapters.base import RateLimited, Unavailable
-from tuiot.domain import Reading
+from tuiot.domain import Identity, Reading
 from tuiot.fleet.poller import MAX_BACKOFF, Poller, Polled, Want, backoff
 
 
@@ -18,6 +18,8 @@ class FakeAdapter:
         self.fail = list(fail or [])
         self.latest_calls: list[list[str] | None] = []
         self.alarm_calls = 0
+        self.identity_calls = 0
+        self.identity_fail: list[Exception] = []
 
     async def latest(self, refs: list[str] | None = None) -> list[Reading]:
         self.latest_calls.append(refs)
@@ -30,6 +32,13 @@ class FakeAdapter:
         self.alarm_calls += 1
         await asyncio.sleep(self.delay)
         return []
+
+    async def identities(self) -> list[Identity]:
+        self.identity_calls += 1
+        await asyncio.sleep(self.delay)
+        if self.identity_fail:
+            raise self.identity_fail.pop(0)
+        return [Identity(identity="a", profile="p", status="provisioned")]
 
 
 def test_backoff_doubles_per_failure_caps_and_honours_retry_after() -> None:
@@ -130,3 +139,20 @@ async def test_alarms_only_where_the_vendor_has_them(can: bool) -> None:
     poller = Poller("p", adapter, interval=10, want=lambda: Want(), deliver=lambda r: None, can_alarms=can)
     await poller.poll(Want(alarms=True))
     assert adapter.alarm_calls == (1 if can else 0)
+
+
+async def test_identities_come_in_the_same_round_and_a_failure_backs_off() -> None:
+    """Screen 6 refreshes through the profile's poller: one identities call beside the
+    readings, none for a vendor without identities, and a failed one backs the round off."""
+    adapter = FakeAdapter(delay=0.2)
+    poller = Poller("p", adapter, interval=5, want=lambda: Want(), deliver=lambda r: None, can_identities=True)
+    result = await poller.poll(Want(latest=("p/metric/a",), identities=True))
+    assert adapter.identity_calls == 1 and [i.identity for i in result.identities or []] == ["a"]
+    assert result.took < 0.35  # beside the readings, not after them
+    assert not Want(identities=True).empty
+    adapter.identity_fail = [Unavailable("down")]
+    failed = await poller.poll(Want(identities=True))
+    assert not failed.ok and failed.identities is None and 9 <= failed.next_in <= 11
+    plain = FakeAdapter()
+    await Poller("q", plain, interval=5, want=lambda: Want(), deliver=lambda r: None).poll(Want(identities=True))
+    assert plain.identity_calls == 0  # can_identities defaults to off

@@ -1104,3 +1104,31 @@ async def test_a_scrolled_list_draws_its_cursor_where_it_moved() -> None:
         await pilot.press("up")
         await pilot.pause()
         assert [t for t, cur in _drawn(lst) if cur] == [lst.highlighted]
+
+
+async def test_an_identities_refresh_repaints_only_the_rows_that_changed():
+    """A poll round's list with one identity locked repaints that line, not the screen, and
+    leaves the cursor, marks and filter where they were."""
+    items = make_identities(30)
+    app = Host(IdentitiesView(), lambda v: v.set_identities(items, capabilities=CAPS, now=NOW))
+    async with run(app, size=(120, 30)) as pilot:
+        v: IdentitiesView = app.view
+        v.apply_filter(profile="Murano")
+        await pilot.press("space", "down", "down")
+        await pilot.pause()
+        at, marked = v.list.highlighted, set(v.list.marked)
+        lines: list[int] = []
+        real = v.list.refresh_line
+        v.list.refresh_line = lambda y: (lines.append(y), real(y))  # type: ignore[method-assign]
+        target = v.shown_identities()[5]
+        changed = [i.model_copy(update={"status": "locked", "locked": True}) if i.identity == target.identity else i
+                   for i in items]
+        v.set_identities(changed, capabilities=CAPS, now=NOW)
+        assert lines == [v.list.keys.index(target.ref) + 1]  # that one line
+        await pilot.pause()
+        assert (v.list.highlighted, v.list.marked, v.profile) == (at, marked, "Murano")
+        assert v.cells(target.ref)[2][0] == "locked"
+        assert any(f"{target.identity}" in t and "locked" in t for t, _ in _drawn(v.list))
+        lines.clear()
+        v.set_identities(changed, capabilities=CAPS, now=NOW + timedelta(days=1))  # every age moves (to 1d)
+        assert len(lines) == len(v.list.keys)

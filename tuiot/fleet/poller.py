@@ -2,9 +2,9 @@
 
 Each profile runs its own loop, so a slow or failing vendor only delays itself. A round
 asks the console what it wants now (`Want`: the metric refs on screen, or the whole
-profile when local rules need every reading, and whether the alarm inbox is due), sends
-one batched `latest` call and one `alarms` call to the adapter concurrently, and hands a
-`Polled` result back. The console turns that into state; the poller keeps none of it.
+profile when local rules need every reading, whether the alarm inbox is due, and whether
+the identity list is), sends one batched `latest` call, one `alarms` call and one
+`identities` call to the adapter concurrently, and hands a `Polled` result back. The console turns that into state; the poller keeps none of it.
 
 After a failure the next round waits `backoff()`: the interval doubled per consecutive
 failure up to a cap, never shorter than a vendor's Retry-After, with jitter so several
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from tuiot.domain import Alarm, Reading, now_utc
+from tuiot.domain import Alarm, Identity, Reading, now_utc
 
 MAX_BACKOFF = 300.0  # s: a dead vendor is still retried every five minutes
 ALARM_WINDOW = timedelta(days=7)
@@ -34,6 +34,7 @@ ALARM_WINDOW = timedelta(days=7)
 class _Adapter(Protocol):
     async def latest(self, refs: Any = None) -> list[Reading]: ...
     async def alarms(self, *, status: Any = None, since: datetime | None = None) -> list[Alarm]: ...
+    async def identities(self) -> list[Identity]: ...
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,11 @@ class Want:
 
     latest: tuple[str, ...] | None = ()
     alarms: bool = False
+    identities: bool = False
 
     @property
     def empty(self) -> bool:
-        return self.latest == () and not self.alarms
+        return self.latest == () and not self.alarms and not self.identities
 
 
 @dataclass
@@ -55,7 +57,9 @@ class Polled:
     want: Want
     readings: list[Reading] | None = None
     alarms: list[Alarm] | None = None
+    identities: list[Identity] | None = None
     errors: list[Exception] = field(default_factory=list)
+    started: float = 0.0  # monotonic: answers older than another already shown are not shown
     took: float = 0.0  # s
     next_in: float = 0.0  # s until the next round
     asked: bool = False  # a request went out: only then does the round say anything of the vendor
@@ -68,7 +72,7 @@ class Polled:
         # Textual reprs messages as it dispatches them: a round may carry 100,000 readings
         n = lambda items: "-" if items is None else len(items)  # noqa: E731
         return (f"Polled({self.profile!r}, readings={n(self.readings)}, alarms={n(self.alarms)}, "
-                f"errors={len(self.errors)}, took={self.took:.3f})")
+                f"identities={n(self.identities)}, errors={len(self.errors)}, took={self.took:.3f})")
 
 
 def backoff(interval: float, failures: int, retry_after: float | None = None, *,
@@ -94,6 +98,7 @@ class Poller:
         want: Callable[[], Want],
         deliver: Callable[[Polled], Awaitable[None] | None],
         can_alarms: bool = True,
+        can_identities: bool = False,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self.profile = profile
@@ -102,6 +107,7 @@ class Poller:
         self.want = want
         self.deliver = deliver
         self.can_alarms = can_alarms
+        self.can_identities = can_identities
         self.clock = clock
         self.failures = 0
         self.paused = False
@@ -142,14 +148,16 @@ class Poller:
     # ---- one round -------------------------------------------------------------------
 
     async def poll(self, want: Want) -> Polled:
-        """One round: the readings and the alarms asked for, fetched concurrently."""
+        """One round: the readings, alarms and identities asked for, fetched concurrently."""
         t0 = time.perf_counter()
-        result = Polled(self.profile, want)
+        result = Polled(self.profile, want, started=time.monotonic())
         jobs: list[Awaitable[Any]] = []
         if want.latest != ():
             jobs.append(self._latest(want.latest, result))
         if want.alarms and self.can_alarms:
             jobs.append(self._alarms(result))
+        if want.identities and self.can_identities:
+            jobs.append(self._identities(result))
         result.asked = bool(jobs)
         await asyncio.gather(*jobs)
         self.rounds += 1
@@ -172,6 +180,14 @@ class Poller:
     async def _alarms(self, result: Polled) -> None:
         try:
             result.alarms = await self.adapter.alarms(since=self.clock() - ALARM_WINDOW)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            result.errors.append(e)
+
+    async def _identities(self, result: Polled) -> None:
+        try:
+            result.identities = await self.adapter.identities()
         except asyncio.CancelledError:
             raise
         except Exception as e:

@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
 from tuiot.config import Config, Profile
-from tuiot.domain import Alarm, AlarmStatus, Node, Reading, Rule, Severity, now_utc
+from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Rule, Severity, now_utc
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.polling import LIVE_WHOLE, PollPlan
@@ -130,6 +130,9 @@ class ConsoleApp(App[int]):
         # has, those lists are still filling and their cursor keeps to the first row
         self._alarms_heard: set[str] = set()
         self._identities_heard: set[str] = set()
+        # monotonic start of the request whose identity list is shown, per profile: a poll
+        # round that began before a write's re-read must not put the old list back
+        self._identities_from: dict[str, float] = {}
         self._settled = False  # every profile's first tree load has ended (loaded or failed)
         self._tree_pass: dict[str, int] = {}  # profile → its latest tree shown (_tree_loaded)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
@@ -437,7 +440,8 @@ class ConsoleApp(App[int]):
             self._live_show()  # its values are stale now, and say so
         self._status()
 
-    def _save(self, name: str, **parts: Any) -> None:
+    def _save(self, name: str, *, unchanged: Callable[[], bool] | None = None, **parts: Any) -> None:
+        """`unchanged`: asked in the saving thread first; True leaves the snapshot as it is."""
         if not self.use_snapshot:
             return
         from tuiot.fleet.snapshot import SnapshotStore
@@ -445,6 +449,8 @@ class ConsoleApp(App[int]):
         account = self._account(name)
 
         def save() -> None:
+            if unchanged is not None and unchanged():
+                return
             with SnapshotStore() as store:
                 store.save(name, account=account, **parts)
 
@@ -703,6 +709,9 @@ class ConsoleApp(App[int]):
         elif screen == "identities":
             self._after_tree_loads()
             self._show_identities()
+            for name in self.pollers:  # lists read a while ago (screen 6 left, come back): now
+                if self.identities_listed(name) and self.plan.identities_stale(name):
+                    self._wake(name)
         self._focus_current()
 
     def _focus_current(self) -> None:
@@ -1013,6 +1022,7 @@ class ConsoleApp(App[int]):
             want=lambda: self.plan.want(name),
             deliver=lambda result: self.post_message(PollDone(result)),
             can_alarms=adapter.can(Capability.alarms),
+            can_identities=adapter.can(Capability.identities),
             clock=self.clock,
         )
         self.pollers[name] = poller
@@ -1044,6 +1054,8 @@ class ConsoleApp(App[int]):
             self._took_readings(name, result.readings, whole=result.want.latest is None)
         if result.alarms is not None:
             self._took_alarms(name, result.alarms)
+        if result.identities is not None:
+            self._took_identities(name, result.identities, started=result.started)
         self._status()
 
     def _refresh_latest(self, refs: list[str] | None, only: str | None = None) -> None:
@@ -1231,24 +1243,40 @@ class ConsoleApp(App[int]):
                    and (adapter := self.adapters.get(name)) is not None and adapter.can(Capability.identities)
                    for name, p in self.fleet.profiles.items())
 
+    def identities_listed(self, name: str) -> bool:
+        """A profile's first identity list has been asked for and answered (or failed)."""
+        return name in self._identities_heard
+
     @work(exit_on_error=False, group="identities")
     async def _load_identities(self, name: str) -> None:
+        """The first list, and a re-read after a write; screen 6 then keeps it fresh through
+        the profile's poller (PollPlan.identities_due)."""
         from tuiot.adapters.base import Capability
 
         adapter = self.adapters.get(name)
         if adapter is None or not adapter.can(Capability.identities):
             return
+        started = self.plan.identities_at[name] = time.monotonic()
         try:
             items = await adapter.identities()
         except Exception as e:
             self._identities_heard.add(name)  # it will not come this round: the others are all there is
             self.notify(f"{name}: identities: {e}", severity="warning")
             return
+        self._took_identities(name, items, started=started)
+
+    def _took_identities(self, name: str, items: list[Identity], *, started: float) -> None:
         self._identities_heard.add(name)
+        if started < self._identities_from.get(name, float("-inf")):
+            return  # asked before the list shown was: older news
+        self._identities_from[name] = started
+        old = self.fleet.identities.get(name)
         self.fleet.set_identities(name, items)
-        self._save(name, identities=items)
+        # a refresh that changed nothing writes nothing; 30,000 identities take ~50 ms to compare,
+        # done in the saving thread rather than the console's
+        self._save(name, identities=items, unchanged=None if old is None else lambda: old == items)
         if self.current == "identities":
-            self._show_identities()
+            self._show_identities()  # the ages move even when nothing else did
 
     def _show_identities(self) -> None:
         items = [i for lst in self.fleet.identities.values() for i in lst]

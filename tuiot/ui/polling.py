@@ -4,8 +4,9 @@ The pollers themselves (tuiot.fleet.poller) know nothing of screens; before each
 one asks `PollPlan.want(profile)`, which looks at what the console shows: Live's
 selection (a whole profile only while it is small, else the rows in view), a device
 the user opened or rests on, every reading when local rules watch the profile, and
-the alarm inbox once the trees are in. A profile with nothing on screen is read now
-and then as a sign of life, so a vendor that dies is seen to die.
+the alarm inbox once the trees are in, and the identity list once a round while screen 6
+shows it. A profile with nothing on screen is read now and then as a sign of life, so a
+vendor that dies is seen to die.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class PollPlan:
         self.asked: dict[str, set[str]] = {}  # one-shot latest refs per profile (an opened device)
         self.asked_at: dict[str, float] = {}  # monotonic time of each profile's last request
         self.loaded_at: dict[str, float] = {}  # monotonic time each profile's tree came in
+        self.identities_at: dict[str, float] = {}  # monotonic time of each profile's last identity read
 
     def ask(self, refs: list[str] | None, only: str | None = None) -> set[str]:
         """These refs in the next round (None: every profile, whole); the profiles to wake."""
@@ -51,13 +53,16 @@ class PollPlan:
         """What profile `name` should fetch this round."""
         app = self.app
         refs = self.asked.pop(name, set())
+        identities = self.identities_due(name)
+        if identities:
+            self.identities_at[name] = time.monotonic()
         whole = f"{name}/profile/{name}"
         if whole in refs:
             # a whole profile asked for (a refresh of everything, Live on the profile just
             # left): read it whole while that is cheap; vendors take no profile ref as a source
             refs.discard(whole)
             if app.fleet.reading_count(name) <= LIVE_WHOLE:
-                return Want(latest=None, alarms=self.alarms_due(name))
+                return Want(latest=None, alarms=self.alarms_due(name), identities=identities)
         latest: tuple[str, ...] | None
         if name in app.rule_profiles():
             latest = None  # local rules need every reading, on screen or not
@@ -66,18 +71,39 @@ class PollPlan:
             if live is not None and not live.paused:
                 if f"{name}/profile/{name}" in app.live_refs:
                     if app.fleet.reading_count(name) <= LIVE_WHOLE:
-                        return Want(latest=None, alarms=self.alarms_due(name))
+                        return Want(latest=None, alarms=self.alarms_due(name), identities=identities)
                     shown = live.list.in_view(margin=live.list.size.height)
                     refs.update(r for r in shown if r.startswith(f"{name}/"))
                 refs.update(r for r in app.live_refs if r.startswith(f"{name}/") and "/profile/" not in r)
             latest = tuple(sorted(refs))
         alarms = self.alarms_due(name)
         can_alarms = (poller := app.pollers.get(name)) is not None and poller.can_alarms
-        if latest == () and not (alarms and can_alarms) and self._probe_due(name):
+        if latest == () and not (alarms and can_alarms) and not identities and self._probe_due(name):
             # nothing of it on screen: one small read now and then keeps its state honest
             # (a dead vendor showed "ok" with a fresh age, since nothing was ever asked)
             latest = self._probe(name)
-        return Want(latest=latest, alarms=alarms)
+        return Want(latest=latest, alarms=alarms, identities=identities)
+
+    def identities_due(self, name: str) -> bool:
+        """A profile's identities are read again while screen 6 shows them, once per poll
+        interval (a round woken early for something else leaves them be: 30,000 identities
+        are no small read). Off screen 6 nobody reads them; showing it asks at once
+        (`identities_stale`). The first list comes from the console's own load, not from here."""
+        app = self.app
+        poller = app.pollers.get(name)
+        if app.current != "identities" or poller is None or not poller.can_identities:
+            return False
+        if not app.identities_listed(name):
+            return False
+        return self.identities_stale(name)
+
+    def identities_stale(self, name: str) -> bool:
+        """The profile's identities were last read a poll interval ago or more."""
+        poller = self.app.pollers.get(name)
+        every = poller.interval if poller is not None else PROBE_EVERY
+        # a round comes an interval after the last one ended: its start is never sooner, but the
+        # event loop's timers may fire a hair early
+        return time.monotonic() - self.identities_at.get(name, float("-inf")) >= every * 0.9
 
     def alarms_due(self, name: str) -> bool:
         """A profile's alarms are polled once its tree is in and, while other trees still load,

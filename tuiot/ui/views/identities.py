@@ -321,7 +321,11 @@ class IdentitiesView(ListBody):
                        reading_time: Callable[[str], datetime | None] | None = None,
                        loading: bool = False) -> None:
         """Replace the list (sorted by profile, then id). Marks that still exist are kept.
-        `loading`: some profile's identities are still to come (see AlarmsView.set_alarms)."""
+        `loading`: some profile's identities are still to come (see AlarmsView.set_alarms).
+
+        A refresh that leaves the rows shown as they were (the same identities pass the
+        filters, in the same order) repaints only the lines whose cells changed: a lock,
+        an age. The cursor, marks, filter and scroll stay as they are either way."""
         self.now = now or now_utc()
         self.rows_loading = loading
         self._capabilities = {p: set(c) for p, c in capabilities.items()}
@@ -331,13 +335,22 @@ class IdentitiesView(ListBody):
             self._reading_time = reading_time
         if read_only is not None:
             self.read_only = set(read_only)
+        before, multi_before = self._items, self._multi_profile
         self._items = {i.ref: i for i in items}
-        self._order = sorted(self._items, key=lambda r: (self._items[r].profile, self._items[r].identity))
+        if self._items.keys() != before.keys():  # the same identities keep their order: no re-sort
+            self._order = sorted(self._items, key=lambda r: (self._items[r].profile, self._items[r].identity))
         self._multi_profile = len({i.profile for i in items}) > 1
         self.list.marked &= self._items.keys()
-        if self.is_mounted:
-            self.list.set_columns(self.columns(self.size.width))
-            self.refilter()
+        if not self.is_mounted:
+            return
+        if self.list.keys and self._multi_profile == multi_before and self.visible_keys() == self.list.keys:
+            if not self.rows_loading:
+                self.list.pinned_top = False  # as refilter: the rows are in, the cursor follows its row
+            self.list.refresh_changed()
+            self._update_text()
+            return
+        self.list.set_columns(self.columns(self.size.width))
+        self.refilter()
 
     def apply_filter(self, *, status: str | None = ..., pattern: str | None = ...,
                      tag: str | None = ..., profile: str | None = ...) -> None:

@@ -134,7 +134,8 @@ class MarkList(ScrollView, can_focus=True):
         self.pinned_top = True
         self.empty = empty
         self._gen = 0
-        self._cache: LRUCache[tuple, Strip] = LRUCache(512)
+        self._cache: LRUCache[tuple, tuple[Strip, tuple[Cell, ...]]] = LRUCache(512)
+        self._drawn: dict[int, tuple[str, tuple[Cell, ...]] | None] = {}  # view line → the row and cells drawn there
         self._last_highlight: str | None | bool = False
 
     # ---- data -------------------------------------------------------------------------
@@ -190,6 +191,22 @@ class MarkList(ScrollView, can_focus=True):
         self._gen += 1
         self._cache.clear()
         self.refresh()
+
+    def refresh_changed(self) -> int:
+        """Row contents changed, the rows and their order did not (a periodic refresh): repaint
+        only the lines on screen whose cells differ from what they show; rows off screen are
+        drawn afresh when scrolled to. Returns how many lines were repainted."""
+        self._gen += 1
+        self._cache.clear()
+        top = int(self.scroll_offset.y)
+        repainted = 0
+        for y in range(1, self.size.height):
+            index = top + y - 1
+            now = (key := self._keys[index], tuple(self._cells(key))) if index < len(self._keys) else None
+            if self._drawn.get(y, False) != now:
+                self.refresh_line(index + 1)  # refresh_line counts from the top of the list
+                repainted += 1
+        return repainted
 
     # ---- marks ------------------------------------------------------------------------
 
@@ -390,6 +407,7 @@ class MarkList(ScrollView, can_focus=True):
             return line.crop(left, left + view)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._keys):
+            self._drawn[y] = None
             if not self._keys and y == 1:
                 dim = base + self.get_component_rich_style("marklist--dim")
                 return Strip([Segment(f"  {self.empty}", dim)]).extend_cell_length(view, base).crop(0, view)
@@ -398,15 +416,17 @@ class MarkList(ScrollView, can_focus=True):
         is_cursor = index == self.cursor
         is_marked = key in self.marked
         cache_key = (key, self._gen, width, padded, is_cursor, is_marked, self.has_focus)
-        strip = self._cache.get(cache_key)
-        if strip is None:
+        cached = self._cache.get(cache_key)
+        if cached is None:
             style = base
             if is_marked:
                 style = style + self.get_component_rich_style("marklist--marked")
             if is_cursor:
                 style = style + self.get_component_rich_style("marklist--cursor")
-            strip = self._line(self._cells(key), widths, MARK if is_marked else " ", style, padded)
-            self._cache[cache_key] = strip
+            cells = tuple(self._cells(key))
+            cached = self._line(cells, widths, MARK if is_marked else " ", style, padded), cells
+            self._cache[cache_key] = cached
+        strip, self._drawn[y] = cached[0], (key, cached[1])
         return strip.crop(left, left + view)
 
     def on_focus(self) -> None:
