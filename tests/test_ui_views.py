@@ -1132,3 +1132,44 @@ async def test_an_identities_refresh_repaints_only_the_rows_that_changed():
         lines.clear()
         v.set_identities(changed, capabilities=CAPS, now=NOW + timedelta(days=1))  # every age moves (to 1d)
         assert len(lines) == len(v.list.keys)
+
+
+async def test_dragging_the_sideways_scrollbar_stops_where_a_column_starts() -> None:
+    """left/right scroll by whole columns; a drag of the scrollbar stopped anywhere, with the
+    first column shown cut (QA). A click on its track goes a column, not a page of cells."""
+    from textual.app import App
+    from textual.scrollbar import ScrollRight, ScrollTo
+
+    from tuiot.ui.widgets.marks import Column, MarkList
+
+    class Wide(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield MarkList([Column(c, 20) for c in "abcd"], lambda k: [(k, None)] * 4)
+
+    async with Wide().run_test(size=(40, 10)) as pilot:
+        lst = pilot.app.query_one(MarkList)
+        lst.set_rows(["r1", "r2"])
+        await pilot.pause()
+        starts = lst._starts(lst.scrollable_content_region.width)
+        assert starts == [0, 22, 43, 64]
+        lst.post_message(ScrollTo(x=30, animate=False))  # as the scrollbar does mid-drag
+        await pilot.pause(0.2)
+        assert lst.scroll_offset.x == 22
+        lst.post_message(ScrollTo(x=40, animate=False))
+        await pilot.pause(0.2)
+        assert lst.scroll_offset.x == 43
+        lst.post_message(ScrollTo(x=0, animate=False))
+        await pilot.pause(0.2)
+        bar, seen = lst.horizontal_scrollbar, set()
+        await pilot.mouse_down(bar, offset=(1, 0))  # a real drag, the thumb along the bar
+        for x in range(2, 30, 3):
+            await pilot.hover(bar, offset=(x, 0))
+            await pilot.pause(0.1)
+            seen.add(lst.scroll_offset.x)
+        await pilot.mouse_up(bar, offset=(29, 0))
+        assert seen <= set(starts) and len(seen) > 2
+        lst.post_message(ScrollTo(x=0, animate=False))
+        await pilot.pause(0.2)
+        lst.post_message(ScrollRight())  # a click on the track, right of the thumb
+        await pilot.pause(0.2)
+        assert lst.scroll_offset.x == 22

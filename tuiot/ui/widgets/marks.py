@@ -27,6 +27,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollLeft, ScrollRight, ScrollTo
 from textual.strip import Strip
 
 Cell = tuple[str, str | None]  # text, style name (a `marklist--<name>` component class) or None
@@ -296,6 +297,23 @@ class MarkList(ScrollView, can_focus=True):
         if over <= 0:
             return 0
         return next((s for s in self._starts(view) if s >= over), over)
+
+    def on_scroll_to(self, message: ScrollTo) -> None:
+        """A drag of the sideways scrollbar stops where a column starts, as left/right do: it
+        stopped anywhere, with the first column shown cut. Runs before Widget's own handler,
+        which then scrolls to the column start."""
+        if message.x is not None:
+            view = self.scrollable_content_region.width
+            x = message.x
+            message.x = min(min(self._starts(view), key=lambda s: (abs(s - x), s)), self._max_left(view))
+
+    def on_scroll_left(self, message: ScrollLeft) -> None:
+        message.prevent_default()  # a click on the scrollbar's track: a column, not a page of cells
+        self.action_column(-1)
+
+    def on_scroll_right(self, message: ScrollRight) -> None:
+        message.prevent_default()
+        self.action_column(1)
 
     def _set_cursor(self, index: int) -> None:
         if not self._keys:
