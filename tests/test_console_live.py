@@ -484,3 +484,25 @@ async def test_a_paused_live_header_shows_paused_first_at_80_columns() -> None:
         assert len(str(view.summary())) > 78  # the whole line does not fit at 80 columns
         line = view.query_one("#summary").render_line(0).text  # as painted: cut at the screen's edge
         assert len(line) <= 80 and line.strip().startswith("PAUSED")
+
+
+async def test_live_names_each_thingspro_status_device_with_its_gateway() -> None:
+    """QA: every ThingsPro gateway has a device 'status': Live listed 'status · cpuUsage' once
+    per gateway, rows nobody could tell apart. Each names its gateway, as Devices shows it."""
+    app = make_app(vendors=("thingspro",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "ThingsPro")
+        view = app.query_one("#live")
+        await pilot.press("slash", *"status/cpu", "enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            rows = list(view.list.keys)
+            if len(rows) >= 2 and all("(" in view.cells(k)[0][0] for k in rows):
+                break
+        names = [view.cells(k)[0][0] for k in rows]
+        assert len(rows) >= 2 and len(set(names)) == len(names), names
+        for key, name in zip(rows, names):
+            gateway = app.fleet.nodes[f"ThingsPro/group/{key.split('/', 2)[2].split('|')[0]}"]
+            assert name == f"status ({gateway.name}) · cpuUsage"
+        assert str(view.query_one("#detail").render()).startswith(names[0])
+

@@ -852,6 +852,8 @@ class ConsoleApp(App[int]):
         view = self._screen("metrics")
         poller = self.pollers.get(node.profile)
         view.refresh_every = max(poller.interval, 5.0) if poller is not None and not self.offline else None
+        if device is not None:  # its title names the device as Live's row did: 'status (Turku Office 4 gateway 1)'
+            device = device.model_copy(update={"name": labels.display_name(self.fleet, device)})
         view.show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
 
     def action_copy_selected(self) -> None:
