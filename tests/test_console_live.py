@@ -506,3 +506,28 @@ async def test_live_names_each_thingspro_status_device_with_its_gateway() -> Non
             assert name == f"status ({gateway.name}) · cpuUsage"
         assert str(view.query_one("#detail").render()).startswith(names[0])
 
+
+async def test_live_detail_never_breaks_an_id_inside_a_part_at_80x24() -> None:
+    """QA: at 80x24 the detail read '…thingspro.demo|modbus_tcp_master/meter-000004/cur' /
+    'rent': Rich broke the ref anywhere. Each line fits the pane, and the ref is whole or
+    broken only after its separators, for every row of ThingsPro and TeamViewer (the long
+    ids), as the Devices detail."""
+    from test_console_app import _pane_lines, _shows_whole
+
+    app = make_app(devices=24, vendors=("teamviewer", "thingspro"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for profile in ("ThingsPro", "TeamViewer"):
+            await _live_on(app, pilot, profile, rows=10)
+            view = app.query_one("#live")
+            pane = view.query_one("#detail")
+            width = pane.content_size.width
+            assert width == 78
+            # a ref too long for one line with its time ('   at 2026-12-05 17:07:08 UTC')
+            assert any(len(k) + 30 > width for k in view.list.keys)
+            for key in list(view.list.keys):
+                view.list.move_to(key)
+                await pilot.pause()
+                shown = str(pane.render()).split("\n")
+                assert all(len(line) <= width for line in shown), (key, shown)
+                assert _shows_whole(_pane_lines(pane), key), (key, _pane_lines(pane))
+

@@ -8,9 +8,11 @@ widget takes Rich markup, which knows no theme (a Tree label).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from rich.text import Text
 
 from tuiot.domain import Alarm, Node, Severity
 from tuiot.fleet.state import FleetState, ProfileState
@@ -90,6 +92,17 @@ def fold(text: str, width: int, indent: int = 2) -> list[str]:
             line = piece
     lines.append(line)
     return [lines[0]] + [" " * indent + rest for rest in lines[1:]]
+
+
+def folded(lines: Iterable[tuple[str, str]], width: int) -> Text:
+    """A list view's detail pane: each (plain line, its style) broken by `fold` at `width`
+    (0: no limit), so an id in it breaks only between its parts."""
+    text = Text()
+    for i, (line, style) in enumerate(lines):
+        if i:
+            text.append("\n")
+        text.append("\n".join(fold(line, width)), style=style)
+    return text
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
