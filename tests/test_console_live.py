@@ -531,3 +531,38 @@ async def test_live_detail_never_breaks_an_id_inside_a_part_at_80x24() -> None:
                 assert all(len(line) <= width for line in shown), (key, shown)
                 assert _shows_whole(_pane_lines(pane), key), (key, _pane_lines(pane))
 
+
+async def test_l_and_the_live_command_answer_alike_while_paused() -> None:
+    """QA: `:live @x` while paused resumed without a word where `l` said so. Either way of
+    asking for another selection resumes Live and says so; asking for the selection shown
+    keeps the pause, and says that (p resumes)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "Thingsee")
+        view = app.query_one("#live")
+
+        async def asked(*keys: str) -> list[str]:
+            """The toasts that `keys`, pressed while Live is paused, bring."""
+            if not view.paused:
+                await pilot.press("p")
+            assert view.paused
+            app.clear_notifications()
+            await pilot.press(*keys)
+            await pilot.pause(0.1)
+            return [str(n.message) for n in app._notifications]
+
+        kept = "live refresh is paused on this selection: p resumes"
+        resumed = "live refresh resumed for the new selection"
+        assert await asked("colon", *"live @Thingsee", "enter") == [kept]
+        assert view.paused and app.live_refs == ["Thingsee/profile/Thingsee"]
+        assert await asked("colon", *"live @Murano", "enter") == [resumed]
+        assert not view.paused and app.live_refs == ["Murano/profile/Murano"]
+
+        await pilot.press("p")
+        app._reveal("TeamViewer/profile/TeamViewer")  # Devices, the cursor on another profile
+        await pilot.pause()
+        assert await asked("l") == [resumed]
+        assert not view.paused and app.live_refs == ["TeamViewer/profile/TeamViewer"] and app.current == "live"
+        await pilot.press("p", "1")
+        assert await asked("l") == [kept]
+        assert view.paused and app.current == "live"
