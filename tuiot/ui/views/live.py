@@ -212,6 +212,9 @@ class LiveView(ListBody):
                           dict(title=self.heading, stale_profiles=self._stale_profiles, names_version=self._names_version,
                                selected=self._selected, loading=self.still_loading))
             self.paused = True
+            # the lines on screen were painted before the pause, up to a tick ago: painted again at
+            # its time now, else an age moved on by a second at the next tick of a frozen table
+            self.list.invalidate()
             self._update_text()
             return
         self.paused = False
