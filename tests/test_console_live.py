@@ -484,3 +484,85 @@ async def test_a_paused_live_header_shows_paused_first_at_80_columns() -> None:
         assert len(str(view.summary())) > 78  # the whole line does not fit at 80 columns
         line = view.query_one("#summary").render_line(0).text  # as painted: cut at the screen's edge
         assert len(line) <= 80 and line.strip().startswith("PAUSED")
+
+
+async def test_live_names_each_thingspro_status_device_with_its_gateway() -> None:
+    """QA: every ThingsPro gateway has a device 'status': Live listed 'status · cpuUsage' once
+    per gateway, rows nobody could tell apart. Each names its gateway, as Devices shows it."""
+    app = make_app(vendors=("thingspro",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "ThingsPro")
+        view = app.query_one("#live")
+        await pilot.press("slash", *"status/cpu", "enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            rows = list(view.list.keys)
+            if len(rows) >= 2 and all("(" in view.cells(k)[0][0] for k in rows):
+                break
+        names = [view.cells(k)[0][0] for k in rows]
+        assert len(rows) >= 2 and len(set(names)) == len(names), names
+        for key, name in zip(rows, names):
+            gateway = app.fleet.nodes[f"ThingsPro/group/{key.split('/', 2)[2].split('|')[0]}"]
+            assert name == f"status ({gateway.name}) · cpuUsage"
+        assert str(view.query_one("#detail").render()).startswith(names[0])
+
+
+async def test_live_detail_never_breaks_an_id_inside_a_part_at_80x24() -> None:
+    """QA: at 80x24 the detail read '…thingspro.demo|modbus_tcp_master/meter-000004/cur' /
+    'rent': Rich broke the ref anywhere. Each line fits the pane, and the ref is whole or
+    broken only after its separators, for every row of ThingsPro and TeamViewer (the long
+    ids), as the Devices detail."""
+    from test_console_app import _pane_lines, _shows_whole
+
+    app = make_app(devices=24, vendors=("teamviewer", "thingspro"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for profile in ("ThingsPro", "TeamViewer"):
+            await _live_on(app, pilot, profile, rows=10)
+            view = app.query_one("#live")
+            pane = view.query_one("#detail")
+            width = pane.content_size.width
+            assert width == 78
+            # a ref too long for one line with its time ('   at 2026-12-05 17:07:08 UTC')
+            assert any(len(k) + 30 > width for k in view.list.keys)
+            for key in list(view.list.keys):
+                view.list.move_to(key)
+                await pilot.pause()
+                shown = str(pane.render()).split("\n")
+                assert all(len(line) <= width for line in shown), (key, shown)
+                assert _shows_whole(_pane_lines(pane), key), (key, _pane_lines(pane))
+
+
+async def test_l_and_the_live_command_answer_alike_while_paused() -> None:
+    """QA: `:live @x` while paused resumed without a word where `l` said so. Either way of
+    asking for another selection resumes Live and says so; asking for the selection shown
+    keeps the pause, and says that (p resumes)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "Thingsee")
+        view = app.query_one("#live")
+
+        async def asked(*keys: str) -> list[str]:
+            """The toasts that `keys`, pressed while Live is paused, bring."""
+            if not view.paused:
+                await pilot.press("p")
+            assert view.paused
+            app.clear_notifications()
+            await pilot.press(*keys)
+            await pilot.pause(0.1)
+            return [str(n.message) for n in app._notifications]
+
+        kept = "live refresh is paused on this selection: p resumes"
+        resumed = "live refresh resumed for the new selection"
+        assert await asked("colon", *"live @Thingsee", "enter") == [kept]
+        assert view.paused and app.live_refs == ["Thingsee/profile/Thingsee"]
+        assert await asked("colon", *"live @Murano", "enter") == [resumed]
+        assert not view.paused and app.live_refs == ["Murano/profile/Murano"]
+
+        await pilot.press("p")
+        app._reveal("TeamViewer/profile/TeamViewer")  # Devices, the cursor on another profile
+        await pilot.pause()
+        assert await asked("l") == [resumed]
+        assert not view.paused and app.live_refs == ["TeamViewer/profile/TeamViewer"] and app.current == "live"
+        await pilot.press("p", "1")
+        assert await asked("l") == [kept]
+        assert view.paused and app.current == "live"

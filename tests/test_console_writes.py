@@ -381,6 +381,28 @@ async def test_a_new_rule_picks_its_metric_by_device_name(tmp_path) -> None:
         assert str(editor.query_one("#metric-name").render()).startswith(device.name)
 
 
+async def test_the_picker_names_each_thingspro_status_device_with_its_gateway(tmp_path) -> None:
+    """QA: ctrl+o, 'status': 'status · ThingsPro' once per gateway, which to pick a guess."""
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    app = make_app(vendors=("thingspro",), rules_path=str(tmp_path / "rules.toml"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _rules_screen(app, pilot, lambda v: True)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SourcePicker)
+        await pilot.press(*"status")
+        await pilot.pause(0.1)
+        box = app.screen.query_one("#pick-list")
+        said = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        gateways = [n for n in app.fleet.nodes.values() if n.kind == "group" and n.parent is None]
+        assert len(gateways) >= 2 and len(said) == len(gateways), said
+        assert sorted(said) == sorted(f"status ({g.name}) · ThingsPro" for g in gateways)
+
+
 async def test_esc_in_the_picker_steps_back_to_the_devices_then_out() -> None:
     from tuiot.ui.screens.source_picker import SourcePicker
 

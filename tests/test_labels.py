@@ -205,3 +205,77 @@ def test_counts_agree_with_their_nouns() -> None:
     """QA: the source picker said '1 devices' and '1 metrics'."""
     assert labels.count(1, "device") == "1 device" and labels.count(2, "metric") == "2 metrics"
     assert labels.count(0, "metric") == "0 metrics" and labels.count(1200, "device") == "1,200 devices"
+
+
+def _gateways(fleet, n: int = 3) -> list[Node]:
+    """ThingsPro's shape: gateway (group) → provider 'system' (group) → source 'status' (device)."""
+    devices = []
+    for i in range(1, n + 1):
+        gw = Node(kind="group", id=f"gw-{i}.demo", name=f"Turku Office gateway {i}", profile="TP")
+        system = Node(kind="group", id=f"gw-{i}.demo|system", name="system", profile="TP", parent=gw.ref)
+        status = Node(kind="device", id=f"gw-{i}.demo|system/status", name="status", profile="TP", parent=system.ref)
+        cpu = Node(kind="metric", id=f"gw-{i}.demo|system/status/cpuUsage", name="cpuUsage", profile="TP",
+                   parent=status.ref)
+        fleet.add_nodes([gw, system, status, cpu])
+        devices.append(status)
+    return devices
+
+
+def test_devices_of_one_name_under_other_gateways_are_named_with_their_gateway() -> None:
+    """QA: five ThingsPro gateways each have a 'status' device: Live and the source picker
+    said 'status · cpuUsage' five times. The provider 'system' is on every gateway too, so
+    the name that tells them apart is the gateway's."""
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    one = _gateways(fleet, 1)[0]
+    assert labels.display_name(fleet, one) == "status"  # alone: its own name, nothing added
+    assert labels.metric_name(fleet, f"{one.ref.replace('/device/', '/metric/')}/cpuUsage") == "status · cpuUsage"
+
+    fleet = FleetState()
+    devices = _gateways(fleet, 3)
+    names = [labels.display_name(fleet, d) for d in devices]
+    assert names == [f"status (Turku Office gateway {i})" for i in (1, 2, 3)]
+    metrics = [labels.metric_name(fleet, f"TP/metric/gw-{i}.demo|system/status/cpuUsage") for i in (1, 2, 3)]
+    assert metrics == [f"status (Turku Office gateway {i}) · cpuUsage" for i in (1, 2, 3)]
+    assert labels.source_name(fleet, devices[1].ref) == names[1]
+    assert labels.known_name(fleet, devices[1].ref) == names[1]
+    assert labels.node_title(fleet, devices[1].ref) == f"{names[1]} · TP"
+    # a group is told apart the same way; a unique one is not touched
+    assert labels.node_title(fleet, "TP/group/gw-2.demo|system") == "system (Turku Office gateway 2) · TP"
+    assert labels.node_title(fleet, "TP/group/gw-2.demo") == "Turku Office gateway 2 · TP"
+    # a metric seen only in a reading is named by its device as well
+    from tuiot.domain import Reading
+
+    unloaded = "TP/metric/gw-3.demo|system/status/memoryUsage"
+    fleet.put_readings([Reading(metric=unloaded, value=1, ts=NOW, device=devices[2].ref)])
+    assert labels.metric_name(fleet, unloaded) == "status (Turku Office gateway 3) · memoryUsage"
+
+
+def test_namesakes_under_one_parent_are_told_apart_by_their_ids() -> None:
+    """Two devices named alike in one group (TeamViewer, Murano): no group tells them apart."""
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    site = Node(kind="group", id="site", name="Depot", profile="P")
+    a = Node(kind="device", id="be1034f2848a69dd3dff2fd72e1fa908", name="Pump", profile="P", parent=site.ref)
+    b = Node(kind="device", id="0dc5cc89e342df1adf30cdcc043279f0", name="Pump", profile="P", parent=site.ref)
+    other = Node(kind="device", id="x", name="Pump", profile="Q")  # another profile: not a namesake
+    fleet.add_nodes([site, a, b, other])
+    assert labels.display_name(fleet, a) == "Pump (be1034f28…d72e1fa908)"  # clipped: ids of a fleet differ at their end
+    assert labels.display_name(fleet, b) == "Pump (0dc5cc89e…cc043279f0)"
+    assert labels.display_name(fleet, other) == "Pump"
+
+
+def test_a_name_stops_being_shared_when_its_namesake_is_renamed_or_goes() -> None:
+    from tuiot.fleet.state import FleetState
+
+    fleet = FleetState()
+    devices = _gateways(fleet, 2)
+    assert labels.display_name(fleet, devices[0]) != "status"
+    fleet.add_nodes([devices[1].model_copy(update={"name": "status 2"})])  # renamed on reload
+    assert labels.display_name(fleet, devices[0]) == "status"
+    fleet.add_nodes([devices[1]])
+    assert labels.display_name(fleet, devices[0]) == "status (Turku Office gateway 1)"
+    fleet.replace_children(devices[1].parent, [])  # gone from its gateway
+    assert labels.display_name(fleet, devices[0]) == "status"

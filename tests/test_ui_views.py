@@ -1173,3 +1173,37 @@ async def test_dragging_the_sideways_scrollbar_stops_where_a_column_starts() -> 
         lst.post_message(ScrollRight())  # a click on the track, right of the thumb
         await pilot.pause(0.2)
         assert lst.scroll_offset.x == 22
+
+
+async def test_alarms_and_rules_detail_break_ids_only_between_their_parts_at_80x24():
+    """The list views' detail panes fold as the Devices detail does: a ThingsPro ref whose
+    names are not known yet is whole on its line or broken after a separator, never inside
+    a part; a resize writes the pane again at its new width."""
+    from test_console_app import _pane_lines, _shows_whole
+    from tuiot.domain import Rule, Threshold
+    from tuiot.ui.views.rules import RulesView
+
+    gw = "gw-0004-1.thingspro.demo|modbus_tcp_master/meter-000004"
+    alarm = make_alarms(1)[0].model_copy(update={
+        "profile": "ThingsPro", "device": f"ThingsPro/device/{gw}", "metric": f"ThingsPro/metric/{gw}/current",
+        "id": f"{gw}/current:overcurrent-2026-05-28T11:59:00Z", "rule": "local:overcurrent",
+        "status": AlarmStatus.open, "closed_at": None})
+    rule = Rule(id="r1", profile="ThingsPro", name="overcurrent", origin=Origin.local,
+                sources=[f"ThingsPro/metric/{gw}/current", f"ThingsPro/metric/{gw}/voltage"],
+                thresholds=[Threshold(severity=Severity.major, condition="metric > 16")])
+    for view, setup, ids in (
+        (AlarmsView(), lambda v: v.set_alarms([alarm], now=NOW), [gw]),  # (the id, last, is below the fold)
+        (RulesView(), lambda v: v.set_rules([rule]), [f"{gw}/current"]),
+    ):
+        app = Host(view, setup)
+        async with run(app, size=(80, 24)) as pilot:
+            await pilot.pause()
+            for size in ((80, 24), (50, 24)):
+                await pilot.resize_terminal(*size)
+                await pilot.pause(0.1)
+                pane = view.query_one("#detail")
+                width = pane.content_size.width
+                shown = str(pane.render()).split("\n")
+                assert all(len(line) <= width for line in shown), shown
+                for ident in ids:
+                    assert _shows_whole(_pane_lines(pane), ident), (ident, _pane_lines(pane))

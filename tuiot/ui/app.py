@@ -818,10 +818,14 @@ class ConsoleApp(App[int]):
     def _choose_live(self, refs: list[str]) -> None:
         """Live shows `refs` until Devices points elsewhere or another choice is made. Asking
         for another selection (`l`, `:live @profile`) while Live is paused resumes it: a frozen
-        table of what was not asked for would pass for the new selection's values."""
-        if list(refs) != self.live_refs and self._live_paused():
-            self._screen("live").set_paused(False)
-            self.notify("live refresh resumed for the new selection")
+        table of what was not asked for would pass for the new selection's values. Asking for
+        the one it shows keeps it paused, and says so: either way the request is answered."""
+        if self._live_paused():
+            if list(refs) != self.live_refs:
+                self._screen("live").set_paused(False)
+                self.notify("live refresh resumed for the new selection")
+            else:
+                self.notify("live refresh is paused on this selection: p resumes")
         self.live_refs = list(refs)
         self._live_pick_seen = self._devices_pick()
 
@@ -863,6 +867,8 @@ class ConsoleApp(App[int]):
         view = self._screen("metrics")
         poller = self.pollers.get(node.profile)
         view.refresh_every = max(poller.interval, 5.0) if poller is not None and not self.offline else None
+        if device is not None:  # its title names the device as Live's row did: 'status (Turku Office 4 gateway 1)'
+            device = device.model_copy(update={"name": labels.display_name(self.fleet, device)})
         view.show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
 
     def action_copy_selected(self) -> None:

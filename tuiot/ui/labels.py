@@ -8,9 +8,11 @@ widget takes Rich markup, which knows no theme (a Tree label).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from rich.text import Text
 
 from tuiot.domain import Alarm, Node, Severity
 from tuiot.fleet.state import FleetState, ProfileState
@@ -90,6 +92,17 @@ def fold(text: str, width: int, indent: int = 2) -> list[str]:
             line = piece
     lines.append(line)
     return [lines[0]] + [" " * indent + rest for rest in lines[1:]]
+
+
+def folded(lines: Iterable[tuple[str, str]], width: int) -> Text:
+    """A list view's detail pane: each (plain line, its style) broken by `fold` at `width`
+    (0: no limit), so an id in it breaks only between its parts."""
+    text = Text()
+    for i, (line, style) in enumerate(lines):
+        if i:
+            text.append("\n")
+        text.append("\n".join(fold(line, width)), style=style)
+    return text
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -326,17 +339,41 @@ def metric_name(fleet: FleetState, ref: str) -> str:
         r = fleet.readings.get(ref)
         dev = fleet.nodes.get(r.device) if r is not None and r.device else None
         tail = ref.split("/", 2)[-1]
-        return f"{dev.name} · {tail.rsplit(':', 1)[-1].rsplit('/', 1)[-1]}" if dev else tail
+        return f"{display_name(fleet, dev)} · {tail.rsplit(':', 1)[-1].rsplit('/', 1)[-1]}" if dev else tail
     parent = fleet.nodes.get(node.parent or "")
     dev = fleet.nodes.get(parent.parent or "") if parent and parent.kind == "sensor" else parent
-    return f"{dev.name} · {node.name}" if dev else node.name
+    return f"{display_name(fleet, dev)} · {node.name}" if dev else node.name
+
+
+def display_name(fleet: FleetState, node: Node) -> str:
+    """A device's or group's name where its place in the tree does not show (a Live row, the
+    source picker, an alarm): its own, or, when another of its profile bears it too, with what
+    tells it apart: 'status (Turku Office 4 gateway 1)', as five ThingsPro gateways each have
+    a 'status' device. Other nodes (a sensor, a metric) are named by their device."""
+    if node.kind not in ("device", "group") or not fleet.namesakes(node):
+        return node.name
+    return f"{node.name} ({_told_apart_by(fleet, node)})"
+
+
+def _told_apart_by(fleet: FleetState, node: Node) -> str:
+    """The name of `node`'s nearest ancestor no other group of its profile bears (a provider
+    'system' is on every gateway, the gateway's own name is not), or, when one parent holds
+    two of its name or no ancestor's name is its own, its id (clipped in the middle: ids of
+    one fleet differ at their end)."""
+    if not fleet.namesakes_under(node):
+        up = fleet.nodes.get(node.parent or "")
+        while up is not None:
+            if up.kind in ("device", "group") and not fleet.namesakes(up):
+                return up.name
+            up = fleet.nodes.get(up.parent or "")
+    return clip_middle(node.id, 20)
 
 
 def source_name(fleet: FleetState, ref: str) -> str:
     """A rule source (a metric or a device ref)."""
     node = fleet.nodes.get(ref)
     if node is not None and node.kind == "device":
-        return node.name
+        return display_name(fleet, node)
     return metric_name(fleet, ref) if "/metric/" in ref else ref.split("/", 2)[-1]
 
 
@@ -350,9 +387,9 @@ def value_unit(fleet: FleetState, ref: str) -> str | None:
 
 
 def known_name(fleet: FleetState, ref: str) -> str | None:
-    """A node's own name once it is loaded, else None."""
+    """A node's name once it is loaded (`display_name`), else None."""
     node = fleet.nodes.get(ref)
-    return node.name if node is not None else None
+    return display_name(fleet, node) if node is not None else None
 
 
 def node_title(fleet: FleetState, ref: str) -> str:
@@ -361,4 +398,4 @@ def node_title(fleet: FleetState, ref: str) -> str:
     if kind == "profile":
         return profile
     node = fleet.nodes.get(ref)
-    return f"{node.name if node is not None else id_} · {profile}"
+    return f"{display_name(fleet, node) if node is not None else id_} · {profile}"

@@ -170,7 +170,7 @@ class Writes:
         def find(text: str, profile: str | None) -> list[tuple[str, str]]:
             found = [n for n in app.fleet.search(text, limit=200, profile=profile)
                      if n.kind == "device" and n.profile in profiles]
-            return [(n.ref, f"{n.name} · {n.profile}" + (" · offline" if n.online is False else ""))
+            return [(n.ref, f"{labels.display_name(app.fleet, n)} · {n.profile}" + (" · offline" if n.online is False else ""))
                     for n in found]  # the picker orders them and shows the first few
 
         async def metrics(device: str) -> list[tuple[str, str]]:

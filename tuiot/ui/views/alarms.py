@@ -232,27 +232,25 @@ class AlarmsView(ListBody):
         a = self._alarms.get(key) if key else None
         return [a.metric] if a is not None and a.metric else ()
 
-    def detail(self, key: str | None) -> Text:
+    def detail(self, key: str | None, width: int = 0) -> Text:
         if key is None or key not in self._alarms:
             return Text("no alarm selected", style="dim")
         a = self._alarms[key]
-        t = Text()
-        t.append(f"{a.severity.value.upper()} ", style="bold")
-        t.append(f"{a.status.value}  {a.description or '(no description)'}\n")
+        sev = a.severity.value.upper()
         # what triage needs first (where, which rule, since when, can I close it); the ids last,
-        # so a 6-line pane at 80x24 cuts only those
-        t.append(self._where(a))
-        t.append(f" · value {a.value}" if a.value is not None else "")
+        # so a 6-line pane at 80x24 cuts only those. Folded: an id breaks only between its parts
+        where = self._where(a) + (f" · value {a.value}" if a.value is not None else "")
         if a.rule:
-            t.append(f" · rule {self._rule_name(a.profile, a.rule) or a.rule}")
-        t.append("\n")
-        t.append(f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)\n")
+            where += f" · rule {self._rule_name(a.profile, a.rule) or a.rule}"
         if a.closed_at:  # a closed alarm is not closable: its line says when it closed
-            t.append(f"closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)", style="dim")
+            state = f"closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)"
         else:
-            t.append(self._closable_reason(a) or "closable: c", style="dim")
-        t.append(f" · {a.profile} · {a.origin.value} alarm\n", style="dim")
-        t.append(f"id {a.id}" + (f" · rule id {a.rule}" if a.rule else ""), style="dim")
+            state = self._closable_reason(a) or "closable: c"
+        t = labels.folded([(f"{sev} {a.status.value}  {a.description or '(no description)'}", ""), (where, ""),
+                           (f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)", ""),
+                           (f"{state} · {a.profile} · {a.origin.value} alarm", "dim"),
+                           (f"id {a.id}" + (f" · rule id {a.rule}" if a.rule else ""), "dim")], width)
+        t.stylize("bold", 0, len(sev) + 1)  # and its space, as before
         return t
 
     def export_columns(self) -> Sequence[str]:

@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 
 from tuiot.ui import labels
 from tuiot.ui.views import CopyRequested, NamesWanted, ViewAction, export_rows
+from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.marks import Cell, Column, MarkList
 
 LIST_ACTIONS: list[ViewAction] = [
@@ -75,7 +76,9 @@ class ListBody(Vertical):
         """Keys that pass the current filters, in display order."""
         raise NotImplementedError
 
-    def detail(self, key: str | None) -> Text | str:
+    def detail(self, key: str | None, width: int = 0) -> Text | str:
+        """The detail pane of row `key`, in lines of at most `width` columns (0: no limit):
+        the pane writes it again at each new width (DetailPane)."""
         raise NotImplementedError
 
     def summary(self) -> Text | str:
@@ -106,7 +109,7 @@ class ListBody(Vertical):
         yield self.list
         yield Input(placeholder="filter…  (Enter keeps it, Esc clears)", id="filter")
         yield Static("", classes="view-message", id="message", markup=False)  # errors quote what was typed
-        yield Static("", classes="view-detail", id="detail")
+        yield DetailPane("", classes="view-detail", id="detail")
 
     def on_mount(self) -> None:
         self.refilter()
@@ -143,7 +146,7 @@ class ListBody(Vertical):
         return ()
 
     def _show_detail(self, key: str | None) -> None:
-        self.query_one("#detail", Static).update(self.detail(key))
+        self.query_one("#detail", DetailPane).show(lambda width: self.detail(key, width))
         wanted = self.wanted_names(key)
         if wanted:
             self.post_message(NamesWanted(wanted))

@@ -451,7 +451,7 @@ class IdentitiesView(ListBody):
     def empty_text(self) -> str:
         return "no identities match the filters" if self._items else "no identities"
 
-    def detail(self, key: str | None) -> Text:
+    def detail(self, key: str | None, width: int = 0) -> Text:  # noqa: ARG002 - not folded yet: Rich wraps these lines
         if key is None or key not in self._items:
             return Text("no identity selected", style="dim")
         i = self._items[key]

@@ -30,7 +30,7 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Reading, Severity
-from tuiot.ui.labels import count, natural_keys
+from tuiot.ui.labels import count, folded, natural_keys
 from tuiot.ui.views import ViewAction, age, bindings, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -212,6 +212,9 @@ class LiveView(ListBody):
                           dict(title=self.heading, stale_profiles=self._stale_profiles, names_version=self._names_version,
                                selected=self._selected, loading=self.still_loading))
             self.paused = True
+            # the lines on screen were painted before the pause, up to a tick ago: painted again at
+            # its time now, else an age moved on by a second at the next tick of a frozen table
+            self.list.invalidate()
             self._update_text()
             return
         self.paused = False
@@ -370,16 +373,17 @@ class LiveView(ListBody):
         filter or a scroll brings up rows it never named (their ids showed until a poll)."""
         return self.list.in_view() if self.is_mounted else ()
 
-    def detail(self, key: str | None) -> Text:
+    def detail(self, key: str | None, width: int = 0) -> Text:
         r = self._readings.get(key or "")
         if r is None:
             return Text("")
         sev = self._severity_of(r)
-        lines = [f"{self.name_of(r.metric)}   {value_text(r.value)} {r.unit or ''}",
-                 f"{r.metric}   at {stamp(r.ts)}" + ("   STALE" if self._stale(r) else "")]
+        # folded: at 80 columns a ThingsPro ref ('…|system/status/cpuUsage') broke mid-part
+        lines = [(f"{self.name_of(r.metric)}   {value_text(r.value)} {r.unit or ''}".rstrip(), ""),
+                 (f"{r.metric}   at {stamp(r.ts)}" + ("   STALE" if self._stale(r) else ""), "")]
         if sev is not None:
-            lines.append(f"outside a {sev.value} threshold · enter: history")
-        return Text("\n".join(lines))
+            lines.append((f"outside a {sev.value} threshold · enter: history", ""))
+        return folded(lines, width)
 
     def export_columns(self) -> Sequence[str]:
         return ["metric", "name", "value", "unit", "ts"]

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Rule
-from tuiot.ui.labels import clip
+from tuiot.ui.labels import clip, fold, folded
 from tuiot.ui.views import ViewAction, bindings
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -146,19 +146,20 @@ class RulesView(ListBody):
             return "no rule matches the filter"
         return "no rules yet: n writes a local rule (any vendor) or a TeamViewer rule"
 
-    def detail(self, key: str | None) -> Text:
+    def detail(self, key: str | None, width: int = 0) -> Text:
         r = self._rules.get(key) if key else None
         if r is None:
             return Text("no rule selected", style="dim")
-        t = Text()
-        t.append(f"{r.name}", style="bold")
-        t.append(f"  {r.origin.value} rule of {r.profile} · {'enabled' if r.enabled else 'disabled'}\n")
+        # folded: a source named by its id (not loaded yet) breaks only between its parts
+        lines = [(f"{r.name}  {r.origin.value} rule of {r.profile} · {'enabled' if r.enabled else 'disabled'}", "")]
         for th in r.thresholds:
-            t.append(f"{th.severity.value}: {condition_text(r) if r.kind == 'offline' else th.condition}"
-                     f" for {th.checks} reading{'s' if th.checks != 1 else ''} in a row\n")
+            lines.append((f"{th.severity.value}: {condition_text(r) if r.kind == 'offline' else th.condition}"
+                          f" for {th.checks} reading{'s' if th.checks != 1 else ''} in a row", ""))
         if r.sources:
-            t.append("on " + ", ".join(self.name_of(s) for s in r.sources[:5])
-                     + (f" and {len(r.sources) - 5} more" if len(r.sources) > 5 else ""), style="dim")
+            lines.append(("on " + ", ".join(self.name_of(s) for s in r.sources[:5])
+                          + (f" and {len(r.sources) - 5} more" if len(r.sources) > 5 else ""), "dim"))
+        t = folded(lines, width)
+        t.stylize("bold", 0, min(len(r.name), len(fold(lines[0][0], width)[0])))  # the name, as far as line 1 holds it
         return t
 
     def export_columns(self) -> Sequence[str]:

@@ -1,4 +1,4 @@
-"""DetailPane: the Devices screen's detail, its lines broken at the pane's own width.
+"""DetailPane: a detail pane (Devices, and each list view's) with its lines broken at its own width.
 
 A narrow pane (30 columns at 80x24) is where Rich broke ids anywhere; `tuiot.ui.labels`
 breaks them between their parts instead, which needs the width. The width is known only
@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import events
 from textual.widgets import Static
 
 
 class DetailPane(Static):
-    def __init__(self, content: str = "", *, id: str | None = None) -> None:
-        super().__init__(content, id=id)
-        self._write: Callable[[int], str] | None = None
+    def __init__(self, content: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(content, id=id, classes=classes)
+        self._write: Callable[[int], str | Text] | None = None
         self._written_at = -1  # the width the text was last written for
 
-    def show(self, write: Callable[[int], str]) -> None:
+    def show(self, write: Callable[[int], str | Text]) -> None:
         """Write `write(width)`, and again at each new width (0: not laid out yet, no limit)."""
         self._write = write
         self._written_at = self.content_size.width
