@@ -243,15 +243,18 @@ def _pane_lines(widget) -> list[str]:
 
 def _shows_whole(lines: list[str], ident: str) -> bool:
     """`ident` is on screen either on one line or across lines that each end at one of its
-    separators; or clipped to 'head…tail' on one line, its tail intact (a run too long for
-    any line: a TeamViewer metric's 32 hex digits at 80 columns)."""
-    joined, cuts = "", []
+    separators, or that hold a half of a run too long for one line (a TeamViewer metric's
+    32 hex digits at 80 columns) on its own; or clipped to 'head…tail' on one line, its tail
+    intact (a run longer than two lines)."""
+    joined, cuts, halves = "", [], set()
     for line in lines:
         cuts.append(len(joined))
+        if line and not any(ch in ID_SEPARATORS for ch in line):
+            halves |= {len(joined), len(joined) + len(line)}  # a line of a run alone: cut at both ends
         joined += line
     at = joined.find(ident)
     if at >= 0:
-        return all(joined[c - 1] in ID_SEPARATORS for c in cuts if at < c < at + len(ident))
+        return all(joined[c - 1] in ID_SEPARATORS or c in halves for c in cuts if at < c < at + len(ident))
     for line in lines:
         for word in line.split():
             head, _, tail = word.partition("…")
@@ -283,6 +286,8 @@ async def test_devices_detail_never_breaks_an_id_inside_a_part(size) -> None:
             assert all(len(line) <= width for line in shown), (node.ref, shown)
             lines = _pane_lines(detail)
             assert _shows_whole(lines, node.id), (node.ref, lines)
+            # no id of theirs is longer than two lines' worth: each is on screen whole, never clipped
+            assert node.id in "".join(lines), (node.ref, lines)
             if len(f"{node.kind} {node.id} · {node.profile}") <= width:
                 assert f"{node.kind} {node.id} · {node.profile}" in lines
 

@@ -56,14 +56,29 @@ def _cut_after(text: str, seps: str) -> list[str]:
     return pieces
 
 
-def _pieces(word: str, room: int) -> list[str]:
+def _pieces(word: str, room: int) -> list[tuple[str, bool]]:
     """A word as pieces no line has to break: its parts, a part too long cut at its inner
-    separators, and a run still too long (a 32-digit hex id) clipped in the middle."""
-    out: list[str] = []
+    separators, and a run still too long (a 32-digit hex id) cut in two (`_halves`). Each
+    piece says whether it stands on a line of its own (a half of a run does)."""
+    out: list[tuple[str, bool]] = []
     for part in _cut_after(word, ID_BREAKS):
         for piece in (_cut_after(part, ID_BREAKS_INNER) if len(part) > room else [part]):
-            out.append(clip_middle(piece, room))
+            halves = _halves(piece, room)
+            out += [(half, len(halves) > 1) for half in halves]
     return out
+
+
+def _halves(run: str, room: int) -> list[str]:
+    """A run with no separator, whole where it fits a line; one slightly too long (32 hex
+    digits in 30 columns) in two halves on lines of their own, whole for reading and copying
+    (clipping two characters of an id hides the end that tells ids apart, to save one line);
+    one longer than two lines (a token, a key) clipped in the middle, its tail kept (y copies it)."""
+    if len(run) <= room:
+        return [run]
+    if len(run) > 2 * room:
+        return [clip_middle(run, room)]
+    half = (len(run) + 1) // 2
+    return [run[:half], run[half:]]
 
 
 def fold(text: str, width: int, indent: int = 2) -> list[str]:
@@ -76,18 +91,20 @@ def fold(text: str, width: int, indent: int = 2) -> list[str]:
     room = width - indent
     lines: list[str] = []
     line = ""
+    alone = False  # the line holds half of a run: nothing joins it
     for word in text.split(" "):
         if not word:
             continue
-        pieces = [word] if len(word) <= room else _pieces(word, room)
-        for i, piece in enumerate(pieces):
+        pieces = [(word, False)] if len(word) <= room else _pieces(word, room)
+        for i, (piece, own_line) in enumerate(pieces):
             joint = "" if i else " "  # the pieces of one word join without a space
-            if line and len(line) + len(joint) + len(piece) <= (width if not lines else width - indent):
+            if line and not (alone or own_line) and \
+                    len(line) + len(joint) + len(piece) <= (width if not lines else width - indent):
                 line += joint + piece
                 continue
             if line:
                 lines.append(line)
-            line = piece
+            line, alone = piece, own_line
     lines.append(line)
     return [lines[0]] + [" " * indent + rest for rest in lines[1:]]
 
@@ -231,8 +248,8 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     most `width` columns (0: no limit) that break an id only between its parts (`fold`)."""
     lines = [f"[b]{escape(line)}[/b]" for line in fold(node.name, width, indent=0)]
     # kind, id and profile rather than the ref ('Thingsee/device/TSPR…' is one long word); an id
-    # too long for that line gets lines of its own, whole where it breaks at its separators
-    # and clipped in the middle only where a run has none (y copies it whole)
+    # too long for that line gets lines of its own, broken at its separators, a run without
+    # them in halves; clipped in the middle only past two lines' worth (y copies it whole)
     said = f"{node.kind} {node.id} · {node.profile}"
     ids = [said] if not width or len(said) <= width else [f"{node.kind} · {node.profile}", *fold(node.id, width, indent=0)]
     lines += [f"[dim]{escape(line)}[/]" for line in ids]
