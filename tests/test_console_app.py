@@ -610,3 +610,62 @@ async def test_r_on_an_alarm_opens_the_rule_that_raised_it() -> None:
         await pilot.pause(0.3)
         assert isinstance(app.screen, RuleEditor)
         assert app.screen.rule.id == alarm.rule
+
+
+def _screen_lines(app) -> list[str]:
+    """The terminal's lines as the user sees them."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def _gateway_with_values(app, pilot):
+    """A ThingsPro gateway whose devices were opened and read: its attributes, then its
+    devices' last values, longer than the 21 rows the detail has at 80x24."""
+    from tuiot.domain import Reading
+
+    nodes = await app.adapters["ThingsPro"].tree(depth="metric")
+    app.fleet.add_nodes(nodes)
+    gateway = next(n for n in nodes if n.kind == "group" and "|" not in n.id)  # gw-…demo, not its providers
+    metrics = [m for m in sorted(app.fleet.below(gateway.ref)) if app.fleet.nodes[m].kind == "metric"]
+    app.fleet.put_readings([Reading(metric=m, value=230.0 + i, ts=FIXED, unit="V") for i, m in enumerate(metrics)])
+    for _ in range(40):
+        app._reveal(gateway.ref)
+        await pilot.pause(0.05)
+        if app._tree_cursor() == gateway.ref:
+            break
+    assert app._tree_cursor() == gateway.ref
+    return gateway
+
+
+@pytest.mark.parametrize("keys", [("ctrl+down",) * 4, ("J",) * 4, ("tab", "end")])
+async def test_the_bottom_of_a_long_devices_detail_is_reached_with_keys(keys) -> None:
+    """QA: at 80x24 a ThingsPro gateway's detail ran past the pane's bottom, its last values
+    lost. It scrolls: ctrl+down or J from the tree, or tab to it and its own keys; another
+    node starts at its top again."""
+    app = make_app(devices=24, vendors=("thingspro",), clock=lambda: FIXED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await _gateway_with_values(app, pilot)
+        await pilot.pause(0.1)
+        last = _pane_lines(app.query_one("#detail"))[-1]
+        assert last.endswith("ago") or last.split()[-1][-1] in "smhd", last  # a value line, its age
+        assert not any(last in line for line in _screen_lines(app))  # below the pane's bottom
+        await pilot.press(*keys)
+        await pilot.pause(0.1)
+        assert any(line.rstrip().endswith(last) for line in _screen_lines(app)), _screen_lines(app)
+        if keys[0] != "tab":
+            assert app.focused is app.query_one("#tree")  # the tree kept the keys
+            await pilot.press("ctrl+up" if keys[0] == "ctrl+down" else "K")
+            await pilot.pause(0.1)
+            assert not any(line.rstrip().endswith(last) for line in _screen_lines(app))
+            await pilot.press(*(["ctrl+down" if keys[0] == "ctrl+down" else "J"] * 4))
+        await pilot.press("shift+tab") if keys[0] == "tab" else None
+        await pilot.press("down")  # the next node: its detail from the top
+        await pilot.pause(0.1)
+        assert app.query_one("#detail-scroll").scroll_y == 0
+
+
+def test_help_names_the_detail_scroll_keys() -> None:
+    from tuiot.ui import keys
+
+    text = "\n".join(keys.help_lines("devices"))
+    assert "ctrl+down/J" in text and "ctrl+up/K" in text and "Scroll the detail" in text
