@@ -636,6 +636,23 @@ async def _gateway_with_values(app, pilot):
     return gateway
 
 
+async def test_a_groups_last_values_name_their_device() -> None:
+    """QA: a gateway's detail listed 'current: 12.01 A' from several meters without saying
+    which meter each was. Each device's values stand under its name."""
+    app = make_app(devices=24, vendors=("thingspro",), clock=lambda: FIXED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        gateway = await _gateway_with_values(app, pilot)
+        lines = _pane_lines(app.query_one("#detail"))
+        values = lines[lines.index("last values") + 1:]
+        devices = {n.name for n in app.fleet.nodes.values() if n.kind == "device" and gateway.ref in app.fleet.ancestors(n.ref)}
+        named = [line for line in values if line in devices]
+        assert len(named) >= 2, values  # the values of two devices or more, each under its name
+        assert values[0] in devices and all(line in devices or ": " in line for line in values), values
+        width = app.query_one("#detail").content_size.width
+        assert all(len(line) <= width for line in str(app.query_one("#detail").render()).split("\n"))
+
+
 @pytest.mark.parametrize("keys", [("ctrl+down",) * 4, ("J",) * 4, ("tab", "end")])
 async def test_the_bottom_of_a_long_devices_detail_is_reached_with_keys(keys) -> None:
     """QA: at 80x24 a ThingsPro gateway's detail ran past the pane's bottom, its last values

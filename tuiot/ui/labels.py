@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tuiot.domain import Alarm, Node, Severity
+from tuiot.domain import Alarm, Node, Reading, Severity
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui.views import age, value_text  # one age and one value format on every screen
 
@@ -264,32 +264,53 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     refs = fleet.metrics_below(node.ref) if node.kind in ("device", "sensor") else fleet.below(node.ref) | {node.ref}
     below = [fleet.readings[m] for m in refs if m in fleet.readings]
     if below:
+        # a group's values are of many devices: each under its device's name, the devices
+        # by name; a device's or a sensor's are all its own
+        by_device = node.kind == "group"
+        owner = {r.metric: _device_of(fleet, r) if by_device else ("", "") for r in below}
         values = []
-        for r in sorted(below, key=lambda r: r.metric)[:limit]:
+        for r in sorted(below, key=lambda r: (natural_key(owner[r.metric][1]), owner[r.metric][0], r.metric))[:limit]:
             # the metric's own name, or the alias after the device id: the pane is narrow
             name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
             said = f"{value_text(r.value)}{f' {r.unit}' if r.unit and shows_unit(name, r.unit) else ''}"
-            values.append((name, said, age(now - r.ts)))
+            values.append((owner[r.metric], name, said, age(now - r.ts)))
+        indent = 4 if by_device else 2
         # '12s ago' where every line has room for it, else '12s' on all of them, as the
         # other screens write an age: 'Temperature: 24.03 °C  1s ago' is 31 columns
-        ago = " ago" if not width or all(len(f"  {n}: {v}  {a} ago") <= width for n, v, a in values) else ""
+        ago = " ago" if not width or all(indent + len(f"{n}: {v}  {a} ago") <= width for _, n, v, a in values) else ""
         lines += ["", "[b]last values[/b]"]
-        for name, said, when_ in values:
-            lines += _value_lines(name, said, when_ + ago, width)
+        shown: tuple[str, str] | None = None
+        for dev, name, said, when_ in values:
+            if by_device and dev != shown:
+                lines += ["  " + escape(line) for line in fold(dev[1], max(width - 2, 0), indent=2)]
+                shown = dev
+            lines += _value_lines(name, said, when_ + ago, width, indent=indent)
     return "\n".join(lines)
 
 
-def _value_lines(name: str, said: str, ago: str, width: int) -> list[str]:
+def _device_of(fleet: FleetState, r: Reading) -> tuple[str, str]:
+    """(ref, name) of the device a reading is of: its id until the device is loaded, '?' when
+    neither the reading nor the tree says which device it is."""
+    dev = r.device or next((a for a in reversed(fleet.ancestors(r.metric))
+                            if (n := fleet.nodes.get(a)) is not None and n.kind == "device"), None)
+    if dev is None:
+        return "", "?"
+    node = fleet.nodes.get(dev)
+    return dev, node.name if node is not None else dev.split("/", 2)[-1]
+
+
+def _value_lines(name: str, said: str, ago: str, width: int, indent: int = 2) -> list[str]:
     """`  Voltage: 229.5 V  37s ago`, on one line where it fits: a name with no space that
     is too long for it (a metric's hex id, before its name is known) is clipped in the
     middle, where ids of one device differ; any other line breaks at its spaces."""
-    rest = len("  : ") + len(said) + len("  ") + len(ago)
+    pad = " " * indent
+    rest = indent + len(": ") + len(said) + len("  ") + len(ago)
     if width and rest + len(name) > width and " " not in name:
         name = clip_middle(name, max(width - rest, 9))
-    plain = ["  " + line for line in fold(f"{name}: {said}", max(width - 2, 0), indent=2)]
+    plain = [pad + line for line in fold(f"{name}: {said}", max(width - indent, 0), indent=2)]
     if not width or len(plain[-1]) + 2 + len(ago) <= width:
         return [escape(line) for line in plain[:-1]] + [f"{escape(plain[-1])}  [dim]{ago}[/]"]
-    return [escape(line) for line in plain] + [f"    [dim]{ago}[/]"]  # a long text value: its age below it
+    return [escape(line) for line in plain] + [f"{pad}  [dim]{ago}[/]"]  # a long text value: its age below it
 
 
 # ---- the order names sort in ----------------------------------------------------------
