@@ -243,15 +243,18 @@ def _pane_lines(widget) -> list[str]:
 
 def _shows_whole(lines: list[str], ident: str) -> bool:
     """`ident` is on screen either on one line or across lines that each end at one of its
-    separators; or clipped to 'head…tail' on one line, its tail intact (a run too long for
-    any line: a TeamViewer metric's 32 hex digits at 80 columns)."""
-    joined, cuts = "", []
+    separators, or that hold a half of a run too long for one line (a TeamViewer metric's
+    32 hex digits at 80 columns) on its own; or clipped to 'head…tail' on one line, its tail
+    intact (a run longer than two lines)."""
+    joined, cuts, halves = "", [], set()
     for line in lines:
         cuts.append(len(joined))
+        if line and not any(ch in ID_SEPARATORS for ch in line):
+            halves |= {len(joined), len(joined) + len(line)}  # a line of a run alone: cut at both ends
         joined += line
     at = joined.find(ident)
     if at >= 0:
-        return all(joined[c - 1] in ID_SEPARATORS for c in cuts if at < c < at + len(ident))
+        return all(joined[c - 1] in ID_SEPARATORS or c in halves for c in cuts if at < c < at + len(ident))
     for line in lines:
         for word in line.split():
             head, _, tail = word.partition("…")
@@ -283,6 +286,8 @@ async def test_devices_detail_never_breaks_an_id_inside_a_part(size) -> None:
             assert all(len(line) <= width for line in shown), (node.ref, shown)
             lines = _pane_lines(detail)
             assert _shows_whole(lines, node.id), (node.ref, lines)
+            # no id of theirs is longer than two lines' worth: each is on screen whole, never clipped
+            assert node.id in "".join(lines), (node.ref, lines)
             if len(f"{node.kind} {node.id} · {node.profile}") <= width:
                 assert f"{node.kind} {node.id} · {node.profile}" in lines
 
@@ -734,3 +739,79 @@ async def test_identities_are_read_again_only_while_screen_6_shows_them() -> Non
             if len(calls) > n:
                 break
         assert len(calls) == n + 1
+
+
+def _screen_lines(app) -> list[str]:
+    """The terminal's lines as the user sees them."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def _gateway_with_values(app, pilot):
+    """A ThingsPro gateway whose devices were opened and read: its attributes, then its
+    devices' last values, longer than the 21 rows the detail has at 80x24."""
+    from tuiot.domain import Reading
+
+    nodes = await app.adapters["ThingsPro"].tree(depth="metric")
+    app.fleet.add_nodes(nodes)
+    gateway = next(n for n in nodes if n.kind == "group" and "|" not in n.id)  # gw-…demo, not its providers
+    metrics = [m for m in sorted(app.fleet.below(gateway.ref)) if app.fleet.nodes[m].kind == "metric"]
+    app.fleet.put_readings([Reading(metric=m, value=230.0 + i, ts=FIXED, unit="V") for i, m in enumerate(metrics)])
+    for _ in range(40):
+        app._reveal(gateway.ref)
+        await pilot.pause(0.05)
+        if app._tree_cursor() == gateway.ref:
+            break
+    assert app._tree_cursor() == gateway.ref
+    return gateway
+
+
+async def test_a_groups_last_values_name_their_device() -> None:
+    """QA: a gateway's detail listed 'current: 12.01 A' from several meters without saying
+    which meter each was. Each device's values stand under its name."""
+    app = make_app(devices=24, vendors=("thingspro",), clock=lambda: FIXED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        gateway = await _gateway_with_values(app, pilot)
+        lines = _pane_lines(app.query_one("#detail"))
+        values = lines[lines.index("last values") + 1:]
+        devices = {n.name for n in app.fleet.nodes.values() if n.kind == "device" and gateway.ref in app.fleet.ancestors(n.ref)}
+        named = [line for line in values if line in devices]
+        assert len(named) >= 2, values  # the values of two devices or more, each under its name
+        assert values[0] in devices and all(line in devices or ": " in line for line in values), values
+        width = app.query_one("#detail").content_size.width
+        assert all(len(line) <= width for line in str(app.query_one("#detail").render()).split("\n"))
+
+
+@pytest.mark.parametrize("keys", [("ctrl+down",) * 4, ("J",) * 4, ("tab", "end")])
+async def test_the_bottom_of_a_long_devices_detail_is_reached_with_keys(keys) -> None:
+    """QA: at 80x24 a ThingsPro gateway's detail ran past the pane's bottom, its last values
+    lost. It scrolls: ctrl+down or J from the tree, or tab to it and its own keys; another
+    node starts at its top again."""
+    app = make_app(devices=24, vendors=("thingspro",), clock=lambda: FIXED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        await _gateway_with_values(app, pilot)
+        await pilot.pause(0.1)
+        last = _pane_lines(app.query_one("#detail"))[-1]
+        assert last.endswith("ago") or last.split()[-1][-1] in "smhd", last  # a value line, its age
+        assert not any(last in line for line in _screen_lines(app))  # below the pane's bottom
+        await pilot.press(*keys)
+        await pilot.pause(0.1)
+        assert any(line.rstrip().endswith(last) for line in _screen_lines(app)), _screen_lines(app)
+        if keys[0] != "tab":
+            assert app.focused is app.query_one("#tree")  # the tree kept the keys
+            await pilot.press("ctrl+up" if keys[0] == "ctrl+down" else "K")
+            await pilot.pause(0.1)
+            assert not any(line.rstrip().endswith(last) for line in _screen_lines(app))
+            await pilot.press(*(["ctrl+down" if keys[0] == "ctrl+down" else "J"] * 4))
+        await pilot.press("shift+tab") if keys[0] == "tab" else None
+        await pilot.press("down")  # the next node: its detail from the top
+        await pilot.pause(0.1)
+        assert app.query_one("#detail-scroll").scroll_y == 0
+
+
+def test_help_names_the_detail_scroll_keys() -> None:
+    from tuiot.ui import keys
+
+    text = "\n".join(keys.help_lines("devices"))
+    assert "ctrl+down/J" in text and "ctrl+up/K" in text and "Scroll the detail" in text

@@ -141,7 +141,24 @@ async def test_metrics_without_a_metric_says_how_to_choose_one() -> None:
         await pilot.pause(0.2)
         view = app.query_one("#metrics")
         assert "1h 6h [24h] 7d" in str(view.query_one("#controls").render())
-        assert "choose one on the Devices screen" in str(view.query_one("#summary").render())
+        # said once (QA: the chart and the summary line both said it, in other words), with the keys
+        chart = str(view.chart.render())
+        assert "no metric selected" in chart and "press enter on a metric on Devices (1)" in chart
+        assert str(view.query_one("#summary").render()) == ""
+        # the keys it names do pick one: enter on a metric on Devices shows its history
+        await pilot.press("1")
+        nodes = await app.adapters["TeamViewer"].tree(depth="metric")
+        app.fleet.add_nodes(nodes)
+        metric = next(n for n in nodes if n.kind == "metric")
+        for _ in range(40):
+            app._reveal(metric.ref)
+            await pilot.pause(0.05)
+            if app._tree_cursor() == metric.ref:
+                break
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.current == "metrics" and view.metric is not None and view.metric.ref == metric.ref
+        assert "no metric selected" not in str(view.chart.render())
 
 
 async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() -> None:

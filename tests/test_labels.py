@@ -111,9 +111,17 @@ def test_an_id_breaks_between_its_parts_never_inside_one() -> None:
     assert labels.fold(THINGSPRO_ID, 0) == [THINGSPRO_ID] and labels.fold("short", 30) == ["short"]
 
 
-def test_a_run_without_separators_is_clipped_in_the_middle_keeping_its_tail() -> None:
-    lines = labels.fold(TEAMVIEWER_ID, 30, indent=0)
-    assert lines == ["100000:", "be1034f2848a69…dff2fd72e1fa908"]
+def test_a_run_slightly_too_long_is_folded_in_halves_and_only_a_longer_one_clipped() -> None:
+    """QA: at 80 columns a TeamViewer metric id's 32 hex digits lost 3 to '…' in a 30-column
+    pane: worse than a second line. Halves of equal length, each on a line of its own."""
+    assert labels.fold(TEAMVIEWER_ID, 30, indent=0) == ["100000:", "be1034f2848a69dd", "3dff2fd72e1fa908"]
+    assert labels.fold(TEAMVIEWER_ID, 46, indent=0) == [TEAMVIEWER_ID]
+    assert labels.fold("x" * 31, 30, indent=0) == ["x" * 16, "x" * 15]
+    assert labels.fold("key: " + "b" * 40, 30) == ["key:", "  " + "b" * 20, "  " + "b" * 20]  # after the indent
+    # longer than two lines (a token): clipped in the middle, its tail kept; y copies it whole
+    token = "0123456789" * 7
+    assert labels.fold(token, 30, indent=0) == [labels.clip_middle(token, 30)]
+    assert labels.clip_middle(token, 30).endswith(token[-15:])
     assert labels.clip_middle("abcdef", 5) == "ab…ef" and labels.clip_middle("abc", 5) == "abc"
     assert all(len(labels.clip_middle("x" * 40, w)) == w for w in range(0, 12))
 

@@ -49,3 +49,15 @@ def test_time_specs() -> None:
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_table_prints_values_as_the_console_does_and_json_keeps_the_numbers() -> None:
+    """QA: the CLI's table printed 1.23457e+06 where the console prints 1234568."""
+    rows = [{"metric": "m1", "value": 1234567.89}, {"metric": "m2", "value": 15460.23},
+            {"metric": "m3", "value": 0.000012}, {"metric": "m4", "value": 21.5}, {"metric": "m5", "value": 42}]
+    table = render(rows, "table", ["metric", "value"])
+    cells = [line.split()[1] for line in table.splitlines()[1:]]
+    assert cells == ["1234568", "15460.2", "0.000012", "21.5", "42"]
+    assert "e+" not in table and "e-" not in table
+    assert [r["value"] for r in json.loads(render(rows, "json", ["metric", "value"]))] == \
+        [1234567.89, 15460.23, 0.000012, 21.5, 42]

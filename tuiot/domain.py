@@ -6,6 +6,7 @@ datetime: vendor units (s, ms, µs, naive ISO strings) are converted at the adap
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Literal
@@ -16,6 +17,25 @@ NodeKind = Literal["group", "device", "sensor", "metric"]
 Value = float | int | str | bool
 
 VENDORS: tuple[str, ...] = ("teamviewer", "thingsee", "murano", "thingspro")
+
+
+def value_text(value: Any, digits: int = 6) -> str:
+    """A reading's value as every screen and the CLI's tables print it: `digits` significant
+    digits, but the whole part always in full and never in e-notation (15460.2, not
+    1.546e+04; 101156, not 101156.0; 0.000012). Only the extremes (1e15 and up, below 1e-6)
+    keep it."""
+    if not isinstance(value, float):
+        return "—" if value is None else str(value)
+    if value == 0:
+        return "0"  # -0.0 too
+    size = abs(value)
+    if not math.isfinite(value) or not 1e-6 <= size < 1e15:
+        return f"{value:.{digits}g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(size)))
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 class Severity(str, Enum):

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from tuiot.domain import value_text
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -34,8 +36,8 @@ def cell_text(v: Any) -> str:
         return v.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, Enum):
         return str(v.value)
-    if isinstance(v, float):
-        return f"{v:.6g}"
+    if isinstance(v, float):  # as the console prints a value: 1234567, not 1.23457e+06
+        return value_text(v)
     if isinstance(v, dict):
         return ",".join(f"{k}={'|'.join(map(str, x)) if isinstance(x, list) else x}" for k, x in v.items())
     if isinstance(v, list):

@@ -17,7 +17,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -146,6 +146,7 @@ class ConsoleApp(App[int]):
         self._secrets: Any = None  # tuiot.credentials.SecretSource of the connected profiles
         self._declined: set[str] = set()  # profiles whose secret prompt was skipped (esc)
         self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
+        self._detail_ref: str | None = None  # what the Devices detail shows
         self._live_keys_of: tuple | None = None  # what _live_keys_cached was computed from
         self._live_keys_cached: list[str] = []
         self._live_names_timer: Timer | None = None  # one Live repaint for a burst of names (_names_arrived)
@@ -164,7 +165,10 @@ class ConsoleApp(App[int]):
         with ContentSwitcher(initial="devices", id="screens"):
             with Horizontal(id="devices"):
                 yield FleetTree(self.fleet, marked=lambda: self.marked, id="tree")
-                yield DetailPane("Select a node to see its details.", id="detail")
+                # a ThingsPro gateway's attributes and last values are longer than 80x24 has
+                # rows: the detail scrolls (ctrl+down/up from the tree, or tab to it)
+                with VerticalScroll(id="detail-scroll"):
+                    yield DetailPane("Select a node to see its details.", id="detail")
             # the other five screens are mounted on first visit (_screen): less to style before the first data
         yield Input(placeholder="/ find: name or id, across the whole fleet", id="find",
                     suggester=FleetSuggester(self._find_candidates))
@@ -635,7 +639,10 @@ class ConsoleApp(App[int]):
             await self.action_open_selected()
 
     def _show_detail(self, ref: str) -> None:
-        detail = self.query_one("#detail", DetailPane)
+        detail = self.query_one("#detail-scroll > #detail", DetailPane)  # each view has a #detail too
+        if ref != self._detail_ref:  # another node starts at its top; the same one, redrawn, stays put
+            self._detail_ref = ref
+            self.query_one("#detail-scroll", VerticalScroll).scroll_home(animate=False)
         node = self.fleet.nodes.get(ref)
         if node is not None:
             detail.show(lambda width: labels.node_detail(node, self.fleet, self.clock(), width=width))
@@ -870,6 +877,11 @@ class ConsoleApp(App[int]):
         if device is not None:  # its title names the device as Live's row did: 'status (Turku Office 4 gateway 1)'
             device = device.model_copy(update={"name": labels.display_name(self.fleet, device)})
         view.show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
+
+    def action_scroll_detail(self, direction: int) -> None:
+        """Half the Devices detail's height down (1) or up (-1), the tree keeping the keys."""
+        box = self.query_one("#detail-scroll", VerticalScroll)
+        box.scroll_relative(y=direction * max(1, box.scrollable_content_region.height // 2), animate=False)
 
     def action_copy_selected(self) -> None:
         refs = sorted(self.marked) or ([c] if (c := self._tree_cursor()) else [])

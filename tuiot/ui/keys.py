@@ -58,6 +58,9 @@ SCREEN_ACTIONS: dict[str, list[ViewAction]] = {
         ViewAction("copy_selected", "y", "Copy id(s)", footer="copy"),
         ViewAction("export('csv')", "e", "Export CSV", footer="export"),
         ViewAction("export('json')", "E", "Export as JSON", show_in_footer=False),
+        # not shift+up/down: the tree moves to a sibling with them
+        ViewAction("scroll_detail(1)", "ctrl+down,J", "Scroll the detail down", show_in_footer=False),
+        ViewAction("scroll_detail(-1)", "ctrl+up,K", "Scroll the detail up", show_in_footer=False),
     ],
     "metrics": METRIC_ACTIONS,
     "live": LIVE_ACTIONS,
@@ -116,6 +119,7 @@ def help_lines(screen: str) -> Iterable[str]:
     yield "  up/down j/k  row    pgup/pgdn  page    home/end  first/last"
     yield "  left/right   Devices: close / open a node; lists: scroll sideways by a column"
     yield "  right        in the find box, takes the name it completes"
+    yield "  tab          Devices: to the detail (up/down/pgdn scroll it) and back"
     yield ""
     yield "[b]Everywhere[/b]"
     for a in GLOBAL:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
-from tuiot.domain import Alarm, Node, Severity
+from tuiot.domain import Alarm, Node, Reading, Severity
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui.views import age, value_text  # one age and one value format on every screen
 
@@ -58,14 +58,29 @@ def _cut_after(text: str, seps: str) -> list[str]:
     return pieces
 
 
-def _pieces(word: str, room: int) -> list[str]:
+def _pieces(word: str, room: int) -> list[tuple[str, bool]]:
     """A word as pieces no line has to break: its parts, a part too long cut at its inner
-    separators, and a run still too long (a 32-digit hex id) clipped in the middle."""
-    out: list[str] = []
+    separators, and a run still too long (a 32-digit hex id) cut in two (`_halves`). Each
+    piece says whether it stands on a line of its own (a half of a run does)."""
+    out: list[tuple[str, bool]] = []
     for part in _cut_after(word, ID_BREAKS):
         for piece in (_cut_after(part, ID_BREAKS_INNER) if len(part) > room else [part]):
-            out.append(clip_middle(piece, room))
+            halves = _halves(piece, room)
+            out += [(half, len(halves) > 1) for half in halves]
     return out
+
+
+def _halves(run: str, room: int) -> list[str]:
+    """A run with no separator, whole where it fits a line; one slightly too long (32 hex
+    digits in 30 columns) in two halves on lines of their own, whole for reading and copying
+    (clipping two characters of an id hides the end that tells ids apart, to save one line);
+    one longer than two lines (a token, a key) clipped in the middle, its tail kept (y copies it)."""
+    if len(run) <= room:
+        return [run]
+    if len(run) > 2 * room:
+        return [clip_middle(run, room)]
+    half = (len(run) + 1) // 2
+    return [run[:half], run[half:]]
 
 
 def fold(text: str, width: int, indent: int = 2) -> list[str]:
@@ -78,18 +93,20 @@ def fold(text: str, width: int, indent: int = 2) -> list[str]:
     room = width - indent
     lines: list[str] = []
     line = ""
+    alone = False  # the line holds half of a run: nothing joins it
     for word in text.split(" "):
         if not word:
             continue
-        pieces = [word] if len(word) <= room else _pieces(word, room)
-        for i, piece in enumerate(pieces):
+        pieces = [(word, False)] if len(word) <= room else _pieces(word, room)
+        for i, (piece, own_line) in enumerate(pieces):
             joint = "" if i else " "  # the pieces of one word join without a space
-            if line and len(line) + len(joint) + len(piece) <= (width if not lines else width - indent):
+            if line and not (alone or own_line) and \
+                    len(line) + len(joint) + len(piece) <= (width if not lines else width - indent):
                 line += joint + piece
                 continue
             if line:
                 lines.append(line)
-            line = piece
+            line, alone = piece, own_line
     lines.append(line)
     return [lines[0]] + [" " * indent + rest for rest in lines[1:]]
 
@@ -244,8 +261,8 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     most `width` columns (0: no limit) that break an id only between its parts (`fold`)."""
     lines = [f"[b]{escape(line)}[/b]" for line in fold(node.name, width, indent=0)]
     # kind, id and profile rather than the ref ('Thingsee/device/TSPR…' is one long word); an id
-    # too long for that line gets lines of its own, whole where it breaks at its separators
-    # and clipped in the middle only where a run has none (y copies it whole)
+    # too long for that line gets lines of its own, broken at its separators, a run without
+    # them in halves; clipped in the middle only past two lines' worth (y copies it whole)
     said = f"{node.kind} {node.id} · {node.profile}"
     ids = [said] if not width or len(said) <= width else [f"{node.kind} · {node.profile}", *fold(node.id, width, indent=0)]
     lines += [f"[dim]{escape(line)}[/]" for line in ids]
@@ -260,32 +277,53 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     refs = fleet.metrics_below(node.ref) if node.kind in ("device", "sensor") else fleet.below(node.ref) | {node.ref}
     below = [fleet.readings[m] for m in refs if m in fleet.readings]
     if below:
+        # a group's values are of many devices: each under its device's name, the devices
+        # by name; a device's or a sensor's are all its own
+        by_device = node.kind == "group"
+        owner = {r.metric: _device_of(fleet, r) if by_device else ("", "") for r in below}
         values = []
-        for r in sorted(below, key=lambda r: r.metric)[:limit]:
+        for r in sorted(below, key=lambda r: (natural_key(owner[r.metric][1]), owner[r.metric][0], r.metric))[:limit]:
             # the metric's own name, or the alias after the device id: the pane is narrow
             name = fleet.nodes[r.metric].name if r.metric in fleet.nodes else r.metric.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
             said = f"{value_text(r.value)}{f' {r.unit}' if r.unit and shows_unit(name, r.unit) else ''}"
-            values.append((name, said, age(now - r.ts)))
+            values.append((owner[r.metric], name, said, age(now - r.ts)))
+        indent = 4 if by_device else 2
         # '12s ago' where every line has room for it, else '12s' on all of them, as the
         # other screens write an age: 'Temperature: 24.03 °C  1s ago' is 31 columns
-        ago = " ago" if not width or all(len(f"  {n}: {v}  {a} ago") <= width for n, v, a in values) else ""
+        ago = " ago" if not width or all(indent + len(f"{n}: {v}  {a} ago") <= width for _, n, v, a in values) else ""
         lines += ["", "[b]last values[/b]"]
-        for name, said, when_ in values:
-            lines += _value_lines(name, said, when_ + ago, width)
+        shown: tuple[str, str] | None = None
+        for dev, name, said, when_ in values:
+            if by_device and dev != shown:
+                lines += ["  " + escape(line) for line in fold(dev[1], max(width - 2, 0), indent=2)]
+                shown = dev
+            lines += _value_lines(name, said, when_ + ago, width, indent=indent)
     return "\n".join(lines)
 
 
-def _value_lines(name: str, said: str, ago: str, width: int) -> list[str]:
+def _device_of(fleet: FleetState, r: Reading) -> tuple[str, str]:
+    """(ref, name) of the device a reading is of: its id until the device is loaded, '?' when
+    neither the reading nor the tree says which device it is."""
+    dev = r.device or next((a for a in reversed(fleet.ancestors(r.metric))
+                            if (n := fleet.nodes.get(a)) is not None and n.kind == "device"), None)
+    if dev is None:
+        return "", "?"
+    node = fleet.nodes.get(dev)
+    return dev, node.name if node is not None else dev.split("/", 2)[-1]
+
+
+def _value_lines(name: str, said: str, ago: str, width: int, indent: int = 2) -> list[str]:
     """`  Voltage: 229.5 V  37s ago`, on one line where it fits: a name with no space that
     is too long for it (a metric's hex id, before its name is known) is clipped in the
     middle, where ids of one device differ; any other line breaks at its spaces."""
-    rest = len("  : ") + len(said) + len("  ") + len(ago)
+    pad = " " * indent
+    rest = indent + len(": ") + len(said) + len("  ") + len(ago)
     if width and rest + len(name) > width and " " not in name:
         name = clip_middle(name, max(width - rest, 9))
-    plain = ["  " + line for line in fold(f"{name}: {said}", max(width - 2, 0), indent=2)]
+    plain = [pad + line for line in fold(f"{name}: {said}", max(width - indent, 0), indent=2)]
     if not width or len(plain[-1]) + 2 + len(ago) <= width:
         return [escape(line) for line in plain[:-1]] + [f"{escape(plain[-1])}  [dim]{ago}[/]"]
-    return [escape(line) for line in plain] + [f"    [dim]{ago}[/]"]  # a long text value: its age below it
+    return [escape(line) for line in plain] + [f"{pad}  [dim]{ago}[/]"]  # a long text value: its age below it
 
 
 # ---- the order names sort in ----------------------------------------------------------

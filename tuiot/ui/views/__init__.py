@@ -15,7 +15,6 @@ This module holds what the three views share: `ViewAction`, `bindings`, the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,8 @@ from typing import Any
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
+
+from tuiot.domain import value_text  # noqa: F401  one value format on every screen (and the CLI's tables)
 
 
 def footer_without(actions: Iterable["ViewAction"], *ids: str) -> list["ViewAction"]:
@@ -130,24 +131,6 @@ def export_rows(
     widget.notify(f"{len(rows):,} row{'' if len(rows) == 1 else 's'} → {path}", title=f"exported {fmt.upper()}")
     widget.post_message(Exported(path, len(rows)))
     return path
-
-
-def value_text(value: Any, digits: int = 6) -> str:
-    """A reading's value as every screen prints it: `digits` significant digits, but the
-    whole part always in full and never in e-notation (15460.2, not 1.546e+04; 101156,
-    not 101156.0; 0.000012). Only the extremes (1e15 and up, below 1e-6) keep it."""
-    if not isinstance(value, float):
-        return "—" if value is None else str(value)
-    if value == 0:
-        return "0"  # -0.0 too
-    size = abs(value)
-    if not math.isfinite(value) or not 1e-6 <= size < 1e15:
-        return f"{value:.{digits}g}"
-    decimals = max(0, digits - 1 - math.floor(math.log10(size)))
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def age(delta: timedelta) -> str:

@@ -39,6 +39,9 @@ from textual.widgets import Static
 from tuiot.domain import Aggregate, Node, Point, Series, now_utc
 from tuiot.ui.views import CopyRequested, ViewAction, ago, bindings, export_rows, value_text
 
+# how a metric comes here: enter on a metric in the Devices tree, or on a Live row (OpenMetric)
+HOW_TO_PICK = "press enter on a metric on Devices (1) or on a row on Live (3)"
+
 ACTIONS: list[ViewAction] = [
     ViewAction("range('1h')", "h", "1 hour", show_in_footer=False),
     ViewAction("range('6h')", "H", "6 hours", show_in_footer=False),
@@ -161,7 +164,7 @@ class MetricsView(Vertical):
         self.call_after_refresh(self._update)
         if self.metric is None:
             self.chart.set_data([], start=self.clock(), end=self.clock(),
-                                message="no metric selected: on Devices, move to a metric and press enter")
+                                message=f"no metric selected\n{HOW_TO_PICK}")
 
     # ---- input API ------------------------------------------------------------------
 
@@ -184,7 +187,7 @@ class MetricsView(Vertical):
         """Ask for the current metric, range and aggregation (ending now)."""
         if self.metric is None:
             if not quiet:
-                self.notify("no metric to show: pick one on the Devices screen", severity="warning")
+                self.notify(f"no metric selected: {HOW_TO_PICK}", severity="warning")
             return
         import time
 
@@ -295,7 +298,7 @@ class MetricsView(Vertical):
 
     def _summary(self) -> Text:
         if self.metric is None:
-            return Text("no metric selected: choose one on the Devices screen", style="dim")
+            return Text("")  # the chart says so, and how to pick one: once is enough
         pts = self.shown_points()
         if not pts:
             return Text("no points yet" if self.series is None else "no points in this range", style="dim")
@@ -335,7 +338,7 @@ class MetricsView(Vertical):
 
     def action_cycle_aggregate(self) -> None:
         if self.metric is None:
-            self.notify("no metric to show: pick one on the Devices screen", severity="warning")
+            self.notify(f"no metric selected: {HOW_TO_PICK}", severity="warning")
             return
         if not self.can_aggregate:
             profile = self.metric.profile if self.metric else "this profile"
