@@ -108,6 +108,9 @@ def key_label(key: str) -> str:
 
 
 def help_lines(screen: str) -> Iterable[str]:
+    # the command words from the parser itself, so help and its errors list the same words
+    from tuiot.ui.commandline import ALARM_STATUS_WORDS, IDENTITY_STATUS_WORDS, SEVERITY_WORDS, words
+
     yield f"[b]{TITLES.get(screen, screen)}[/b]"
     for a in SCREEN_ACTIONS.get(screen, []):
         yield escape(f"  {key_label(a.key):<10} {a.description}" + ("  (writes)" if a.writes else ""))
@@ -124,8 +127,10 @@ def help_lines(screen: str) -> Iterable[str]:
     yield ""
     yield "[b]Command line[/b]"
     yield "  :devices \\[@profile] \\[name]     the profile's line, or find a device"
-    yield "  :alarms \\[severity] \\[open|closed|all] \\[@profile]"
-    yield "  :identities \\[status] \\[@profile] \\[id pattern]"
+    yield escape(f"  :alarms [severity] [{words(ALARM_STATUS_WORDS)}] [@profile]")
+    yield escape(f"      severity: {words(SEVERITY_WORDS)}")
+    yield escape("  :identities [status] [@profile] [id pattern]")
+    yield escape(f"      status: {words(IDENTITY_STATUS_WORDS)}")
     yield "  :live \\[@profile]    :rules \\[filter]    :metrics    :q"
 
 
