@@ -247,11 +247,16 @@ class AlarmsView(ListBody):
             t.append(f" · rule {self._rule_name(a.profile, a.rule) or a.rule}")
         t.append("\n")
         t.append(f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)\n")
+        reason = None
         if a.closed_at:  # a closed alarm is not closable: its line says when it closed
             t.append(f"closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)", style="dim")
         else:
-            t.append(self._closable_reason(a) or "closable: c", style="dim")
-        t.append(f" · {a.profile} · {a.origin.value} alarm\n", style="dim")
+            reason = self._closable_reason(a)
+            t.append(reason or "closable: c", style="dim")
+        # the profile once: 'TeamViewer is read-only · TeamViewer' named it twice
+        named = reason is not None and reason.startswith(f"{a.profile} ")
+        t.append(f" · {a.origin.value} alarm\n" if named else f" · {a.profile} · {a.origin.value} alarm\n",
+                 style="dim")
         t.append(f"id {a.id}" + (f" · rule id {a.rule}" if a.rule else ""), style="dim")
         return t
 
