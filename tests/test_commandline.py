@@ -57,7 +57,7 @@ def test_an_unknown_word_lists_the_words_help_lists_in_its_order() -> None:
     """QA: `:alarms bogus` answered '(closed, open)' where help says `[open|closed|all]`."""
     from tuiot.ui.keys import help_lines
 
-    help_text = "\n".join(help_lines("alarms")).replace("\\[", "[")
+    help_text = "\n".join(help_lines("alarms", width=200)).replace("\\[", "[")
     with pytest.raises(CommandError) as e:
         parse(":alarms bogus", PROFILES)
     assert str(e.value) == ("':alarms bogus': not a severity (critical|major|minor|warning) "

@@ -104,10 +104,40 @@ async def test_help_scrolls_with_the_keys_at_80x24_and_shows_bracket_keys() -> N
 
         scroll = app.screen.query_one(VerticalScroll)
         text = str(app.screen.query_one("Static").render())
-        assert "  [          shorter range" in text and ":q" in text
+        assert "  [            shorter range" in text and ":q" in text
         await pilot.press("end")
         await pilot.pause(0.2)
         assert scroll.scroll_y > 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_help_of_every_screen_fits_in_two_columns(size) -> None:
+    """QA: at 80x24 'scroll sideways by / a column' broke mid-phrase to the left edge and
+    '(writes)' stood alone on a line. Each text wraps under its own column, and the box's
+    width is the width it was laid out for (nothing wrapped again by Rich)."""
+    from tuiot.ui.keys import SCREENS, HelpText, help_lines
+
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=size) as pilot:
+        await loaded(app, pilot)
+        for n, screen in enumerate(SCREENS, 1):
+            await pilot.press(str(n), "question_mark")
+            await pilot.pause(0.2)
+            help_ = app.screen.query_one(HelpText)
+            width = help_.content_size.width
+            lines = [l.replace("\\[", "[") for l in help_lines(screen, width)]
+            assert help_.content_size.height == len(lines), screen  # not one line wrapped again
+            text = str(help_.render())
+            assert text.replace("\u00a0", " ").splitlines() == [
+                l.replace("[b]", "").replace("[/b]", "").replace("\u00a0", " ") for l in lines]
+            for line in text.splitlines():
+                assert len(line) <= width, line
+                assert not line.strip().startswith("(writes)"), line
+                if line.startswith("   "):  # a text's next line: under the text column
+                    assert line.startswith(" " * 15) and line[15] != " ", (screen, line)
+            assert "  left/right   Devices: close/open a node; lists: scroll sideways" in text
+            await pilot.press("escape")
+            await pilot.pause(0.05)
 
 
 async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics() -> None:

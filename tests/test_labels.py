@@ -205,3 +205,13 @@ def test_counts_agree_with_their_nouns() -> None:
     """QA: the source picker said '1 devices' and '1 metrics'."""
     assert labels.count(1, "device") == "1 device" and labels.count(2, "metric") == "2 metrics"
     assert labels.count(0, "metric") == "0 metrics" and labels.count(1200, "device") == "1,200 devices"
+
+
+def test_wrap_breaks_at_spaces_and_after_bars_and_keeps_no_break_spaces() -> None:
+    from tuiot.ui.labels import wrap
+
+    assert wrap("status: provisioned|whitelisted|locked|expired|reprovision|all", 55) == [
+        "status: provisioned|whitelisted|locked|expired|", "reprovision|all"]
+    assert wrap("close alarm (cursor or marked)\u00a0(writes)", 36) == ["close alarm (cursor or", "marked)\u00a0(writes)"]
+    assert wrap("short", 40) == ["short"] and wrap("", 10) == [""]
+    assert wrap("abcdefgh ij", 4) == ["abcdefgh", "ij"]  # a long word whole, on its own line

@@ -92,6 +92,23 @@ def fold(text: str, width: int, indent: int = 2) -> list[str]:
     return [lines[0]] + [" " * indent + rest for rest in lines[1:]]
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """Plain `text` in lines of at most `width`, broken at spaces and after a `|` (help's
+    'open|closed|all' lists run long); a no-break space (U+00A0) keeps two words on one line.
+    A piece longer than `width` gets a line of its own, whole."""
+    lines: list[str] = []
+    line = ""
+    for piece in re.findall(r" *[^ |]*\|?", text):
+        if not piece:
+            continue
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line, piece = "", piece.lstrip(" ")
+        line += piece
+    lines.append(line.rstrip(" "))
+    return [l.rstrip(" ") for l in lines]
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
 
