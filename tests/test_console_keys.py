@@ -104,10 +104,40 @@ async def test_help_scrolls_with_the_keys_at_80x24_and_shows_bracket_keys() -> N
 
         scroll = app.screen.query_one(VerticalScroll)
         text = str(app.screen.query_one("Static").render())
-        assert "  [          shorter range" in text and ":q" in text
+        assert "  [            shorter range" in text and ":q" in text
         await pilot.press("end")
         await pilot.pause(0.2)
         assert scroll.scroll_y > 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_help_of_every_screen_fits_in_two_columns(size) -> None:
+    """QA: at 80x24 'scroll sideways by / a column' broke mid-phrase to the left edge and
+    '(writes)' stood alone on a line. Each text wraps under its own column, and the box's
+    width is the width it was laid out for (nothing wrapped again by Rich)."""
+    from tuiot.ui.keys import SCREENS, HelpText, help_lines
+
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=size) as pilot:
+        await loaded(app, pilot)
+        for n, screen in enumerate(SCREENS, 1):
+            await pilot.press(str(n), "question_mark")
+            await pilot.pause(0.2)
+            help_ = app.screen.query_one(HelpText)
+            width = help_.content_size.width
+            lines = [l.replace("\\[", "[") for l in help_lines(screen, width)]
+            assert help_.content_size.height == len(lines), screen  # not one line wrapped again
+            text = str(help_.render())
+            assert text.replace("\u00a0", " ").splitlines() == [
+                l.replace("[b]", "").replace("[/b]", "").replace("\u00a0", " ") for l in lines]
+            for line in text.splitlines():
+                assert len(line) <= width, line
+                assert not line.strip().startswith("(writes)"), line
+                if line.startswith("   "):  # a text's next line: under the text column
+                    assert line.startswith(" " * 15) and line[15] != " ", (screen, line)
+            assert "  left/right   Devices: close/open a node; lists: scroll sideways" in text
+            await pilot.press("escape")
+            await pilot.pause(0.05)
 
 
 async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics() -> None:
@@ -547,25 +577,70 @@ async def test_a_polled_newer_alarm_leaves_the_cursor_on_the_alarm_being_read() 
         assert view.list.highlighted == reading
 
 
-async def test_a_raised_local_alarm_toast_names_its_rule_once() -> None:
-    """QA: the toast of rule 'hot' read 'MAJOR Murano: hot hot: metric > 8 …'."""
+async def test_a_raised_local_alarm_toast_names_its_device_and_rule_once() -> None:
+    """QA: the toast of rule 'hot' read 'MAJOR Murano: hot hot: metric > 8 …'; later, that it
+    named no device."""
     from tuiot.domain import Origin, Rule, Severity, Threshold
     from tuiot.fleet.engine import AlarmEvent, RuleEngine
 
     app = make_app(vendors=("murano",))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
         t = Threshold(condition="metric > 8", severity=Severity.major)
         rule = Rule(id="hot", profile="Murano", name="hot", thresholds=[t], origin=Origin.local,
                     sources=["Murano/metric/x:temp"])
-        alarm = RuleEngine._new_alarm(rule, "Murano/metric/x:temp", 0, t, 9.5, app.clock())
+        alarm = RuleEngine._new_alarm(rule, "Murano/metric/x:temp", 0, t, 9.5, app.clock(), device=device.ref)
         before = len(app._notifications)
         app._alarm_events([AlarmEvent("raised", alarm, app.clock())])
         await pilot.pause()
         [toast] = list(app._notifications)[before:]
-        assert toast.message == "MAJOR Murano: hot: metric > 8 (value 9.5)"
+        assert toast.message == f"MAJOR {device.name}: hot: metric > 8 (value 9.5)"  # the name the Alarms list shows
+        assert toast.title == "new alarm · Murano"
         # a vendor alarm whose text does not name its rule still says which rule it was
         other = alarm.model_copy(update={"rule": "overheat", "description": "temperature high", "origin": Origin.vendor})
         app._alarm_events([AlarmEvent("raised", other, app.clock())])
         await pilot.pause()
-        assert list(app._notifications)[-1].message == "MAJOR Murano: overheat: temperature high"
+        assert list(app._notifications)[-1].message == f"MAJOR {device.name}: overheat: temperature high"
+        # an alarm on no device is named by its metric
+        bare = alarm.model_copy(update={"device": None})
+        app._alarm_events([AlarmEvent("raised", bare, app.clock())])
+        await pilot.pause()
+        assert list(app._notifications)[-1].message == "MAJOR temp: hot: metric > 8 (value 9.5)"
+
+
+async def test_alarms_raised_together_make_one_summary_toast() -> None:
+    """QA: a rule that matched many devices at once flooded the screen with a toast each."""
+    from textual.widgets._toast import Toast
+
+    from tuiot.domain import Origin, Rule, Severity, Threshold
+    from tuiot.fleet.engine import AlarmEvent, RuleEngine
+
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(app, pilot)
+        devices = [n for n in app.fleet.nodes.values() if n.kind == "device"][:5]
+        assert len(devices) == 5
+        crit = Threshold(condition="metric > 80", severity=Severity.critical)
+        major = Threshold(condition="metric > 8", severity=Severity.major)
+        rule = Rule(id="hot", profile="Murano", name="hot", thresholds=[major, crit], origin=Origin.local,
+                    sources=["Murano/metric/x:temp"])
+        # raised in device order, majors first: the toast names the critical ones first
+        events = [AlarmEvent("raised", RuleEngine._new_alarm(rule, f"Murano/metric/{d.id}:temp", 0,
+                                                             crit if i >= 3 else major, 90 if i >= 3 else 9,
+                                                             app.clock(), device=d.ref), app.clock())
+                  for i, d in enumerate(devices)]
+        before = len(app._notifications)
+        app._alarm_events(events)
+        await pilot.pause()
+        [toast] = list(app._notifications)[before:]
+        assert toast.title == "5 new alarms (2 CRIT, 3 MAJ)"
+        assert toast.message.splitlines() == [f"CRIT {devices[3].name}: hot", f"CRIT {devices[4].name}: hot",
+                                              f"MAJ {devices[0].name}: hot", "+2 more on 4 Alarms"]
+        await pilot.pause(0.2)
+        shown = list(app.screen.query(Toast))
+        assert len(shown) == 1  # on screen too: one toast, not five
+        # cleared alarms are not news
+        app._alarm_events([AlarmEvent("cleared", events[0].alarm, app.clock())])
+        await pilot.pause()
+        assert len(app._notifications) == before + 1

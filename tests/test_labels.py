@@ -287,3 +287,13 @@ def test_a_name_stops_being_shared_when_its_namesake_is_renamed_or_goes() -> Non
     assert labels.display_name(fleet, devices[0]) == "status (Turku Office gateway 1)"
     fleet.replace_children(devices[1].parent, [])  # gone from its gateway
     assert labels.display_name(fleet, devices[0]) == "status"
+
+
+def test_wrap_breaks_at_spaces_and_after_bars_and_keeps_no_break_spaces() -> None:
+    from tuiot.ui.labels import wrap
+
+    assert wrap("status: provisioned|whitelisted|locked|expired|reprovision|all", 55) == [
+        "status: provisioned|whitelisted|locked|expired|", "reprovision|all"]
+    assert wrap("close alarm (cursor or marked)\u00a0(writes)", 36) == ["close alarm (cursor or", "marked)\u00a0(writes)"]
+    assert wrap("short", 40) == ["short"] and wrap("", 10) == [""]
+    assert wrap("abcdefgh ij", 4) == ["abcdefgh", "ij"]  # a long word whole, on its own line

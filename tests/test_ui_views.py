@@ -335,6 +335,19 @@ async def test_alarms_a_thingsee_alarm_says_the_vendor_refuses_and_read_only_onl
                 assert len(app.of(CloseRequested)) == 1
 
 
+async def test_alarms_detail_names_the_profile_once():
+    """QA: the detail of a read-only profile's alarm read 'TeamViewer is read-only · TeamViewer'."""
+    app = alarms_host(read_only=("TeamViewer",))
+    async with run(app) as pilot:
+        v: AlarmsView = app.view
+        for profile, said in (("TeamViewer", "TeamViewer is read-only · vendor alarm"),
+                              ("Thingsee", "Thingsee does not allow closing its alarms · vendor alarm"),
+                              ("Murano", "closable: c · Murano · local alarm")):  # no reason: the profile said here
+            v.apply_filter(profile=profile)
+            await pilot.pause()
+            assert said in str(v.query_one("#detail", Static).content).splitlines()
+
+
 async def test_marks_hidden_by_the_filter_are_counted_in_the_singular_and_the_plural():
     """QA: '1 marked rows are hidden'."""
     for marks, said in ((1, "the 1 marked row is hidden by the filter: change the filter, or esc to clear it"),

@@ -416,10 +416,10 @@ class ConsoleApp(App[int]):
         return {r.profile for r in self.local.engine.rules if r.enabled}
 
     def _alarm_events(self, events: list[Any]) -> None:
-        for ev in events:
-            a = ev.alarm
-            if ev.kind == "raised":
-                self.notify(labels.alarm_toast(a), severity="error", timeout=8)
+        raised = [ev.alarm for ev in events if ev.kind == "raised"]
+        if raised:  # one toast per batch, however many a rule raised at once
+            title, message = labels.alarms_toast(raised, self._known_name)
+            self.notify(message, title=title, severity="error", timeout=8)
         if events and self.current == "alarms":
             self._show_alarms()
 

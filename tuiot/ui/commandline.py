@@ -2,7 +2,7 @@
 
     :devices @thingsee        the profile's top line on Devices
     :devices pump house       find, as `/` does
-    :alarms critical open     severity and status filters (any order), `all` clears
+    :alarms critical open     severity and status filters (any order); `all` alone clears both
     :identities locked @murano  status, profile, and any other word as an id pattern
     :rules hot                the rules filter
     :live @murano             a profile's latest values (the @ may be left out)
@@ -13,6 +13,7 @@ Parsing is a plain function so that every word it refuses is tested without a sc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,10 +62,7 @@ def parse(line: str, profiles: Iterable[str]) -> Command | None:
     if verb == "alarms":
         return _alarms(rest, profile)
     if verb == "identities":
-        statuses = {s.value for s in IdentityStatus}
-        status = next((w.lower() for w in rest if w.lower() in statuses or w.lower() == "all"), None)
-        pattern = " ".join(w for w in rest if w.lower() != status)
-        return Command(verb, profile, status=status, text=pattern)
+        return _identities(rest, profile)
     if verb in ("metrics",) and rest:
         raise CommandError(f":{verb} takes no arguments (open a metric from Devices or Live)")
     if verb == "live" and len(rest) == 1 and profile is None:
@@ -81,18 +79,40 @@ def _profile(name: str, profiles: list[str]) -> str:
     return match
 
 
-def _alarms(words: list[str], profile: str | None) -> Command:
-    severities = {s.value for s in Severity}
-    statuses = {s.value for s in AlarmStatus}
+# The words each command takes, in the order `?` help lists them: its error says the same.
+SEVERITY_WORDS = tuple(s.value for s in Severity)
+ALARM_STATUS_WORDS = (*(s.value for s in AlarmStatus), "all")
+IDENTITY_STATUS_WORDS = (*(s.value for s in IdentityStatus), "all")
+
+
+def words(choices: Iterable[str]) -> str:
+    """'open|closed|all', as help writes a choice."""
+    return "|".join(choices)
+
+
+def _alarms(args: list[str], profile: str | None) -> Command:
     severity = status = None
-    for word in (w.lower() for w in words):
-        if word in severities:
+    for word in (w.lower() for w in args):
+        if word in SEVERITY_WORDS:
             severity = word
-        elif word in statuses:
+        elif word in ALARM_STATUS_WORDS:
             status = word
-        elif word == "all":
-            severity = status = "all"
         else:
-            raise CommandError(f"':alarms {word}': not a severity ({', '.join(sorted(severities))}) "
-                               f"or status ({', '.join(sorted(statuses))})")
+            raise CommandError(f"':alarms {word}': not a severity ({words(SEVERITY_WORDS)}) "
+                               f"or status ({words(ALARM_STATUS_WORDS)})")
+    if status == "all" and severity is None:
+        severity = "all"  # ':alarms all' is every alarm; ':alarms critical all' keeps to critical
     return Command("alarms", profile, severity=severity, status=status)
+
+
+def _identities(args: list[str], profile: str | None) -> Command:
+    said = [w.lower() for w in args if w.lower() in IDENTITY_STATUS_WORDS]
+    if len(said) > 1:  # else the second became an id pattern that matched nothing
+        raise CommandError(f"':identities {' '.join(said)}': one status at a time "
+                           f"({words(IDENTITY_STATUS_WORDS)})")
+    pattern = " ".join(w for w in args if w.lower() not in IDENTITY_STATUS_WORDS)
+    try:
+        re.compile(pattern)
+    except re.error as e:  # the view would refuse it after the screen had already moved
+        raise CommandError(f"':identities {pattern}': bad id pattern: {e.msg}") from None
+    return Command("identities", profile, status=said[0] if said else None, text=pattern)

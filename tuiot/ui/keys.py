@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
@@ -16,7 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tuiot.ui.labels import escape
+from tuiot.ui.labels import escape, wrap
 from tuiot.ui.views import ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
@@ -110,27 +111,70 @@ def key_label(key: str) -> str:
     return "/".join(KEY_NAMES.get(k, k) for k in key.split(","))
 
 
-def help_lines(screen: str) -> Iterable[str]:
-    yield f"[b]{TITLES.get(screen, screen)}[/b]"
-    for a in SCREEN_ACTIONS.get(screen, []):
-        yield escape(f"  {key_label(a.key):<10} {a.description}" + ("  (writes)" if a.writes else ""))
-    yield ""
-    yield "[b]Moving[/b]"
-    yield "  up/down j/k  row    pgup/pgdn  page    home/end  first/last"
-    yield "  left/right   Devices: close / open a node; lists: scroll sideways by a column"
-    yield "  right        in the find box, takes the name it completes"
-    yield "  tab          Devices: to the detail (up/down/pgdn scroll it) and back"
-    yield ""
-    yield "[b]Everywhere[/b]"
-    for a in GLOBAL:
-        yield escape(f"  {key_label(a.key):<10} {a.description}")
-    yield "  ctrl+p     Command palette (every action, with its key)"
-    yield ""
-    yield "[b]Command line[/b]"
-    yield "  :devices \\[@profile] \\[name]     the profile's line, or find a device"
-    yield "  :alarms \\[severity] \\[open|closed|all] \\[@profile]"
-    yield "  :identities \\[status] \\[@profile] \\[id pattern]"
-    yield "  :live \\[@profile]    :rules \\[filter]    :metrics    :q"
+HELP_WIDTH = 72  # the help box's text at 80 columns and wider (76, less its border and padding)
+KEY_COLUMN = 12  # the longest key ('*/ctrl+space'); a longer one has its text on the next line
+NBSP = "\u00a0"  # binds '(writes)' to the word before it: never alone on a line
+
+
+Row = tuple[str, str]  # (key or command, what it does); either may be ""
+
+
+def help_sections(screen: str) -> list[tuple[str, list[Row]]]:
+    """The help of `screen` as (heading, rows): its own keys, then moving, the global keys
+    and the command line. The command words come from the parser, so help and its errors
+    list the same words."""
+    from tuiot.ui.commandline import ALARM_STATUS_WORDS, IDENTITY_STATUS_WORDS, SEVERITY_WORDS, words
+
+    own = [(key_label(a.key), a.description + (f"{NBSP}(writes)" if a.writes else ""))
+           for a in SCREEN_ACTIONS.get(screen, [])]
+    moving = [("up/down j/k", "row"), ("pgup/pgdn", "page"), ("home/end", "first/last"),
+              ("left/right", "Devices: close/open a node; lists: scroll sideways"),
+              ("right", "in the find box, takes the name it completes"),
+              ("tab", "Devices: to the detail (up/down/pgdn scroll it) and back")]
+    everywhere = [(key_label(a.key), a.description) for a in GLOBAL]
+    everywhere.append(("ctrl+p", "Command palette (every action, with its key)"))
+    commands = [(":devices [@profile] [name]", "the profile's line, or find a device"),
+                (f":alarms [severity] [{words(ALARM_STATUS_WORDS)}] [@profile]", f"severity: {words(SEVERITY_WORDS)}"),
+                (":identities [status] [@profile] [id pattern]", f"status: {words(IDENTITY_STATUS_WORDS)}"),
+                (":live [@profile]    :rules [filter]    :metrics    :q", "")]
+    return [(TITLES.get(screen, screen), own), ("Moving", moving), ("Everywhere", everywhere),
+            ("Command line", commands)]
+
+
+def help_lines(screen: str, width: int = HELP_WIDTH) -> Iterable[str]:
+    """Help as markup lines of at most `width` columns: a key column, and each text in the
+    column after it, wrapped under itself (Rich wrapped it to the left edge, mid-phrase)."""
+    column = 2 + KEY_COLUMN + 1
+    if width - column < 20:  # a very narrow box: each text under its key
+        column = 6
+    room = max(width - column, 1)
+    for n, (heading, rows) in enumerate(help_sections(screen)):
+        if n:
+            yield ""
+        yield f"[b]{escape(heading)}[/b]"
+        for key, text in rows:
+            lines = wrap(text, room) if text else []
+            if len(key) <= column - 3 and lines:
+                yield escape(f"  {key:<{column - 3}} {lines.pop(0)}")
+            else:  # the key (a command) has the line to itself
+                yield from (escape(("  " if not i else " " * 4) + part)
+                            for i, part in enumerate(wrap(key, width - 2)))
+            yield from (escape(" " * column + line) for line in lines)
+
+
+class HelpText(Static):
+    """The help text, laid out again for its width (the box narrows below 80 columns, and by
+    its scrollbar when the help is longer than the screen)."""
+
+    def __init__(self, screen: str) -> None:
+        super().__init__(markup=True)
+        self._screen = screen
+        self._width = 0
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width and event.size.width != self._width:
+            self._width = event.size.width
+            self.update("\n".join(help_lines(self._screen, self._width)))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -148,7 +192,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("\n".join(help_lines(self._screen)), markup=True)
+            yield HelpText(self._screen)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()  # up/down/pgdn scroll a long help at 80×24 at once

@@ -8,13 +8,13 @@ widget takes Rich markup, which knows no theme (a Tree label).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.text import Text
 
-from tuiot.domain import Alarm, Node, Reading, Severity
+from tuiot.domain import Alarm, Node, Reading, Severity, split_ref
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui.views import age, value_text  # one age and one value format on every screen
 
@@ -122,18 +122,80 @@ def folded(lines: Iterable[tuple[str, str]], width: int) -> Text:
     return text
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """Plain `text` in lines of at most `width`, broken at spaces and after a `|` (help's
+    'open|closed|all' lists run long); a no-break space (U+00A0) keeps two words on one line.
+    A piece longer than `width` gets a line of its own, whole."""
+    lines: list[str] = []
+    line = ""
+    for piece in re.findall(r" *[^ |]*\|?", text):
+        if not piece:
+            continue
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line, piece = "", piece.lstrip(" ")
+        line += piece
+    lines.append(line.rstrip(" "))
+    return [l.rstrip(" ") for l in lines]
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
 
 
-def alarm_toast(a: Alarm) -> str:
-    """'MAJOR Thingsee: hot: value > 30 (value 35)' for a raised alarm. The rule is named only
-    when the description does not name it already: a local rule's description starts with
-    its name, and the toast read 'hot hot: …'."""
+def alarm_where(a: Alarm, name_of: Callable[[str], str | None]) -> str:
+    """Where an alarm is, as the Alarms list names it: its device's display name (`name_of`,
+    the id where the device is not loaded); an alarm on no device by its metric, else its profile."""
+    if a.device:
+        return name_of(a.device) or _ref_id(a.device)
+    if a.metric:
+        return name_of(a.metric) or _ref_id(a.metric).rsplit(":", 1)[-1]
+    return a.profile
+
+
+def _ref_id(ref: str) -> str:
+    try:
+        return split_ref(ref)[2]
+    except ValueError:
+        return ref
+
+
+def _alarm_text(a: Alarm) -> str:
+    """The description, with the rule named first when the description does not name it: a
+    local rule's description starts with its name, and the toast read 'hot hot: …'."""
     text = a.description or ""
     if a.rule and not re.search(rf"(?<!\w){re.escape(a.rule)}(?!\w)", text, re.IGNORECASE):
         text = f"{a.rule}: {text}" if text else a.rule
-    return f"{a.severity.value.upper()} {a.profile}: {text or a.id}"
+    return text or a.id
+
+
+def alarm_toast(a: Alarm, where: str) -> str:
+    """'MAJOR Pump house power 1: hot: value > 30 (value 35)' for one raised alarm."""
+    return f"{a.severity.value.upper()} {where}: {_alarm_text(a)}"
+
+
+TOAST_LINES = 3  # a toast is 40 columns at 80: a burst names the worst few, counts the rest
+
+
+def alarms_toast(alarms: Sequence[Alarm], name_of: Callable[[str], str | None]) -> tuple[str, str]:
+    """(title, message) of the one toast for alarms raised together: a new rule that matches
+    a whole fleet raises dozens at once, and a toast each buried the screen.
+
+    One alarm: ('new alarm · Murano', 'MAJOR Pump house power 1: hot: …'). Several:
+    ('5 new alarms (2 CRIT, 3 MAJ)', 'CRIT pump 4: hot' per line, the worst first, then '+2 more on 4 Alarms')."""
+    if len(alarms) == 1:
+        a = alarms[0]
+        return f"new alarm · {a.profile}", alarm_toast(a, alarm_where(a, name_of))
+    worst_first = sorted(alarms, key=lambda a: a.severity.rank)  # stable: in the order raised
+    tally: dict[Severity, int] = {}
+    for a in worst_first:
+        tally[a.severity] = tally.get(a.severity, 0) + 1
+    title = f"{len(alarms)} new alarms ({', '.join(f'{n} {SEVERITY_BADGE[s]}' for s, n in tally.items())})"
+    lines = [f"{SEVERITY_BADGE[a.severity]} {alarm_where(a, name_of)}: {a.rule or _alarm_text(a)}"
+             for a in worst_first[:TOAST_LINES]]
+    if len(alarms) > TOAST_LINES:
+        lines.append(f"+{len(alarms) - TOAST_LINES} more on 4 Alarms")
+    return title, "\n".join(lines)
 
 
 def unclosable_reason(a: Alarm) -> str:

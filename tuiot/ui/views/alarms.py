@@ -242,13 +242,18 @@ class AlarmsView(ListBody):
         where = self._where(a) + (f" · value {a.value}" if a.value is not None else "")
         if a.rule:
             where += f" · rule {self._rule_name(a.profile, a.rule) or a.rule}"
+        reason = None
         if a.closed_at:  # a closed alarm is not closable: its line says when it closed
             state = f"closed {stamp(a.closed_at)} ({ago(a.closed_at, self.now)} ago)"
         else:
-            state = self._closable_reason(a) or "closable: c"
+            reason = self._closable_reason(a)
+            state = reason or "closable: c"
+        # the profile once: 'TeamViewer is read-only · TeamViewer' named it twice
+        named = reason is not None and reason.startswith(f"{a.profile} ")
+        last = f"{state} · {a.origin.value} alarm" if named else f"{state} · {a.profile} · {a.origin.value} alarm"
         t = labels.folded([(f"{sev} {a.status.value}  {a.description or '(no description)'}", ""), (where, ""),
                            (f"opened {stamp(a.opened_at)} ({ago(a.opened_at, self.now)} ago)", ""),
-                           (f"{state} · {a.profile} · {a.origin.value} alarm", "dim"),
+                           (last, "dim"),
                            (f"id {a.id}" + (f" · rule id {a.rule}" if a.rule else ""), "dim")], width)
         t.stylize("bold", 0, len(sev) + 1)  # and its space, as before
         return t
