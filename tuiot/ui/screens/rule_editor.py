@@ -69,6 +69,7 @@ class RuleEditor(ModalScreen[Rule | None]):
     RuleEditor .hidden { display: none; }
     RuleEditor #condition-message { height: auto; max-height: 3; padding-left: 12; color: $text-muted; }
     RuleEditor .source-name { height: 1; padding-left: 12; color: $text-muted; }
+    RuleEditor .source-name.-cleared { color: $warning; }
     RuleEditor #condition-message.-error { color: $error; }
     RuleEditor #form-error { height: auto; color: $error; display: none; }
     RuleEditor #form-error.-shown { display: block; }
@@ -135,6 +136,11 @@ class RuleEditor(ModalScreen[Rule | None]):
         self.vendor = rule is not None and rule.origin == Origin.vendor
         self._timer: Timer | None = None
         self.last_backtest: BacktestResult | None = None
+        # the profile the source ids were typed or picked in (set in compose): ids are read in
+        # the form's profile, so one from the profile chosen before names nothing in a new one
+        self._source_profile: str | None = None
+        # field → (its value when the form changed it, why): said under it until it is edited
+        self._notes: dict[str, tuple[str, str]] = {}
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -146,6 +152,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         minutes = r.minutes if r and r.minutes is not None else (_int_or_none(t.condition) if t and kind == "offline" else None)
         profile_value = r.profile if r else (self.preset.split("/", 1)[0] if self.preset else
                                              self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
+        self._source_profile = profile_value if isinstance(profile_value, str) else None
         with Vertical(id="editor", classes="-read-only" if self.read_only else None):
             yield Static(self._title(), id="title", markup=False)
             with Horizontal(classes="row"):
@@ -281,16 +288,51 @@ class RuleEditor(ModalScreen[Rule | None]):
         return value if isinstance(value, str) else None
 
     def _show_source_names(self) -> None:
-        """Under each id, the name of what it points at, or that the fleet has not shown it."""
+        """Under each id, the name of what it points at, or that the fleet has not shown it
+        (or, until the field is edited, what the form took out of it)."""
         profile = self._profile()
         for field, kind in (("metric", "metric"), ("device", "device")):
-            ids = _ids(self.query_one(f"#{field}", Input).value, many=self.vendor or self.native)
-            if not ids or profile is None:
+            value = self.query_one(f"#{field}", Input).value
+            note = self._notes.get(field)
+            if note is not None and note[0] != value:  # edited since: the note is history
+                del self._notes[field]
+                note = None
+            ids = _ids(value, many=self.vendor or self.native)
+            if note is not None:
+                said = note[1]
+            elif not ids or profile is None:
                 said = ""
             else:
                 names = [self.name_of(_ref(profile, kind, i)) for i in ids]
                 said = "; ".join(n or f"{i}: not seen in {profile} yet" for n, i in zip(names, ids))
-            self.query_one(f"#{field}-name", Static).update(said)
+            label = self.query_one(f"#{field}-name", Static)
+            label.set_class(note is not None, "-cleared")
+            label.update(said)
+
+    def _drop_foreign_sources(self) -> None:
+        """The profile changed: a source the fleet knows in the old profile and not in the new
+        one belongs to the old (the same id in the new profile names nothing, or something
+        else), so it leaves the field, and the line under it says what went and why. An id
+        the fleet knows in neither stays, flagged 'not seen' as a typed one is."""
+        old, new = self._source_profile, self._profile()
+        self._source_profile = new
+        if old is None or new is None or old == new:
+            return
+        for field, kind in (("metric", "metric"), ("device", "device")):
+            box = self.query_one(f"#{field}", Input)
+            ids = _ids(box.value, many=self.vendor or self.native)
+            gone = [i for i in ids if self.name_of(_ref(old, kind, i)) is not None
+                    and self.name_of(_ref(new, kind, i)) is None]
+            if not gone:
+                continue
+            kept = ", ".join(i for i in ids if i not in gone)
+            if len(gone) == 1:
+                what, why = self.name_of(_ref(old, kind, gone[0])) or gone[0], f"it is in {old}, not {new}"
+            else:
+                what, why = count(len(gone), kind), f"they are in {old}, not {new}"
+            room = TITLE_WIDTH - 12 - len(f"cleared : {why}")
+            self._notes[field] = (kept, f"cleared {clip(what, max(room, 8))}: {why}")
+            box.value = kept
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -307,6 +349,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             self._show_kind()
         elif event.select.id == "profile":
             self._show_store()
+            self._drop_foreign_sources()
             self._show_source_names()
         if event.select.id == self._error_field:  # "choose a profile" goes once one is chosen
             self._form_error(None)
