@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tuiot.ui.labels import escape
+from tuiot.ui.screens.modal import Modal, keys_footer
 from tuiot.ui.views import ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
@@ -129,8 +129,8 @@ def help_lines(screen: str) -> Iterable[str]:
     yield "  :live \\[@profile]    :rules \\[filter]    :metrics    :q"
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close"),
+class HelpScreen(Modal[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close"),
                 Binding("j", "scroll(1)", show=False), Binding("k", "scroll(-1)", show=False)]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -145,6 +145,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("\n".join(help_lines(self._screen)), markup=True)
+        yield keys_footer()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()  # up/down/pgdn scroll a long help at 80×24 at once

@@ -22,7 +22,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, Switch
 
@@ -31,6 +30,7 @@ from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
 from tuiot.ui.labels import clip, count, value_text
 from tuiot.ui.screens.confirm import Confirm
+from tuiot.ui.screens.modal import Modal, keys_footer
 from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
@@ -51,7 +51,7 @@ BACKTEST_DELAY = 0.8  # seconds of quiet typing before the backtest reruns
 TITLE_WIDTH = 74  # the form's text width: 78 columns less its border and padding
 
 
-class RuleEditor(ModalScreen[Rule | None]):
+class RuleEditor(Modal[Rule | None]):
     DEFAULT_CSS = """
     RuleEditor { align: center middle; }
     RuleEditor #editor { width: 78; max-width: 100%; height: auto; max-height: 100%;
@@ -82,12 +82,15 @@ class RuleEditor(ModalScreen[Rule | None]):
     RuleEditor #editor.-read-only #help { color: $warning; }
     """
 
+    # the form's footer lists these (check_action leaves out what this form cannot do), as
+    # the #help line under the form says them
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "save", priority=True),
         Binding("enter", "save", "save", show=False),
         Binding("escape", "cancel", "cancel"),
+        Binding("escape", "close", "close"),  # a viewer's esc: nothing to cancel
         Binding("ctrl+t", "backtest", "backtest"),
-        Binding("ctrl+o", "pick", "pick the source by name"),
+        Binding("ctrl+o", "pick", "pick by name"),
     ]
 
     def __init__(
@@ -205,6 +208,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             yield Static("", id="form-error", markup=False)
             yield Static("", id="backtest")
             yield Static(self._help_text(), id="help")
+        yield keys_footer()
 
     def _title(self) -> str:
         """One line: the rule's name gives way, not what the form is."""
@@ -423,8 +427,17 @@ class RuleEditor(ModalScreen[Rule | None]):
         return rule, None, None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a viewer has nothing to save or pick: the keys are not offered at all
-        return not (self.read_only and action in ("save", "pick"))
+        # a key this form cannot use is not offered at all: a viewer has nothing to save or
+        # pick; without a backtest or a fleet to find in, ctrl+t or ctrl+o would do nothing
+        if action in ("save", "cancel"):
+            return not self.read_only
+        if action == "close":
+            return self.read_only
+        if action == "pick":
+            return not self.read_only and self.find_fn is not None
+        if action == "backtest":
+            return self.backtest_fn is not None
+        return True
 
     def action_save(self) -> None:
         if self.read_only:
@@ -504,6 +517,9 @@ class RuleEditor(ModalScreen[Rule | None]):
 
     def _form_state(self) -> tuple[object, ...]:
         return tuple(w.value for w in self.query("Input, Select, Switch"))  # type: ignore[attr-defined]
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
         """Esc: gone at once if nothing was typed; what was typed is not lost to a stray key."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tuiot.ui.screens.modal import Modal, keys_footer
 
-class SecretPrompt(ModalScreen[str | None]):
+
+class SecretPrompt(Modal[str | None]):
     """A password box for one profile; dismisses with the secret, or None (esc)."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
@@ -39,6 +40,7 @@ class SecretPrompt(ModalScreen[str | None]):
             yield Static(f"kept in memory for this session only · `tuiot auth set {self.profile}` stores it "
                          f"in the keyring; {self.env_name} is read too · enter: use it · esc: skip",
                          classes="hint", markup=False)
+        yield keys_footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -17,11 +17,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuiot.ui.labels import count, natural_key
+from tuiot.ui.screens.modal import Modal, keys_footer
 
 Choice = tuple[str, str]  # (ref, what the row says)
 FindFn = Callable[[str], list[Choice]]
@@ -34,7 +34,7 @@ def in_order(choices: list[Choice]) -> list[Choice]:
     return sorted(choices, key=lambda c: natural_key(c[1]))
 
 
-class SourcePicker(ModalScreen[str | None]):
+class SourcePicker(Modal[str | None]):
     """Find a device; with `expand`, Enter lists its metrics and a metric is the answer."""
 
     BINDINGS: ClassVar = [
@@ -71,6 +71,7 @@ class SourcePicker(ModalScreen[str | None]):
             yield Input(placeholder="device name or id", id="pick-find", compact=True)
             yield OptionList(id="pick-list")
             yield Static("", id="pick-hint", markup=False)
+        yield keys_footer()
 
     def on_mount(self) -> None:
         self._hint("type part of a device's name or id")
