@@ -136,6 +136,7 @@ class HelpScreen(Modal[None]):
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 90%;
         border: round $primary; background: $surface; padding: 0 1; }
+    HelpScreen.-narrow > VerticalScroll { width: 100%; }
     """
 
     def __init__(self, screen: str) -> None:

@@ -17,6 +17,7 @@ class Confirm(Modal[bool]):
     DEFAULT_CSS = """
     Confirm { align: center middle; }
     Confirm > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning; background: $surface; padding: 0 1; }
+    Confirm.-narrow > Vertical { width: 100%; }
     """
 
     def __init__(self, question: str) -> None:

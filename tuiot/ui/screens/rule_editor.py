@@ -56,6 +56,7 @@ class RuleEditor(Modal[Rule | None]):
     RuleEditor { align: center middle; }
     RuleEditor #editor { width: 78; max-width: 100%; height: auto; max-height: 100%;
                          border: round $primary; background: $surface; padding: 0 1; }
+    RuleEditor.-narrow #editor { width: 100%; }
     RuleEditor #title { text-style: bold; color: $text; }
     RuleEditor .row { height: 1; margin: 0; }
     RuleEditor .row Label { width: 12; color: $text-muted; }

@@ -23,6 +23,7 @@ class SecretPrompt(Modal[str | None]):
     SecretPrompt { align: center middle; }
     SecretPrompt > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning;
                               background: $surface; padding: 0 1; }
+    SecretPrompt.-narrow > Vertical { width: 100%; }
     SecretPrompt Input { margin: 1 0 0 0; }
     SecretPrompt .hint { color: $text-muted; }
     """

@@ -49,6 +49,7 @@ class SourcePicker(Modal[str | None]):
     SourcePicker { align: center middle; }
     SourcePicker > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
                               border: round $primary; background: $surface; padding: 0 1; }
+    SourcePicker.-narrow > Vertical { width: 100%; }
     SourcePicker #pick-title { text-style: bold; }
     SourcePicker OptionList, SourcePicker OptionList:focus { height: auto; max-height: 14; border: none; padding: 0;
                                                           background: $surface; }
