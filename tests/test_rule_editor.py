@@ -242,9 +242,9 @@ async def test_changing_the_profile_clears_a_source_of_the_old_one_and_says_so()
         assert s.query_one("#metric", Input).value == ""
         assert s.query_one("#device", Input).value == ""
         said = s.query_one("#metric-name", Static)
-        assert text(app, "#metric-name") == "cleared Pump 7 · Temperature: it is in tv, not site"
+        assert text(app, "#metric-name") == "cleared Pump 7 · Temperature: it is in tv"
         assert said.has_class("-cleared")
-        assert text(app, "#device-name") == "cleared Pump 7: it is in tv, not site"
+        assert text(app, "#device-name") == "cleared Pump 7: it is in tv"
         # typing a new id: the note goes, the new id is named as ever
         put(app, "#metric", "both")
         await pilot.pause()
@@ -269,6 +269,22 @@ async def test_changing_the_profile_clears_a_source_of_the_old_one_and_says_so()
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.result is NOT_YET and text(app, "#form-error") == "✗ a threshold rule needs a metric id"
+
+
+async def test_a_native_rule_keeps_the_sources_the_new_profile_has_too() -> None:
+    names = {"tv/metric/a": "A", "tv/metric/b": "B", "tv/metric/c": "C", "tv2/metric/c": "C2"}
+    app = Host(RuleEditor(None, profiles=["tv", "tv2"], native_profiles=["tv", "tv2"], name_of=names.get))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen
+        s.query_one("#profile", Select).value = "tv"
+        s.query_one("#store", Select).value = "vendor"
+        await pilot.pause()
+        put(app, "#metric", "a, b, c")
+        s.query_one("#profile", Select).value = "tv2"
+        await pilot.pause()
+        assert s.query_one("#metric", Input).value == "c"
+        assert text(app, "#metric-name") == "cleared 2 metrics: they are in tv"
 
 def _two_source_rule() -> RuleEditor:
     rule = Rule(id="5d52a6e5", profile="tv", name="Overheating", origin=Origin.vendor,

@@ -332,9 +332,9 @@ class RuleEditor(Modal[Rule | None]):
                 continue
             kept = ", ".join(i for i in ids if i not in gone)
             if len(gone) == 1:
-                what, why = self.name_of(_ref(old, kind, gone[0])) or gone[0], f"it is in {old}, not {new}"
+                what, why = self.name_of(_ref(old, kind, gone[0])) or gone[0], f"it is in {old}"
             else:
-                what, why = count(len(gone), kind), f"they are in {old}, not {new}"
+                what, why = count(len(gone), kind), f"they are in {old}"
             room = TITLE_WIDTH - 12 - len(f"cleared : {why}")
             self._notes[field] = (kept, f"cleared {clip(what, max(room, 8))}: {why}")
             box.value = kept
