@@ -272,6 +272,25 @@ async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) 
         assert 'name = "hot"' not in rules.read_text()
 
 
+
+async def test_y_on_a_rule_copies_its_id_as_help_and_the_palette_say() -> None:
+    """Help said 'y copy id' and y copied the name: the key, help, palette and toast agree."""
+    from tuiot.ui.keys import help_lines
+
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await _rules_screen(app, pilot, lambda v: bool(v.list.keys))
+        rule = view.highlighted_rule
+        assert rule is not None and rule.id and rule.id != rule.name
+        await pilot.press("y")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message == f"copied {rule.id}"
+        said = "copy rule id (a local rule's id is its name)"
+        assert f"  y          {said}" in list(help_lines("rules"))
+        await pilot.press("ctrl+p", *"copy rule id")
+        prompts = await _palette_prompts(app, pilot)
+        assert any(p.startswith(f"{said}  [y]") for p in prompts), prompts
+
 @pytest.mark.parametrize("inline", [False, True])  # a large demo builds in a thread, a small one on mount
 async def test_the_status_bar_says_the_demo_is_building_and_a_failed_build_is_told(inline: bool) -> None:
     from tuiot.config import Config

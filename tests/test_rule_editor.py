@@ -226,6 +226,66 @@ async def test_the_form_names_what_an_id_points_at_and_flags_an_unseen_one() -> 
         assert text(app, "#metric-name") == "811617:tmep: not seen in tv yet"
 
 
+
+async def test_changing_the_profile_clears_a_source_of_the_old_one_and_says_so() -> None:
+    """A metric picked in one profile is not that metric in another: it must not be saved there."""
+    names = {"tv/metric/811617:temp": "Pump 7 · Temperature", "tv/device/811617": "Pump 7",
+             "tv/metric/both": "Shared · Voltage", "site/metric/both": "Site · Voltage"}
+    app = Host(RuleEditor(None, profiles=["tv", "site"], name_of=names.get, metric="tv/metric/811617:temp"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen
+        assert s.query_one("#profile", Select).value == "tv" and s.query_one("#metric", Input).value == "811617:temp"
+        put(app, "#device", "811617")  # the hidden offline field holds a tv device too
+        s.query_one("#profile", Select).value = "site"
+        await pilot.pause()
+        assert s.query_one("#metric", Input).value == ""
+        assert s.query_one("#device", Input).value == ""
+        said = s.query_one("#metric-name", Static)
+        assert text(app, "#metric-name") == "cleared Pump 7 · Temperature: it is in tv"
+        assert said.has_class("-cleared")
+        assert text(app, "#device-name") == "cleared Pump 7: it is in tv"
+        # typing a new id: the note goes, the new id is named as ever
+        put(app, "#metric", "both")
+        await pilot.pause()
+        assert text(app, "#metric-name") == "Site · Voltage" and not said.has_class("-cleared")
+        # an id the new profile knows too stays; one the fleet knows in neither stays, flagged
+        s.query_one("#profile", Select).value = "tv"
+        await pilot.pause()
+        assert s.query_one("#metric", Input).value == "both" and text(app, "#metric-name") == "Shared · Voltage"
+        put(app, "#metric", "typed:id")
+        s.query_one("#profile", Select).value = "site"
+        await pilot.pause()
+        assert s.query_one("#metric", Input).value == "typed:id"
+        assert text(app, "#metric-name") == "typed:id: not seen in site yet"
+        # saving after the clear asks for a metric in the new profile, not the old one's
+        put(app, "#name", "hot")
+        put(app, "#condition", "metric > 1")
+        s.query_one("#profile", Select).value = "tv"
+        await pilot.pause()
+        put(app, "#metric", "811617:temp")
+        s.query_one("#profile", Select).value = "site"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.result is NOT_YET and text(app, "#form-error") == "✗ a threshold rule needs a metric id"
+
+
+async def test_a_native_rule_keeps_the_sources_the_new_profile_has_too() -> None:
+    names = {"tv/metric/a": "A", "tv/metric/b": "B", "tv/metric/c": "C", "tv2/metric/c": "C2"}
+    app = Host(RuleEditor(None, profiles=["tv", "tv2"], native_profiles=["tv", "tv2"], name_of=names.get))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        s = app.screen
+        s.query_one("#profile", Select).value = "tv"
+        s.query_one("#store", Select).value = "vendor"
+        await pilot.pause()
+        put(app, "#metric", "a, b, c")
+        s.query_one("#profile", Select).value = "tv2"
+        await pilot.pause()
+        assert s.query_one("#metric", Input).value == "c"
+        assert text(app, "#metric-name") == "cleared 2 metrics: they are in tv"
+
 def _two_source_rule() -> RuleEditor:
     rule = Rule(id="5d52a6e5", profile="tv", name="Overheating", origin=Origin.vendor,
                 sources=["tv/metric/82331:38ac", "tv/metric/54126:ca2d"],

@@ -14,10 +14,10 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tuiot.ui.labels import escape, wrap
+from tuiot.ui.screens.modal import Modal, keys_footer
 from tuiot.ui.views import ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
@@ -177,13 +177,14 @@ class HelpText(Static):
             self.update("\n".join(help_lines(self._screen, self._width)))
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close"),
+class HelpScreen(Modal[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close"),
                 Binding("j", "scroll(1)", show=False), Binding("k", "scroll(-1)", show=False)]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 90%;
         border: round $primary; background: $surface; padding: 0 1; }
+    HelpScreen.-narrow > VerticalScroll { width: 100%; }
     """
 
     def __init__(self, screen: str) -> None:
@@ -193,6 +194,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield HelpText(self._screen)
+        yield keys_footer()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()  # up/down/pgdn scroll a long help at 80×24 at once

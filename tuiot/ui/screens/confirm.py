@@ -5,17 +5,19 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tuiot.ui.screens.modal import Modal, keys_footer
 
-class Confirm(ModalScreen[bool]):
+
+class Confirm(Modal[bool]):
     """Every destructive action asks first, naming what it will change."""
 
-    BINDINGS = [Binding("y", "yes", "Yes"), Binding("n,escape", "no", "No")]
+    BINDINGS = [Binding("y", "yes", "yes"), Binding("n,escape", "no", "no")]
     DEFAULT_CSS = """
     Confirm { align: center middle; }
     Confirm > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning; background: $surface; padding: 0 1; }
+    Confirm.-narrow > Vertical { width: 100%; }
     """
 
     def __init__(self, question: str) -> None:
@@ -26,6 +28,7 @@ class Confirm(ModalScreen[bool]):
         with Vertical():
             yield Static(self.question, markup=False)  # names and descriptions are text, never markup
             yield Static("[b]y[/b] yes   [b]n[/b]/esc no", markup=True)
+        yield keys_footer()
 
     def action_yes(self) -> None:
         self.dismiss(True)

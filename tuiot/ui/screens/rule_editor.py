@@ -22,7 +22,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Select, Static, Switch
 
@@ -31,6 +30,7 @@ from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
 from tuiot.ui.labels import clip, count, value_text
 from tuiot.ui.screens.confirm import Confirm
+from tuiot.ui.screens.modal import Modal, keys_footer
 from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
 
 BacktestFn = Callable[[Rule], Awaitable[BacktestResult]]
@@ -51,11 +51,12 @@ BACKTEST_DELAY = 0.8  # seconds of quiet typing before the backtest reruns
 TITLE_WIDTH = 74  # the form's text width: 78 columns less its border and padding
 
 
-class RuleEditor(ModalScreen[Rule | None]):
+class RuleEditor(Modal[Rule | None]):
     DEFAULT_CSS = """
     RuleEditor { align: center middle; }
     RuleEditor #editor { width: 78; max-width: 100%; height: auto; max-height: 100%;
                          border: round $primary; background: $surface; padding: 0 1; }
+    RuleEditor.-narrow #editor { width: 100%; }
     RuleEditor #title { text-style: bold; color: $text; }
     RuleEditor .row { height: 1; margin: 0; }
     RuleEditor .row Label { width: 12; color: $text-muted; }
@@ -69,6 +70,7 @@ class RuleEditor(ModalScreen[Rule | None]):
     RuleEditor .hidden { display: none; }
     RuleEditor #condition-message { height: auto; max-height: 3; padding-left: 12; color: $text-muted; }
     RuleEditor .source-name { height: 1; padding-left: 12; color: $text-muted; }
+    RuleEditor .source-name.-cleared { color: $warning; }
     RuleEditor #condition-message.-error { color: $error; }
     RuleEditor #form-error { height: auto; color: $error; display: none; }
     RuleEditor #form-error.-shown { display: block; }
@@ -81,12 +83,15 @@ class RuleEditor(ModalScreen[Rule | None]):
     RuleEditor #editor.-read-only #help { color: $warning; }
     """
 
+    # the form's footer lists these (check_action leaves out what this form cannot do), as
+    # the #help line under the form says them
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "save", "save", priority=True),
         Binding("enter", "save", "save", show=False),
         Binding("escape", "cancel", "cancel"),
+        Binding("escape", "close", "close"),  # a viewer's esc: nothing to cancel
         Binding("ctrl+t", "backtest", "backtest"),
-        Binding("ctrl+o", "pick", "pick the source by name"),
+        Binding("ctrl+o", "pick", "pick by name"),
     ]
 
     def __init__(
@@ -135,6 +140,11 @@ class RuleEditor(ModalScreen[Rule | None]):
         self.vendor = rule is not None and rule.origin == Origin.vendor
         self._timer: Timer | None = None
         self.last_backtest: BacktestResult | None = None
+        # the profile the source ids were typed or picked in (set in compose): ids are read in
+        # the form's profile, so one from the profile chosen before names nothing in a new one
+        self._source_profile: str | None = None
+        # field → (its value when the form changed it, why): said under it until it is edited
+        self._notes: dict[str, tuple[str, str]] = {}
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -146,6 +156,7 @@ class RuleEditor(ModalScreen[Rule | None]):
         minutes = r.minutes if r and r.minutes is not None else (_int_or_none(t.condition) if t and kind == "offline" else None)
         profile_value = r.profile if r else (self.preset.split("/", 1)[0] if self.preset else
                                              self.profiles[0] if len(self.profiles) == 1 else Select.NULL)
+        self._source_profile = profile_value if isinstance(profile_value, str) else None
         with Vertical(id="editor", classes="-read-only" if self.read_only else None):
             yield Static(self._title(), id="title", markup=False)
             with Horizontal(classes="row"):
@@ -198,6 +209,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             yield Static("", id="form-error", markup=False)
             yield Static("", id="backtest")
             yield Static(self._help_text(), id="help")
+        yield keys_footer()
 
     def _title(self) -> str:
         """One line: the rule's name gives way, not what the form is."""
@@ -281,16 +293,51 @@ class RuleEditor(ModalScreen[Rule | None]):
         return value if isinstance(value, str) else None
 
     def _show_source_names(self) -> None:
-        """Under each id, the name of what it points at, or that the fleet has not shown it."""
+        """Under each id, the name of what it points at, or that the fleet has not shown it
+        (or, until the field is edited, what the form took out of it)."""
         profile = self._profile()
         for field, kind in (("metric", "metric"), ("device", "device")):
-            ids = _ids(self.query_one(f"#{field}", Input).value, many=self.vendor or self.native)
-            if not ids or profile is None:
+            value = self.query_one(f"#{field}", Input).value
+            note = self._notes.get(field)
+            if note is not None and note[0] != value:  # edited since: the note is history
+                del self._notes[field]
+                note = None
+            ids = _ids(value, many=self.vendor or self.native)
+            if note is not None:
+                said = note[1]
+            elif not ids or profile is None:
                 said = ""
             else:
                 names = [self.name_of(_ref(profile, kind, i)) for i in ids]
                 said = "; ".join(n or f"{i}: not seen in {profile} yet" for n, i in zip(names, ids))
-            self.query_one(f"#{field}-name", Static).update(said)
+            label = self.query_one(f"#{field}-name", Static)
+            label.set_class(note is not None, "-cleared")
+            label.update(said)
+
+    def _drop_foreign_sources(self) -> None:
+        """The profile changed: a source the fleet knows in the old profile and not in the new
+        one belongs to the old (the same id in the new profile names nothing, or something
+        else), so it leaves the field, and the line under it says what went and why. An id
+        the fleet knows in neither stays, flagged 'not seen' as a typed one is."""
+        old, new = self._source_profile, self._profile()
+        self._source_profile = new
+        if old is None or new is None or old == new:
+            return
+        for field, kind in (("metric", "metric"), ("device", "device")):
+            box = self.query_one(f"#{field}", Input)
+            ids = _ids(box.value, many=self.vendor or self.native)
+            gone = [i for i in ids if self.name_of(_ref(old, kind, i)) is not None
+                    and self.name_of(_ref(new, kind, i)) is None]
+            if not gone:
+                continue
+            kept = ", ".join(i for i in ids if i not in gone)
+            if len(gone) == 1:
+                what, why = self.name_of(_ref(old, kind, gone[0])) or gone[0], f"it is in {old}"
+            else:
+                what, why = count(len(gone), kind), f"they are in {old}"
+            room = TITLE_WIDTH - 12 - len(f"cleared : {why}")
+            self._notes[field] = (kept, f"cleared {clip(what, max(room, 8))}: {why}")
+            box.value = kept
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -307,6 +354,7 @@ class RuleEditor(ModalScreen[Rule | None]):
             self._show_kind()
         elif event.select.id == "profile":
             self._show_store()
+            self._drop_foreign_sources()
             self._show_source_names()
         if event.select.id == self._error_field:  # "choose a profile" goes once one is chosen
             self._form_error(None)
@@ -380,8 +428,17 @@ class RuleEditor(ModalScreen[Rule | None]):
         return rule, None, None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a viewer has nothing to save or pick: the keys are not offered at all
-        return not (self.read_only and action in ("save", "pick"))
+        # a key this form cannot use is not offered at all: a viewer has nothing to save or
+        # pick; without a backtest or a fleet to find in, ctrl+t or ctrl+o would do nothing
+        if action in ("save", "cancel"):
+            return not self.read_only
+        if action == "close":
+            return self.read_only
+        if action == "pick":
+            return not self.read_only and self.find_fn is not None
+        if action == "backtest":
+            return self.backtest_fn is not None
+        return True
 
     def action_save(self) -> None:
         if self.read_only:
@@ -461,6 +518,9 @@ class RuleEditor(ModalScreen[Rule | None]):
 
     def _form_state(self) -> tuple[object, ...]:
         return tuple(w.value for w in self.query("Input, Select, Switch"))  # type: ignore[attr-defined]
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
     def action_cancel(self) -> None:
         """Esc: gone at once if nothing was typed; what was typed is not lost to a stray key."""

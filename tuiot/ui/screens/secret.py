@@ -9,11 +9,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tuiot.ui.screens.modal import Modal, keys_footer
 
-class SecretPrompt(ModalScreen[str | None]):
+
+class SecretPrompt(Modal[str | None]):
     """A password box for one profile; dismisses with the secret, or None (esc)."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
@@ -22,6 +23,7 @@ class SecretPrompt(ModalScreen[str | None]):
     SecretPrompt { align: center middle; }
     SecretPrompt > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning;
                               background: $surface; padding: 0 1; }
+    SecretPrompt.-narrow > Vertical { width: 100%; }
     SecretPrompt Input { margin: 1 0 0 0; }
     SecretPrompt .hint { color: $text-muted; }
     """
@@ -39,6 +41,7 @@ class SecretPrompt(ModalScreen[str | None]):
             yield Static(f"kept in memory for this session only · `tuiot auth set {self.profile}` stores it "
                          f"in the keyring; {self.env_name} is read too · enter: use it · esc: skip",
                          classes="hint", markup=False)
+        yield keys_footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -17,11 +17,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuiot.ui.labels import count, natural_key
+from tuiot.ui.screens.modal import Modal, keys_footer
 
 Choice = tuple[str, str]  # (ref, what the row says)
 FindFn = Callable[[str], list[Choice]]
@@ -34,7 +34,7 @@ def in_order(choices: list[Choice]) -> list[Choice]:
     return sorted(choices, key=lambda c: natural_key(c[1]))
 
 
-class SourcePicker(ModalScreen[str | None]):
+class SourcePicker(Modal[str | None]):
     """Find a device; with `expand`, Enter lists its metrics and a metric is the answer."""
 
     BINDINGS: ClassVar = [
@@ -49,6 +49,7 @@ class SourcePicker(ModalScreen[str | None]):
     SourcePicker { align: center middle; }
     SourcePicker > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
                               border: round $primary; background: $surface; padding: 0 1; }
+    SourcePicker.-narrow > Vertical { width: 100%; }
     SourcePicker #pick-title { text-style: bold; }
     SourcePicker OptionList, SourcePicker OptionList:focus { height: auto; max-height: 14; border: none; padding: 0;
                                                           background: $surface; }
@@ -71,6 +72,7 @@ class SourcePicker(ModalScreen[str | None]):
             yield Input(placeholder="device name or id", id="pick-find", compact=True)
             yield OptionList(id="pick-list")
             yield Static("", id="pick-hint", markup=False)
+        yield keys_footer()
 
     def on_mount(self) -> None:
         self._hint("type part of a device's name or id")

@@ -25,13 +25,16 @@ from tuiot.ui.views import ViewAction, bindings
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
+# `y` copies an id on every screen; a vendor rule's is the one the vendor's API and an alarm's
+# detail ("rule id …") name it by, and is shown nowhere else here. A local rule's id is its name.
+COPY = ViewAction("copy", "y", "copy rule id (a local rule's id is its name)", footer="copy")
 ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
     ViewAction("new_rule", "n", "new rule", writes=True, footer="new"),
     ViewAction("edit_rule", "enter", "open rule: edit, or read when read-only (24 h backtest)", writes=True, footer="edit"),
     ViewAction("toggle_rule", "space", "enable / disable", writes=True, footer="on/off"),
     ViewAction("delete_rule", "d", "delete rule", writes=True, footer="delete"),
     # space is enable/disable here, so a rule list has no marks
-    *(a for a in LIST_ACTIONS if a.id not in ("mark", "mark_all")),
+    *(COPY if a.id == "copy" else a for a in LIST_ACTIONS if a.id not in ("mark", "mark_all")),
 ]
 
 
@@ -171,7 +174,8 @@ class RulesView(ListBody):
                 "sources": r.sources, "thresholds": [t.model_dump(mode="json") for t in r.thresholds]}
 
     def copy_text(self, key: str) -> str:
-        return self._rules[key].name
+        r = self._rules[key]
+        return r.id or r.name  # as rule_key: a rule with no id (a vendor that gave none) is known by its name
 
     # ---- keys -------------------------------------------------------------------------
 
