@@ -275,7 +275,7 @@ async def test_rules_list_filters_toggles_edits_and_deletes_with_keys(tmp_path) 
 
 async def test_y_on_a_rule_copies_its_id_as_help_and_the_palette_say() -> None:
     """Help said 'y copy id' and y copied the name: the key, help, palette and toast agree."""
-    from tuiot.ui.keys import help_lines
+    from tuiot.ui.keys import help_sections
 
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -286,7 +286,7 @@ async def test_y_on_a_rule_copies_its_id_as_help_and_the_palette_say() -> None:
         await pilot.pause()
         assert list(app._notifications)[-1].message == f"copied {rule.id}"
         said = "copy rule id (a local rule's id is its name)"
-        assert f"  y          {said}" in list(help_lines("rules"))
+        assert ("y", said) in help_sections("rules")[0][1]
         await pilot.press("ctrl+p", *"copy rule id")
         prompts = await _palette_prompts(app, pilot)
         assert any(p.startswith(f"{said}  [y]") for p in prompts), prompts
