@@ -659,13 +659,9 @@ async def test_the_status_bar_ages_tick_under_the_rule_editor_and_its_source_pic
 
 
 async def _identities_on_screen(app, pilot):
-    await loaded(app, pilot)
-    await pilot.press("6")
-    view = app.query_one("#identities")
-    for _ in range(100):
-        await pilot.pause(0.05)
-        if view.shown_identities():
-            break
+    from test_console_writes import _identities_screen
+
+    view = await _identities_screen(app, pilot)
     view.list.focus()
     return view
 

@@ -346,22 +346,29 @@ async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> N
         assert line["changes"] == ["condition 'metric > 8' → 'metric > 9'"]
 
 
+async def _picker_over_a_new_rule(app, pilot):
+    """Rules, n, ctrl+o: the source picker open over a new rule's editor, which is returned."""
+    from test_console_keys import _rules_screen
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    await _rules_screen(app, pilot, lambda v: True)
+    await pilot.press("n")
+    await pilot.pause(0.2)
+    editor = app.screen
+    await pilot.press("ctrl+o")
+    await pilot.pause(0.2)
+    assert isinstance(app.screen, SourcePicker)
+    return editor
+
+
 async def test_a_new_rule_picks_its_metric_by_device_name(tmp_path) -> None:
     """ctrl+o in the editor: find a device by name, enter, its metrics, enter: the id is filled in."""
-    from test_console_keys import _rules_screen
     from tuiot.ui.screens.rule_editor import RuleEditor
-    from tuiot.ui.screens.source_picker import SourcePicker
 
     app = make_app(vendors=("teamviewer",), rules_path=str(tmp_path / "rules.toml"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _rules_screen(app, pilot, lambda v: True)
-        await pilot.press("n")
-        await pilot.pause(0.2)
-        editor = app.screen
+        editor = await _picker_over_a_new_rule(app, pilot)
         assert isinstance(editor, RuleEditor)
-        await pilot.press("ctrl+o")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, SourcePicker)
         device = next(n for n in app.fleet.search("pump", limit=50) if n.kind == "device")
         await pilot.press(*device.name)
         await pilot.pause(0.1)
@@ -383,17 +390,10 @@ async def test_a_new_rule_picks_its_metric_by_device_name(tmp_path) -> None:
 
 async def test_the_picker_names_each_thingspro_status_device_with_its_gateway(tmp_path) -> None:
     """QA: ctrl+o, 'status': 'status · ThingsPro' once per gateway, which to pick a guess."""
-    from test_console_keys import _rules_screen
-    from tuiot.ui.screens.source_picker import SourcePicker
 
     app = make_app(vendors=("thingspro",), rules_path=str(tmp_path / "rules.toml"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await _rules_screen(app, pilot, lambda v: True)
-        await pilot.press("n")
-        await pilot.pause(0.2)
-        await pilot.press("ctrl+o")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, SourcePicker)
+        await _picker_over_a_new_rule(app, pilot)
         await pilot.press(*"status")
         await pilot.pause(0.1)
         box = app.screen.query_one("#pick-list")
