@@ -857,7 +857,13 @@ async def test_metrics_text_values_and_empty_range_do_not_chart():
         v.reload()
         v.set_series(Series(metric=METRIC.ref, points=[]), request=v.pending)
         await pilot.pause()
-        assert v.chart._message == "no data in this range"
+        # an empty range names itself and the keys to a longer one
+        assert v.chart._message == "no points in the last 24h · ] longer range, w 7d"
+        assert "no points in the last 24h" in str(v.query_one("#summary", Static).content)
+        v.action_range("7d")
+        v.set_series(Series(metric=METRIC.ref, points=[]), request=v.pending)
+        await pilot.pause()
+        assert v.chart._message == "no points in the last 7d"
 
 
 async def test_chart_downsamples_to_about_two_points_per_column():

@@ -261,6 +261,8 @@ class MetricsView(Vertical):
         message = None
         if pts and not numeric:
             message = "text values: nothing to chart (see the last value below)"
+        elif not pts:
+            message = self._empty_range()
         self.chart.set_data(numeric, start=start, end=end, message=message)
 
     def _unit(self) -> str:
@@ -301,7 +303,8 @@ class MetricsView(Vertical):
             return Text("")  # the chart says so, and how to pick one: once is enough
         pts = self.shown_points()
         if not pts:
-            return Text("no points yet" if self.series is None else "no points in this range", style="dim")
+            return Text("no points yet" if self.series is None else f"no points in the last {self.range_name}",
+                        style="dim")
         unit = self._unit()
         numeric = [v for _, v in self._numeric()]
         last = pts[-1]
@@ -320,6 +323,15 @@ class MetricsView(Vertical):
         t.append(f"{'last bucket' if agg else 'last'} {fmt_value(last_v)}{unit}", style="bold")
         t.append(f" {'from' if agg else 'at'} {when_text} ({ago(last.ts, now)} ago) · {len(pts):,} pts")
         return t
+
+    def _empty_range(self) -> str:
+        """An empty range says which, and the key to a longer one: a quiet sensor's last point
+        is often just older than the 24 hours shown first."""
+        names = list(RANGES)
+        said = f"no points in the last {self.range_name}"
+        if self.range_name == names[-1]:
+            return said
+        return f"{said} · ] longer range, w {names[-1]}"
 
     # ---- keys -------------------------------------------------------------------------
 
