@@ -485,7 +485,7 @@ async def test_right_opens_a_tree_node_and_steps_in_left_closes_and_steps_out() 
 
 
 def test_the_breadcrumbs_give_up_their_oldest_steps_first() -> None:
-    from tuiot.ui.app import crumb_trail
+    from tuiot.ui.chrome import crumb_trail
 
     trail = ["devices", "identities", "alarms", "rules", "metrics"]
     assert crumb_trail(trail, 80) == "Devices › Identities › Alarms › Rules › Metrics"

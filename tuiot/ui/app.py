@@ -31,6 +31,7 @@ from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.polling import LIVE_WHOLE, PollPlan
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
+from tuiot.ui.chrome import Chrome
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested, OpenRule
@@ -140,6 +141,7 @@ class ConsoleApp(App[int]):
         self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
+        self.chrome = Chrome(self)  # title and status bars (tuiot.ui.chrome)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -187,9 +189,9 @@ class ConsoleApp(App[int]):
         tree.focus()  # not the hidden find box: it would swallow the first keys
         tree.show_root = False
         tree.root.expand()
-        self._title()
+        self.chrome.title()
         if self.demo_factory is not None and self.demo is None:
-            self._status()
+            self.chrome.status()
             if not self.offline:
                 self._collector.start()  # a 100k world is a million objects too: build it unscanned
             if self.demo_inline:
@@ -200,7 +202,7 @@ class ConsoleApp(App[int]):
             self._connect_all()
         self.set_interval(1.0, self._tick)
         # a dialog closing shows the status bar as it is now, not as it was a tick ago
-        self.screen_change_signal.subscribe(self, lambda _screen: self._status())
+        self.screen_change_signal.subscribe(self, lambda _screen: self.chrome.status())
 
     def on_unmount(self) -> None:
         self._collector.thaw()
@@ -265,7 +267,7 @@ class ConsoleApp(App[int]):
     def _demo_failed(self, e: Exception) -> None:
         self.demo_factory = None
         self.notify(f"the demo fleet could not be built: {e}", severity="error", timeout=20)
-        self._status()
+        self.chrome.status()
 
     def _demo_ready(self, demo: Any) -> None:
         self.demo = demo
@@ -311,7 +313,7 @@ class ConsoleApp(App[int]):
             self._local_rules_due = True
         if self.selection is None and self.config.profiles:
             self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
-        self._status()
+        self.chrome.status()
 
     @work(exit_on_error=False, group="snapshot")
     async def _show_snapshot(self, name: str) -> None:
@@ -333,7 +335,7 @@ class ConsoleApp(App[int]):
                 # a profile redefined for another account must not be shown the old one's fleet
                 self.fleet.mark(name, "offline", f"no snapshot of this account: {why}" if why else "no snapshot yet")
                 self._refresh_profile_label(name)
-                self._status()
+                self.chrome.status()
             return
         shown = await self._tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
         if not shown or self.fleet.profiles[name].loaded:
@@ -344,7 +346,7 @@ class ConsoleApp(App[int]):
         self.fleet.profiles[name].snapshot_at = snap.updated_at
         self.fleet.profiles[name].state = "snapshot"
         self._refresh_profile_label(name)  # it said "connecting" for as long as --offline ran
-        self._status()
+        self.chrome.status()
 
     @work(exit_on_error=False)
     async def _load_profile(self, profile: Profile) -> None:
@@ -442,7 +444,7 @@ class ConsoleApp(App[int]):
         self._refresh_profile_label(name)
         if self.current == "live":
             self._live_show()  # its values are stale now, and say so
-        self._status()
+        self.chrome.status()
 
     def _save(self, name: str, *, unchanged: Callable[[], bool] | None = None, **parts: Any) -> None:
         """`unchanged`: asked in the saving thread first; True leaves the snapshot as it is."""
@@ -501,7 +503,7 @@ class ConsoleApp(App[int]):
             self.first_data_at = now_utc()
             self.call_after_refresh(self._local_rules_now)
             self._tree().when_painted(self._painted_first_data)
-        self._status()
+        self.chrome.status()
         return True
 
     def _painted_first_data(self) -> None:
@@ -703,8 +705,8 @@ class ConsoleApp(App[int]):
         if screen != "devices":
             self._screen(screen)
         self.query_one("#screens", ContentSwitcher).current = screen
-        self._title()
-        self._status()  # the marks counted are the shown screen's
+        self.chrome.title()
+        self.chrome.status()  # the marks counted are the shown screen's
         if screen == "live":
             self._live_show()
             if not self._live_paused():  # paused, nothing is wanted: a read now would only be held
@@ -920,7 +922,7 @@ class ConsoleApp(App[int]):
         self.marked.symmetric_difference_update({node.ref})
         self._relabel({node.ref})
         self._tree().action_cursor_down()
-        self._status()
+        self.chrome.status()
 
     def _clear_marks(self) -> bool:
         if not self.marked:
@@ -928,7 +930,7 @@ class ConsoleApp(App[int]):
         old, self.marked = self.marked, set()
         self._relabel(old)
         self.notify(f"cleared {labels.count(len(old), 'mark')}")
-        self._status()
+        self.chrome.status()
         return True
 
     def action_next_match(self) -> None:
@@ -1015,7 +1017,7 @@ class ConsoleApp(App[int]):
 
     def _tick(self) -> None:
         """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
-        if self._status_bar() is None:  # closing: the widgets are gone
+        if self.chrome.status_bar() is None:  # closing: the widgets are gone
             return
         if self._collector.overdue():
             self._collector.release()
@@ -1025,7 +1027,7 @@ class ConsoleApp(App[int]):
             self._screen("metrics").tick()
         elif self.current == "devices" and (cursor := self._tree_cursor()) and cursor.split("/", 2)[1] != "group":
             self._show_detail(cursor)  # ages, a profile's state and rounds change by the second
-        self._status()
+        self.chrome.status()
 
     # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------
 
@@ -1059,7 +1061,7 @@ class ConsoleApp(App[int]):
     def _poll_done(self, msg: PollDone) -> None:
         result = msg.result
         name = result.profile
-        if name not in self.fleet.profiles or self._status_bar() is None:
+        if name not in self.fleet.profiles or self.chrome.status_bar() is None:
             return  # a round that ended while the console was closing
         if result.asked:
             self.plan.asked_at[name] = time.monotonic()
@@ -1074,7 +1076,7 @@ class ConsoleApp(App[int]):
             self._took_alarms(name, result.alarms)
         if result.identities is not None:
             self._took_identities(name, result.identities, started=result.started)
-        self._status()
+        self.chrome.status()
 
     def _refresh_latest(self, refs: list[str] | None, only: str | None = None) -> None:
         """Ask the pollers for these refs now (None: every profile, whole)."""
@@ -1483,63 +1485,12 @@ class ConsoleApp(App[int]):
 
     # ---- chrome ----------------------------------------------------------------------------------
 
-    def _title(self) -> None:
-        bar = self.query_one("#titlebar", Static)
-        tabs = "  ".join(f"[reverse] {keys.TITLES[s]} [/]" if s == self.current else f" {keys.TITLES[s]} " for s in keys.SCREENS)
-        # the breadcrumbs get the room the tabs leave; the oldest give way to "…", never the newest
-        used = len("tuiot ") + sum(len(keys.TITLES[s]) + 2 for s in keys.SCREENS) + 2 * (len(keys.SCREENS) - 1) + 3
-        bar.update(f"[b]tuiot[/b] {tabs}   [dim]{crumb_trail(self.crumbs, self.size.width - 2 - used)}[/]")
-
     def on_resize(self) -> None:
-        self.call_after_refresh(self._title)  # once the new size is laid out
-
-    def _status_bar(self) -> Static | None:
-        """The status bar, or None once the app is closing (a late timer or worker must not crash it)."""
-        found = self.query("#statusbar").results(Static)
-        return next(found, None)
-
-    def _status(self) -> None:
-        bar = self._status_bar()
-        if bar is None:
-            return
-        if not self.fleet.profiles and self.demo is None and self.demo_factory is not None:
-            bar.update("building the demo fleet… (its profiles appear as soon as it is built)")
-            return
-        bar.update(labels.status_line(self.fleet.profiles, self.clock(), marked=self._marks_shown(),
-                                      read_only=self.read_only, offline=self.offline, width=bar.size.width))
-        self._repaint_through_modals(bar)
-
-    def _repaint_through_modals(self, widget: Static) -> None:
-        """Textual repaints a screen seen through one translucent modal, not through two (the
-        rule editor, then its source picker): the middle one keeps its old picture of what is
-        below it, and the status bar's ages stood still until the picker closed. Each screen
-        between says that region is stale too."""
-        stack = self.screen_stack
-        if len(stack) < 3 or widget.screen is not stack[0] or any(s.styles.background.a == 1 for s in stack[1:]):
-            return  # one dialog (Textual's own case), or an opaque one hides the bar: it is redrawn on close
-        for screen in stack[1:-1]:
-            screen.refresh(widget.region)
-
-    def _marks_shown(self) -> int:
-        """The marks of the screen shown: each screen's marks are its own (m on Devices, space on lists)."""
-        if self.current == "devices":
-            return len(self.marked)
-        view = self._shown(self.current)
-        return len(view.list.marked) if isinstance(view, ListBody) else 0
+        self.call_after_refresh(self.chrome.title)  # once the new size is laid out
 
     @on(MarkList.MarksChanged)
     def _marks_changed(self) -> None:
-        self._status()
-
-
-def crumb_trail(crumbs: list[str], room: int) -> str:
-    """'Alarms › Devices › Metrics' in `room` columns: the newest steps kept, the oldest '…'."""
-    names = [keys.TITLES[c].split(" ", 1)[1] for c in crumbs]
-    for start in range(len(names)):
-        trail = ("… › " if start else "") + " › ".join(names[start:])
-        if len(trail) <= room:
-            return trail
-    return ""
+        self.chrome.status()
 
 
 def run_console(*, config: Config, demo: Any = None, read_only: bool = False, offline: bool = False,
