@@ -32,6 +32,7 @@ from tuiot.ui.polling import LIVE_WHOLE, PollPlan
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
 from tuiot.ui.chrome import Chrome
+from tuiot.ui.snapshots import Snapshots
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested, OpenRule
@@ -142,6 +143,7 @@ class ConsoleApp(App[int]):
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self._collector = collector or CollectorHold()
         self.chrome = Chrome(self)  # title and status bars (tuiot.ui.chrome)
+        self.snapshots = Snapshots(self)  # what is kept across restarts (tuiot.ui.snapshots)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -299,7 +301,7 @@ class ConsoleApp(App[int]):
                 self.fleet.mark(profile.name, "offline", str(e))
                 continue
             if self.use_snapshot:
-                self._show_snapshot(profile.name)
+                self.snapshots.show(profile.name)
             if not self.offline:
                 self._load_profile(profile)
                 self._start_poller(profile.name)
@@ -315,39 +317,6 @@ class ConsoleApp(App[int]):
             self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
         self.chrome.status()
 
-    @work(exit_on_error=False, group="snapshot")
-    async def _show_snapshot(self, name: str) -> None:
-        from tuiot.fleet.snapshot import SnapshotStore
-
-        account = self._account(name)
-
-        def load() -> Any:
-            with SnapshotStore() as store:
-                snap = store.load(name, account=account)
-                why = store.mismatch(name, account) if snap is None else None
-                return snap, why, store.take_problems()
-
-        snap, why, problems = await asyncio.to_thread(load)
-        for p in problems:
-            self.notify(p, severity="warning")
-        if snap is None or not snap.nodes or self.fleet.profiles[name].loaded:
-            if self.offline:
-                # a profile redefined for another account must not be shown the old one's fleet
-                self.fleet.mark(name, "offline", f"no snapshot of this account: {why}" if why else "no snapshot yet")
-                self._refresh_profile_label(name)
-                self.chrome.status()
-            return
-        shown = await self._tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
-        if not shown or self.fleet.profiles[name].loaded:
-            return  # the live tree came while the snapshot's was going in: it wins
-        self.fleet.put_readings(snap.readings or [])
-        if snap.alarms is not None:
-            self._relabel(self.fleet.set_alarms(name, snap.alarms))
-        self.fleet.profiles[name].snapshot_at = snap.updated_at
-        self.fleet.profiles[name].state = "snapshot"
-        self._refresh_profile_label(name)  # it said "connecting" for as long as --offline ran
-        self.chrome.status()
-
     @work(exit_on_error=False)
     async def _load_profile(self, profile: Profile) -> None:
         adapter = self.adapters[profile.name]
@@ -361,7 +330,7 @@ class ConsoleApp(App[int]):
         self.fleet.mark(profile.name, "ok")
         if not await self._tree_loaded(profile.name, nodes):
             return  # a newer load of this profile is showing its tree
-        self._save(profile.name, nodes=nodes)
+        self.snapshots.save(profile.name, nodes=nodes)
         self._wake(profile.name)  # the alarm inbox is due now that devices are known
         self._identities_due.add(profile.name)
         self._after_tree_loads()
@@ -445,44 +414,6 @@ class ConsoleApp(App[int]):
         if self.current == "live":
             self._live_show()  # its values are stale now, and say so
         self.chrome.status()
-
-    def _save(self, name: str, *, unchanged: Callable[[], bool] | None = None, **parts: Any) -> None:
-        """`unchanged`: asked in the saving thread first; True leaves the snapshot as it is."""
-        if not self.use_snapshot:
-            return
-        from tuiot.fleet.snapshot import SnapshotStore
-
-        account = self._account(name)
-
-        def save() -> None:
-            if unchanged is not None and unchanged():
-                return
-            with SnapshotStore() as store:
-                store.save(name, account=account, **parts)
-
-        self.run_worker(asyncio.to_thread(save), exit_on_error=False, group="save")
-
-    def _merge_readings(self, name: str, readings: list[Reading]) -> None:
-        """Values read in part (what was on screen) join the profile's snapshot: `--offline`
-        then has what this console saw, not only what a whole-profile round read."""
-        if not self.use_snapshot or not readings:
-            return
-        from tuiot.fleet.snapshot import SnapshotStore
-
-        account = self._account(name)
-
-        def merge() -> None:
-            with SnapshotStore() as store:
-                store.merge_readings(name, readings, account=account)
-
-        self.run_worker(asyncio.to_thread(merge), exit_on_error=False, group="save")
-
-    def _account(self, name: str) -> str | None:
-        """Which vendor account a profile's snapshot belongs to (a redefined profile is another)."""
-        from tuiot.fleet.snapshot import profile_account
-
-        profile = self.config.profiles.get(name)
-        return profile_account(profile) if profile is not None else None
 
     async def _tree_loaded(self, name: str, nodes: list[Node]) -> bool:
         """Show a profile's new tree; False when a newer one for the profile came meanwhile.
@@ -1089,17 +1020,10 @@ class ConsoleApp(App[int]):
             self._alarm_events(self.local.feed(readings))
         if whole:
             self.whole_read.add(name)
-            self._save(name, readings=readings)
+            self.snapshots.save(name, readings=readings)
         else:
-            self._merge_readings(name, readings)
-        if self.use_snapshot:
-            from tuiot.fleet.snapshot import SnapshotStore
-
-            def buffer() -> None:
-                with SnapshotStore() as store:
-                    store.append_readings(readings)
-
-            self.run_worker(asyncio.to_thread(buffer), exit_on_error=False, group="buffer")
+            self.snapshots.merge_readings(name, readings)
+        self.snapshots.buffer(readings)
         self._live_show()
         if self.current == "devices":
             cursor = self._tree_cursor()
@@ -1238,7 +1162,7 @@ class ConsoleApp(App[int]):
         self._relabel(changed)
         if self.current == "devices" and (cursor := self._tree_cursor()) in changed:
             self._show_detail(cursor)  # a group's detail is not redrawn by the tick: its worst alarm is
-        self._save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
+        self.snapshots.save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
         if self.current == "alarms":
             self._show_alarms()
 
@@ -1294,7 +1218,7 @@ class ConsoleApp(App[int]):
         self.fleet.set_identities(name, items)
         # a refresh that changed nothing writes nothing; 30,000 identities take ~50 ms to compare,
         # done in the saving thread rather than the console's
-        self._save(name, identities=items, unchanged=None if old is None else lambda: old == items)
+        self.snapshots.save(name, identities=items, unchanged=None if old is None else lambda: old == items)
         if self.current == "identities":
             self._show_identities()  # the ages move even when nothing else did
 
@@ -1417,7 +1341,7 @@ class ConsoleApp(App[int]):
     async def _fetch_history(self, msg: HistoryRequested) -> None:
         view = self._screen("metrics")
         profile = msg.metric_ref.split("/", 1)[0]
-        buffered = await asyncio.to_thread(self._buffered, msg.metric_ref, msg.start, msg.end)
+        buffered = await asyncio.to_thread(self.snapshots.history, msg.metric_ref, msg.start, msg.end)
         try:
             series = await self.adapters[profile].history(msg.metric_ref, msg.start, msg.end,
                                                          aggregate=msg.aggregate, bucket=msg.bucket)
@@ -1435,15 +1359,6 @@ class ConsoleApp(App[int]):
 
             series = merge_series(series, buffered)
         view.set_series(series, request=msg)
-
-    def _buffered(self, metric: str, start: datetime, end: datetime) -> list[Any]:
-        """Values of `metric` seen live, kept across restarts (tops up short vendor windows)."""
-        if not self.use_snapshot:
-            return []
-        from tuiot.fleet.snapshot import SnapshotStore
-
-        with SnapshotStore() as store:
-            return store.history(metric, start, end)
 
     @on(JumpToDevice)
     def _jump(self, msg: JumpToDevice) -> None:
