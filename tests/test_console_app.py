@@ -47,7 +47,7 @@ async def test_devices_tree_shows_every_profile_and_expands_lazily() -> None:
         assert not app.fleet.kids(device.ref)
         await pilot.press("slash", *device.id, "enter")  # find it, then expand it
         await pilot.pause(0.2)
-        assert app._tree_cursor() == device.ref
+        assert app.devices.cursor() == device.ref
         await pilot.press("space")
         for _ in range(40):
             await pilot.pause(0.05)
@@ -67,7 +67,7 @@ async def test_find_reveals_a_device_anywhere_in_the_fleet() -> None:
             await pilot.press(ch)
         await pilot.press("enter")
         await pilot.pause(0.2)
-        assert app._tree_cursor() == target.ref
+        assert app.devices.cursor() == target.ref
 
 
 async def test_screen_keys_help_and_command_line() -> None:
@@ -281,7 +281,7 @@ async def test_devices_detail_never_breaks_an_id_inside_a_part(size) -> None:
         for node in nodes:
             app._reveal(node.ref)
             await pilot.pause()
-            assert app._tree_cursor() == node.ref
+            assert app.devices.cursor() == node.ref
             shown = str(detail.render()).split("\n")
             assert all(len(line) <= width for line in shown), (node.ref, shown)
             lines = _pane_lines(detail)
@@ -341,7 +341,7 @@ async def test_copying_a_long_id_shows_it_whole_in_the_toast() -> None:
             for _ in range(40):  # each level's lines come in as it expands
                 app._reveal(metric.ref)
                 await pilot.pause(0.05)
-                if app._tree_cursor() == metric.ref:
+                if app.devices.cursor() == metric.ref:
                     break
             await pilot.press("y")
             await pilot.pause()
@@ -512,7 +512,7 @@ async def test_offline_flag_never_touches_the_network(monkeypatch) -> None:
         assert "OFFLINE" in str(app.query_one("#statusbar").render())
         assert app.adapters["site"].health.requests == 0
         # no snapshot here: its tree line says so, not "connecting" for ever
-        assert "connecting" not in str(app._tree().lines["site/profile/site"].label)
+        assert "connecting" not in str(app.devices.tree().lines["site/profile/site"].label)
 
 
 def test_screenshots_command_writes_every_screen(tmp_path) -> None:
@@ -755,9 +755,9 @@ async def _gateway_with_values(app, pilot):
     for _ in range(40):
         app._reveal(gateway.ref)
         await pilot.pause(0.05)
-        if app._tree_cursor() == gateway.ref:
+        if app.devices.cursor() == gateway.ref:
             break
-    assert app._tree_cursor() == gateway.ref
+    assert app.devices.cursor() == gateway.ref
     return gateway
 
 

@@ -183,7 +183,7 @@ async def test_metrics_without_a_metric_says_how_to_choose_one() -> None:
         for _ in range(40):
             app._reveal(metric.ref)
             await pilot.pause(0.05)
-            if app._tree_cursor() == metric.ref:
+            if app.devices.cursor() == metric.ref:
                 break
         await pilot.press("enter")
         await pilot.pause(0.2)
@@ -201,13 +201,13 @@ async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() ->
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
         app._reveal(device.ref)
-        group = app._tree().lines[device.parent]
+        group = app.devices.tree().lines[device.parent]
         alarm = Alarm(id="x", profile="Murano", severity=Severity.major, status="open", device=device.ref,
                       opened_at=datetime(2026, 5, 28, tzinfo=UTC))
         app._took_alarms("Murano", [alarm])
-        assert str(app._tree().lines[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
+        assert str(app.devices.tree().lines[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
         app._took_alarms("Murano", [])  # closed: the badges go at once
-        assert not str(app._tree().lines[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
+        assert not str(app.devices.tree().lines[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
 
 
 def test_the_demo_keeps_its_rules_and_data_apart_from_the_users(tmp_path) -> None:
@@ -382,7 +382,7 @@ async def test_rules_detail_names_its_sources_without_the_device_being_expanded(
         metric = app.fleet.nodes[rule.sources[0]]
         device = app.fleet.nodes[app.fleet.nodes[metric.parent].parent]
         assert f"{device.name} · {metric.name}" in detail and metric_id not in detail
-        assert rule.sources[0] not in app._tree().lines  # named without expanding the device in the tree
+        assert rule.sources[0] not in app.devices.tree().lines  # named without expanding the device in the tree
 
 
 async def test_the_find_box_completes_a_device_name_as_you_type() -> None:
@@ -461,14 +461,14 @@ async def test_a_groups_detail_follows_its_alarms() -> None:
         app._took_alarms("TeamViewer", [])  # every alarm closed
         await pilot.pause(0.1)
         assert "worst open alarm" not in str(app.query_one("#detail").render())
-        assert not str(app._tree().lines[groups[0]].label).endswith("CRIT")
+        assert not str(app.devices.tree().lines[groups[0]].label).endswith("CRIT")
 
 
 async def test_right_opens_a_tree_node_and_steps_in_left_closes_and_steps_out() -> None:
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        tree = app._tree()
+        tree = app.devices.tree()
         group = next(line for line in tree.root.children[0].children if line.allow_expand)
         tree.move_cursor(group)
         await pilot.pause()
@@ -514,7 +514,7 @@ async def test_the_devices_cursor_stays_on_screen_when_the_terminal_shrinks() ->
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        tree = app._tree()
+        tree = app.devices.tree()
         for ref, line in list(tree.lines.items()):  # every group open: a tree taller than the screen
             if "/group/" in ref:
                 line.expand()

@@ -96,7 +96,7 @@ async def test_j_and_k_move_the_devices_cursor() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        tree = app._tree()
+        tree = app.devices.tree()
         start = tree.cursor_line
         await pilot.press("j", "j")
         assert tree.cursor_line == start + 2
@@ -145,7 +145,7 @@ async def test_the_devices_detail_shows_a_collapsed_devices_last_values() -> Non
             if "last values" in str(detail.render()):
                 break
         assert "last values" in str(detail.render())
-        assert device.ref not in app._tree().lines or not app._tree().lines[device.ref].is_expanded
+        assert device.ref not in app.devices.tree().lines or not app.devices.tree().lines[device.ref].is_expanded
 
 
 async def test_the_devices_detail_names_a_teamviewer_devices_values() -> None:
@@ -192,11 +192,11 @@ async def test_a_device_moved_to_another_group_is_found_there_after_a_reload() -
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
         moved = [n.model_copy(update={"parent": groups[1].ref}) if n.ref == device.ref else n for n in nodes]
         assert await app._tree_loaded("Murano", moved)
-        assert device.ref not in app._tree().lines or app._tree().lines[device.ref].parent.data == groups[1].ref
+        assert device.ref not in app.devices.tree().lines or app.devices.tree().lines[device.ref].parent.data == groups[1].ref
         app._reveal(device.ref)
         await pilot.pause()
-        assert app._tree_cursor() == device.ref
-        assert app._tree().cursor_node.parent.data == groups[1].ref
+        assert app.devices.cursor() == device.ref
+        assert app.devices.tree().cursor_node.parent.data == groups[1].ref
 
 
 async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
@@ -237,8 +237,8 @@ async def test_a_reloaded_tree_keeps_open_groups_and_the_cursor() -> None:
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
         assert await app._tree_loaded("Murano", nodes)
         await pilot.pause()
-        assert app._tree().lines[group.ref].is_expanded
-        assert app._tree_cursor() == device.ref
+        assert app.devices.tree().lines[group.ref].is_expanded
+        assert app.devices.cursor() == device.ref
 
 
 async def test_a_whole_profile_asked_for_never_goes_to_the_vendor_as_a_source() -> None:
@@ -373,7 +373,7 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         await pilot.press("down", "down", "down")
-        group = app._tree_cursor()
+        group = app.devices.cursor()
         assert group is not None and "/group/" in group
         await pilot.press("4", "3")  # another screen in between changes nothing
         assert app.live_refs == [group]
@@ -395,7 +395,7 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
             await pilot.pause(0.05)
             if app.fleet.metrics_below(device.ref):
                 break
-        while app.fleet.nodes[app._tree_cursor()].kind != "metric":
+        while app.fleet.nodes[app.devices.cursor()].kind != "metric":
             await pilot.press("down")
         await pilot.press("enter")
         assert app.current == "metrics"

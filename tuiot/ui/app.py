@@ -18,7 +18,6 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
@@ -28,6 +27,7 @@ from tuiot.config import Config, Profile
 from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Rule, Severity, now_utc
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
+from tuiot.ui.devices import Devices
 from tuiot.ui.polling import LIVE_WHOLE, PollPlan
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
@@ -58,7 +58,6 @@ INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arri
 # world takes ~30 ms, and a thread contending for the GIL with the first screen's drawing
 # made its first data 55 ms later. A larger one builds behind the first screen.
 INLINE_DEMO = 2_000
-DETAIL_VALUES_AFTER = 0.4  # s the Devices cursor rests on a device before its values are asked
 LIVE_BURST_ROWS = 5_000  # past this many rows, Live repaints for names arriving at most once per:
 LIVE_BURST_WAIT = 1.0  # s
 
@@ -144,13 +143,12 @@ class ConsoleApp(App[int]):
         self._collector = collector or CollectorHold()
         self.chrome = Chrome(self)  # title and status bars (tuiot.ui.chrome)
         self.snapshots = Snapshots(self)  # what is kept across restarts (tuiot.ui.snapshots)
+        self.devices = Devices(self)  # screen 1's cursor, detail and marks (tuiot.ui.devices)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
         self._secrets: Any = None  # tuiot.credentials.SecretSource of the connected profiles
         self._declined: set[str] = set()  # profiles whose secret prompt was skipped (esc)
-        self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
-        self._detail_ref: str | None = None  # what the Devices detail shows
         self._live_keys_of: tuple | None = None  # what _live_keys_cached was computed from
         self._live_keys_cached: list[str] = []
         self._live_names_timer: Timer | None = None  # one Live repaint for a burst of names (_names_arrived)
@@ -187,7 +185,7 @@ class ConsoleApp(App[int]):
         self.mounted_at = time.perf_counter()  # `tuiot bench`: the first screen is up
         self.query_one("#find").display = False
         self.query_one("#cmdline").display = False
-        tree = self._tree()
+        tree = self.devices.tree()
         tree.focus()  # not the hidden find box: it would swallow the first keys
         tree.show_root = False
         tree.root.expand()
@@ -287,7 +285,7 @@ class ConsoleApp(App[int]):
             secrets = SecretSource(prompt=self._ask_secret)
             transport = None
         self._secrets = secrets
-        tree = self._tree()
+        tree = self.devices.tree()
         if self.config.profiles and not self.offline:
             self._collector.start()
         else:
@@ -410,7 +408,7 @@ class ConsoleApp(App[int]):
         if news:  # a vendor that stays down toasts once, not every retry
             self.notify(f"{name}: {e}", severity="error", timeout=8)
         self._after_tree_loads()
-        self._refresh_profile_label(name)
+        self.devices.relabel_profile(name)
         if self.current == "live":
             self._live_show()  # its values are stale now, and say so
         self.chrome.status()
@@ -428,12 +426,12 @@ class ConsoleApp(App[int]):
                 if self._tree_pass[name] != turn:
                     return False
             self.fleet.add_nodes(nodes[start:start + INDEX_SLICE])
-        if not await self._tree().set_roots(name, lambda: self._tree_pass[name] == turn):
+        if not await self.devices.tree().set_roots(name, lambda: self._tree_pass[name] == turn):
             return False
         if self.first_data_at is None:
             self.first_data_at = now_utc()
             self.call_after_refresh(self._local_rules_now)
-            self._tree().when_painted(self._painted_first_data)
+            self.devices.tree().when_painted(self._painted_first_data)
         self.chrome.status()
         return True
 
@@ -448,15 +446,6 @@ class ConsoleApp(App[int]):
 
             os.write(1, b"first data\n")  # headless: stdout is not the screen
             self.exit(0)
-
-    def _tree(self) -> FleetTree:
-        return self.query_one("#tree", FleetTree)
-
-    def _relabel(self, refs: set[str]) -> None:
-        self._tree().relabel(refs)
-
-    def _refresh_profile_label(self, name: str) -> None:
-        self._tree().relabel_profile(name)
 
     # ---- tree events ----------------------------------------------------------------------------
 
@@ -478,7 +467,7 @@ class ConsoleApp(App[int]):
     def _keep_children(self, ref: str, kids: list[Node]) -> bool:
         """Store what was read below `ref`; True when the tree had that node open to fill."""
         self.fleet.replace_children(ref, kids)
-        return self._tree().fill_children(ref)
+        return self.devices.tree().fill_children(ref)
 
     async def children_of(self, ref: str) -> list[Node]:
         """The nodes below `ref`: the fleet's, or read from the vendor and kept (as an expand
@@ -493,8 +482,8 @@ class ConsoleApp(App[int]):
         """A device's metrics were loaded: the screens that show metric names repaint."""
         if self.current == "live":
             self._live_show_soon()
-        elif self.current == "devices" and (cursor := self._tree_cursor()):
-            self._show_detail(cursor)  # its last values, under their names now
+        elif self.current == "devices" and (cursor := self.devices.cursor()):
+            self.devices.show_detail(cursor)  # its last values, under their names now
         elif self.current in ("rules", "alarms") and (view := self._shown(self.current)) is not None:
             view.refilter()
 
@@ -539,30 +528,7 @@ class ConsoleApp(App[int]):
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
-        ref = event.node.data
-        if isinstance(ref, str) and not ref.startswith("more:"):
-            self._show_detail(ref)
-            node = self.fleet.nodes.get(ref)
-            if node is not None and node.kind == "metric":
-                self.recent_metric = ref
-            if node is not None and node.kind == "device" and not self.offline and \
-                    (not self.fleet.metrics_below(ref) or not self.fleet.kids(ref)):
-                # its last values, for the detail pane, and their names: a poll round brings a
-                # device's values under their ids, and the pane listed '0dc5…279f0: 229.9 V'
-                # until the device was opened; asked once the cursor rests on it
-                if self._values_timer is not None:
-                    self._values_timer.stop()
-                self._values_timer = self.set_timer(DETAIL_VALUES_AFTER, lambda: self._values_for(ref))
-
-    def _values_for(self, ref: str) -> None:
-        try:
-            at = self._tree_cursor()
-        except NoMatches:  # the timer outlived the screens: the console is closing
-            return
-        if at == ref:
-            if not self.fleet.metrics_below(ref):
-                self._refresh_latest([ref])
-            self._name_device(ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does
+        self.devices.highlighted(event.node.data)
 
     @on(Tree.NodeSelected, "#tree")
     async def _selected(self, event: Tree.NodeSelected) -> None:
@@ -570,24 +536,6 @@ class ConsoleApp(App[int]):
         node = self.fleet.nodes.get(ref) if isinstance(ref, str) else None
         if node is not None and node.kind == "metric":
             await self.action_open_selected()
-
-    def _show_detail(self, ref: str) -> None:
-        detail = self.query_one("#detail-scroll > #detail", DetailPane)  # each view has a #detail too
-        if ref != self._detail_ref:  # another node starts at its top; the same one, redrawn, stays put
-            self._detail_ref = ref
-            self.query_one("#detail-scroll", VerticalScroll).scroll_home(animate=False)
-        node = self.fleet.nodes.get(ref)
-        if node is not None:
-            detail.show(lambda width: labels.node_detail(node, self.fleet, self.clock(), width=width))
-            return
-        p = self.fleet.profiles.get(ref.split("/", 1)[0])
-        if p is None:
-            return
-        poller = self.pollers.get(p.name)
-        detail.show(lambda width: labels.profile_detail(
-            p, self.clock(), devices=self.fleet.device_count(p.name),
-            poll_interval=poller.interval if poller else None, rounds=poller.rounds if poller else 0,
-            failures=poller.failures if poller else 0, width=width))
 
     # ---- actions ---------------------------------------------------------------------------------
 
@@ -656,7 +604,7 @@ class ConsoleApp(App[int]):
 
     def _focus_current(self) -> None:
         """Keys go to the screen on show: after switching, and when a find or command box closes."""
-        self._focus(self._tree() if self.current == "devices" else self._screen(self.current))
+        self._focus(self.devices.tree() if self.current == "devices" else self._screen(self.current))
 
     def _focus(self, widget: Any) -> None:
         if widget is None:
@@ -682,7 +630,7 @@ class ConsoleApp(App[int]):
                 self.query_one(box).display = False
                 self._focus_current()
                 return
-        if self.current == "devices" and self._clear_marks():
+        if self.current == "devices" and self.devices.clear_marks():
             return
         if len(self.crumbs) > 1:
             self.crumbs.pop()
@@ -747,7 +695,7 @@ class ConsoleApp(App[int]):
         """What Devices points Live at: the marked devices, else the node under the cursor."""
         if self.marked:
             return sorted(self.marked)  # side by side
-        ref = self._tree_cursor()
+        ref = self.devices.cursor()
         node = self.fleet.nodes.get(ref or "")
         if node is not None and node.kind in ("sensor", "metric"):
             # vendors answer latest by device: show the whole device
@@ -781,7 +729,7 @@ class ConsoleApp(App[int]):
         return view is not None and view.paused
 
     async def action_open_selected(self) -> None:
-        ref = self._tree_cursor()
+        ref = self.devices.cursor()
         node = self.fleet.nodes.get(ref or "")
         if node is not None and node.kind == "metric":
             await self._open_metric_ref(node.ref)
@@ -813,11 +761,10 @@ class ConsoleApp(App[int]):
 
     def action_scroll_detail(self, direction: int) -> None:
         """Half the Devices detail's height down (1) or up (-1), the tree keeping the keys."""
-        box = self.query_one("#detail-scroll", VerticalScroll)
-        box.scroll_relative(y=direction * max(1, box.scrollable_content_region.height // 2), animate=False)
+        self.devices.scroll_detail(direction)
 
     def action_copy_selected(self) -> None:
-        refs = sorted(self.marked) or ([c] if (c := self._tree_cursor()) else [])
+        refs = sorted(self.marked) or ([c] if (c := self.devices.cursor()) else [])
         text = "\n".join(r.split("/", 2)[-1] for r in refs)
         if text:
             self._copy(text)
@@ -827,7 +774,7 @@ class ConsoleApp(App[int]):
 
         if self.current == "devices":
             # the marked devices, else what the tree shows: the loaded nodes below the selection
-            sel = self._tree_cursor()
+            sel = self.devices.cursor()
             if self.marked:
                 refs = set().union(*(self.fleet.below(m) | {m} for m in self.marked))
             else:
@@ -845,32 +792,12 @@ class ConsoleApp(App[int]):
 
     def action_mark_device(self) -> None:
         """Mark or unmark the device under the cursor for a bulk action (l, e, y)."""
-        ref = self._tree_cursor()
-        node = self.fleet.nodes.get(ref or "")
-        if node is None or node.kind != "device":
-            self.notify("marks are for devices: move to a device", severity="warning")
-            return
-        self.marked.symmetric_difference_update({node.ref})
-        self._relabel({node.ref})
-        self._tree().action_cursor_down()
-        self.chrome.status()
-
-    def _clear_marks(self) -> bool:
-        if not self.marked:
-            return False
-        old, self.marked = self.marked, set()
-        self._relabel(old)
-        self.notify(f"cleared {labels.count(len(old), 'mark')}")
-        self.chrome.status()
-        return True
+        self.devices.mark()
 
     def action_next_match(self) -> None:
         if self.matches:
             self.match_index = (self.match_index + 1) % len(self.matches)
             self._reveal(self.matches[self.match_index].ref)
-
-    def _tree_cursor(self) -> str | None:
-        return self._tree().cursor_ref
 
     # ---- find and command line ------------------------------------------------------------------
 
@@ -905,10 +832,10 @@ class ConsoleApp(App[int]):
         """Expand the path to `ref` (adding paged-out siblings if needed) and put the cursor on it."""
         if self.current != "devices":
             self._switch("devices")
-        tree = self._tree()
+        tree = self.devices.tree()
         tree.focus()
         if tree.reveal(ref):
-            self._show_detail(ref)
+            self.devices.show_detail(ref)
 
     @on(Input.Submitted, "#cmdline")
     async def _command(self, event: Input.Submitted) -> None:
@@ -956,8 +883,8 @@ class ConsoleApp(App[int]):
             self._screen("live").tick()
         elif self.current == "metrics":
             self._screen("metrics").tick()
-        elif self.current == "devices" and (cursor := self._tree_cursor()) and cursor.split("/", 2)[1] != "group":
-            self._show_detail(cursor)  # ages, a profile's state and rounds change by the second
+        elif self.current == "devices" and (cursor := self.devices.cursor()) and cursor.split("/", 2)[1] != "group":
+            self.devices.show_detail(cursor)  # ages, a profile's state and rounds change by the second
         self.chrome.status()
 
     # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------
@@ -1000,7 +927,7 @@ class ConsoleApp(App[int]):
             self._failed(name, result.errors[0])
         elif result.asked:  # a round that sent nothing (alarms a vendor has not) proves nothing
             self.fleet.mark(name, "ok")
-            self._refresh_profile_label(name)
+            self.devices.relabel_profile(name)
         if result.readings is not None:
             self._took_readings(name, result.readings, whole=result.want.latest is None)
         if result.alarms is not None:
@@ -1026,9 +953,7 @@ class ConsoleApp(App[int]):
         self.snapshots.buffer(readings)
         self._live_show()
         if self.current == "devices":
-            cursor = self._tree_cursor()
-            if cursor:
-                self._show_detail(cursor)
+            self.devices.show_cursor_detail()
 
     @property
     def selection(self) -> str | None:
@@ -1159,9 +1084,9 @@ class ConsoleApp(App[int]):
     def _took_alarms(self, name: str, alarms: list[Alarm]) -> None:
         self._alarms_heard.add(name)
         changed = self.fleet.set_alarms(name, alarms)
-        self._relabel(changed)
-        if self.current == "devices" and (cursor := self._tree_cursor()) in changed:
-            self._show_detail(cursor)  # a group's detail is not redrawn by the tick: its worst alarm is
+        self.devices.relabel(changed)
+        if self.current == "devices":
+            self.devices.show_cursor_detail(only=changed)  # a group's detail is not redrawn by the tick: its worst alarm is
         self.snapshots.save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
         if self.current == "alarms":
             self._show_alarms()

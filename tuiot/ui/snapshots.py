@@ -47,7 +47,7 @@ class Snapshots:
             if app.offline:
                 # a profile redefined for another account must not be shown the old one's fleet
                 app.fleet.mark(name, "offline", f"no snapshot of this account: {why}" if why else "no snapshot yet")
-                app._refresh_profile_label(name)
+                app.devices.relabel_profile(name)
                 app.chrome.status()
             return
         shown = await app._tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
@@ -55,10 +55,10 @@ class Snapshots:
             return  # the live tree came while the snapshot's was going in: it wins
         app.fleet.put_readings(snap.readings or [])
         if snap.alarms is not None:
-            app._relabel(app.fleet.set_alarms(name, snap.alarms))
+            app.devices.relabel(app.fleet.set_alarms(name, snap.alarms))
         app.fleet.profiles[name].snapshot_at = snap.updated_at
         app.fleet.profiles[name].state = "snapshot"
-        app._refresh_profile_label(name)  # it said "connecting" for as long as --offline ran
+        app.devices.relabel_profile(name)  # it said "connecting" for as long as --offline ran
         app.chrome.status()
 
     def save(self, name: str, *, unchanged: Callable[[], bool] | None = None, **parts: Any) -> None:
