@@ -533,7 +533,7 @@ async def test_a_newer_tree_supersedes_one_still_going_in() -> None:
     import asyncio
 
     from tuiot.domain import Node
-    from tuiot.ui.app import INDEX_SLICE
+    from tuiot.ui.loading import INDEX_SLICE
 
     app = make_app(vendors=("murano",))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -544,9 +544,9 @@ async def test_a_newer_tree_supersedes_one_still_going_in() -> None:
                     for i in range(INDEX_SLICE * 2 + 10)]
 
         old, new = tree("old"), tree("new")
-        first = asyncio.ensure_future(app._tree_loaded("Murano", old))
+        first = asyncio.ensure_future(app.loader.tree_loaded("Murano", old))
         await asyncio.sleep(0)  # the old tree's first slice is in
-        shown = await app._tree_loaded("Murano", new)
+        shown = await app.loader.tree_loaded("Murano", new)
         assert shown is True and await first is False
         await pilot.pause()
         roots = {n.id for n in app.fleet.roots("Murano")}

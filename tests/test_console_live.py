@@ -58,7 +58,7 @@ async def test_live_marks_its_values_stale_as_soon_as_their_vendor_fails() -> No
         view = app.query_one("#live")
         key = view.list.keys[0]
         assert "stale" not in view.cells(key)[3][0]
-        app._failed("Thingsee", Unavailable("no answer"))
+        app.loader.failed("Thingsee", Unavailable("no answer"))
         await pilot.pause(0.1)
         assert "stale" in view.cells(key)[3][0]
 
@@ -191,7 +191,7 @@ async def test_a_device_moved_to_another_group_is_found_there_after_a_reload() -
         await pilot.pause()
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
         moved = [n.model_copy(update={"parent": groups[1].ref}) if n.ref == device.ref else n for n in nodes]
-        assert await app._tree_loaded("Murano", moved)
+        assert await app.loader.tree_loaded("Murano", moved)
         assert device.ref not in app.devices.tree().lines or app.devices.tree().lines[device.ref].parent.data == groups[1].ref
         app._reveal(device.ref)
         await pilot.pause()
@@ -212,7 +212,7 @@ async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
         app.plan.asked_at["Murano"] = 0.0  # long ago
         want = app.plan.want("Murano")
         assert want.latest and len(want.latest) == 1  # the probe
-        app._failed("Murano", RuntimeError("down"))
+        app.loader.failed("Murano", RuntimeError("down"))
         before = p.last_ok
         app.post_message(app_mod_polldone(Polled("Murano", Want(latest=(), alarms=True))))
         await pilot.pause()
@@ -235,7 +235,7 @@ async def test_a_reloaded_tree_keeps_open_groups_and_the_cursor() -> None:
         app._reveal(device.ref)
         await pilot.pause()
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
-        assert await app._tree_loaded("Murano", nodes)
+        assert await app.loader.tree_loaded("Murano", nodes)
         await pilot.pause()
         assert app.devices.tree().lines[group.ref].is_expanded
         assert app.devices.cursor() == device.ref

@@ -23,13 +23,14 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
-from tuiot.config import Config, Profile
+from tuiot.config import Config
 from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Rule, Severity, now_utc
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.devices import Devices
+from tuiot.ui.loading import Loader
 from tuiot.ui.polling import LIVE_WHOLE, PollPlan
-from tuiot.fleet.state import FleetState, ProfileState
+from tuiot.fleet.state import FleetState
 from tuiot.ui import keys, labels
 from tuiot.ui.chrome import Chrome
 from tuiot.ui.snapshots import Snapshots
@@ -53,11 +54,6 @@ from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
 from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
 
-INDEX_SLICE = 4_000  # nodes indexed per turn of the event loop when a tree arrives
-# A demo this small (devices) is built as the console mounts, not in a worker thread: its
-# world takes ~30 ms, and a thread contending for the GIL with the first screen's drawing
-# made its first data 55 ms later. A larger one builds behind the first screen.
-INLINE_DEMO = 2_000
 LIVE_BURST_ROWS = 5_000  # past this many rows, Live repaints for names arriving at most once per:
 LIVE_BURST_WAIT = 1.0  # s
 
@@ -100,7 +96,7 @@ class ConsoleApp(App[int]):
         demo_inline: bool = False,
     ) -> None:
         super().__init__()
-        self.demo_inline = demo_inline  # build the demo on mount (INLINE_DEMO), not in a thread
+        self.demo_inline = demo_inline  # build the demo on mount (tuiot.ui.loading.INLINE_DEMO), not in a thread
         self.rules_path = rules_path
         self.config = config
         self.demo = demo
@@ -126,7 +122,6 @@ class ConsoleApp(App[int]):
         self._rules: list[Rule] = []
         self._mounts: dict[str, Any] = {}  # screens whose mount is under way (AwaitMount)
         self.pollers: dict[str, Poller] = {}
-        self._identities_due: set[str] = set()
         # profiles whose first alarm sweep / identity list has come: until every one that can
         # has, those lists are still filling and their cursor keeps to the first row
         self._alarms_heard: set[str] = set()
@@ -134,21 +129,17 @@ class ConsoleApp(App[int]):
         # monotonic start of the request whose identity list is shown, per profile: a poll
         # round that began before a write's re-read must not put the old list back
         self._identities_from: dict[str, float] = {}
-        self._settled = False  # every profile's first tree load has ended (loaded or failed)
-        self._tree_pass: dict[str, int] = {}  # profile → its latest tree shown (_tree_loaded)
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
-        self._local_rules_due = False  # rules.toml waits for the first tree (_local_rules_now)
         self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
-        self._collector = collector or CollectorHold()
+        self.collector = collector or CollectorHold()
         self.chrome = Chrome(self)  # title and status bars (tuiot.ui.chrome)
         self.snapshots = Snapshots(self)  # what is kept across restarts (tuiot.ui.snapshots)
         self.devices = Devices(self)  # screen 1's cursor, detail and marks (tuiot.ui.devices)
+        self.loader = Loader(self)  # connecting and the first trees (tuiot.ui.loading)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
-        self._secrets: Any = None  # tuiot.credentials.SecretSource of the connected profiles
-        self._declined: set[str] = set()  # profiles whose secret prompt was skipped (esc)
         self._live_keys_of: tuple | None = None  # what _live_keys_cached was computed from
         self._live_keys_cached: list[str] = []
         self._live_names_timer: Timer | None = None  # one Live repaint for a burst of names (_names_arrived)
@@ -193,19 +184,16 @@ class ConsoleApp(App[int]):
         if self.demo_factory is not None and self.demo is None:
             self.chrome.status()
             if not self.offline:
-                self._collector.start()  # a 100k world is a million objects too: build it unscanned
-            if self.demo_inline:
-                self._build_demo_inline()
-            else:
-                self._build_demo()
+                self.collector.start()  # a 100k world is a million objects too: build it unscanned
+            self.loader.start_demo()
         else:
-            self._connect_all()
+            self.loader.connect_all()
         self.set_interval(1.0, self._tick)
         # a dialog closing shows the status bar as it is now, not as it was a tick ago
         self.screen_change_signal.subscribe(self, lambda _screen: self.chrome.status())
 
     def on_unmount(self) -> None:
-        self._collector.thaw()
+        self.collector.thaw()
 
     def _screen(self, name: str) -> Any:
         """The widget of screen `name`, mounted into the switcher on first use."""
@@ -245,118 +233,6 @@ class ConsoleApp(App[int]):
         found = self.query_one("#screens", ContentSwitcher).query_children(f"#{name}")
         return found.first() if found else None
 
-    # ---- connecting ---------------------------------------------------------------------------
-
-    @work(thread=True, exit_on_error=False, group="demo")
-    def _build_demo(self) -> None:
-        try:
-            demo = self.demo_factory()  # type: ignore[misc]
-        except Exception as e:  # a toast and a status line that says so, never a silent wait
-            self.call_from_thread(self._demo_failed, e)
-            return
-        self.call_from_thread(self._demo_ready, demo)
-
-    def _build_demo_inline(self) -> None:
-        try:
-            demo = self.demo_factory()  # type: ignore[misc]
-        except Exception as e:
-            self._demo_failed(e)
-            return
-        self._demo_ready(demo)
-
-    def _demo_failed(self, e: Exception) -> None:
-        self.demo_factory = None
-        self.notify(f"the demo fleet could not be built: {e}", severity="error", timeout=20)
-        self.chrome.status()
-
-    def _demo_ready(self, demo: Any) -> None:
-        self.demo = demo
-        self.config = Config(settings=self.config.settings, profiles={p.name: p for p in demo.profiles})
-        self._connect_all()
-
-    def _connect_all(self) -> None:
-        from tuiot.adapters import load_adapter
-        from tuiot.credentials import SecretSource
-
-        if self.demo is not None:
-            secrets = SecretSource(fixed=self.demo.secrets, use_keyring=False)
-            transport = self.demo.transport
-        else:
-            secrets = SecretSource(prompt=self._ask_secret)
-            transport = None
-        self._secrets = secrets
-        tree = self.devices.tree()
-        if self.config.profiles and not self.offline:
-            self._collector.start()
-        else:
-            self._collector.release()  # no first trees to wait for
-        for profile in self.config.profiles.values():
-            self.fleet.profiles[profile.name] = ProfileState(profile.name, profile.vendor)
-            tree.add_profile(profile.name)
-            try:
-                self.adapters[profile.name] = load_adapter(profile.vendor)(profile, secrets, transport=transport)
-            except Exception as e:  # a broken plug-in shows as offline, never a crash
-                self.fleet.mark(profile.name, "offline", str(e))
-                continue
-            if self.use_snapshot:
-                self.snapshots.show(profile.name)
-            if not self.offline:
-                self._load_profile(profile)
-                self._start_poller(profile.name)
-        if tree.root.children and tree.cursor_node is None:
-            tree.move_cursor(tree.root.children[0])  # the detail pane speaks of the first profile at once
-        if self.offline or not self.adapters:
-            self._load_local_rules()
-        else:
-            # rules.toml and its engine are read once the first tree is on screen (or every
-            # load has ended): they act on readings, which come after the trees
-            self._local_rules_due = True
-        if self.selection is None and self.config.profiles:
-            self.selection = f"{next(iter(self.config.profiles))}/profile/{next(iter(self.config.profiles))}"
-        self.chrome.status()
-
-    @work(exit_on_error=False)
-    async def _load_profile(self, profile: Profile) -> None:
-        adapter = self.adapters[profile.name]
-        try:
-            nodes = await adapter.tree(depth="device")
-        except Exception as e:
-            self._failed(profile.name, e)
-            return
-        self.fleet.profiles[profile.name].loaded = True
-        self.plan.loaded_at[profile.name] = time.monotonic()
-        self.fleet.mark(profile.name, "ok")
-        if not await self._tree_loaded(profile.name, nodes):
-            return  # a newer load of this profile is showing its tree
-        self.snapshots.save(profile.name, nodes=nodes)
-        self._wake(profile.name)  # the alarm inbox is due now that devices are known
-        self._identities_due.add(profile.name)
-        self._after_tree_loads()
-        self._load_rules()
-
-    def all_trees_in(self) -> bool:
-        """Every profile's first tree load has ended, loaded or failed."""
-        return all(p.loaded or p.error is not None for p in self.fleet.profiles.values())
-
-    def _after_tree_loads(self) -> None:
-        """Identity lists (30k for a big Murano) load once every tree is in, or at once on screen 6:
-        they share one CPU with the tree loads, and the tree is what makes the fleet browsable."""
-        settled = self.all_trees_in()
-        if settled and not self._settled:
-            self._settled = True
-            self._local_rules_now()  # every load failed: no first tree came to do it
-            self._collector.release()
-            self._wake()  # alarm sweeps held back while trees loaded (PollPlan.alarms_due) run now
-        if settled or self.current == "identities":
-            for name in sorted(self._identities_due):
-                self._load_identities(name)
-            self._identities_due.clear()
-
-    def _local_rules_now(self) -> None:
-        if self._local_rules_due:
-            self._local_rules_due = False
-            self._load_local_rules()
-
     @work(exit_on_error=False, group="local-rules", exclusive=True)
     async def _load_local_rules(self) -> None:
         """Local rules run in the console on every reading it fetches, for every vendor."""
@@ -391,61 +267,6 @@ class ConsoleApp(App[int]):
             self.notify(message, title=title, severity="error", timeout=8)
         if events and self.current == "alarms":
             self._show_alarms()
-
-    def _failed(self, name: str, e: Exception) -> None:
-        from tuiot.adapters.base import AuthError, Unavailable
-
-        p = self.fleet.profiles[name]
-        if isinstance(e, AuthError) and self._secrets is not None and self._secrets.where(name) == "session":
-            self._secrets.forget(name)  # a typed secret the vendor refused: the next round asks again
-        state = "offline" if isinstance(e, Unavailable) else "degraded"
-        if p.snapshot_at is not None and state == "offline":
-            state = "snapshot"
-        news = (p.state, p.error) != (state, str(e))
-        self.fleet.mark(name, state, str(e))
-        if p.snapshot_at:
-            p.state = "snapshot"
-        if news:  # a vendor that stays down toasts once, not every retry
-            self.notify(f"{name}: {e}", severity="error", timeout=8)
-        self._after_tree_loads()
-        self.devices.relabel_profile(name)
-        if self.current == "live":
-            self._live_show()  # its values are stale now, and say so
-        self.chrome.status()
-
-    async def _tree_loaded(self, name: str, nodes: list[Node]) -> bool:
-        """Show a profile's new tree; False when a newer one for the profile came meanwhile.
-
-        30,000 nodes indexed in one go held the console ~150 ms: they go in slices, a
-        turn of the event loop (keys, drawing) between slices."""
-        self._tree_pass[name] = turn = self._tree_pass.get(name, 0) + 1
-        self.fleet.replace_children(f"{name}/profile/{name}", [])
-        for start in range(0, len(nodes), INDEX_SLICE):
-            if start:
-                await asyncio.sleep(0)
-                if self._tree_pass[name] != turn:
-                    return False
-            self.fleet.add_nodes(nodes[start:start + INDEX_SLICE])
-        if not await self.devices.tree().set_roots(name, lambda: self._tree_pass[name] == turn):
-            return False
-        if self.first_data_at is None:
-            self.first_data_at = now_utc()
-            self.call_after_refresh(self._local_rules_now)
-            self.devices.tree().when_painted(self._painted_first_data)
-        self.chrome.status()
-        return True
-
-    def _painted_first_data(self) -> None:
-        """The first tree's lines are in a frame: `tuiot bench` counts start-up to here
-        (with --exit-on-data it says so on stdout and exits)."""
-        import time
-
-        self.first_painted_at = time.perf_counter()
-        if self.exit_on_data:
-            import os
-
-            os.write(1, b"first data\n")  # headless: stdout is not the screen
-            self.exit(0)
 
     # ---- tree events ----------------------------------------------------------------------------
 
@@ -595,7 +416,7 @@ class ConsoleApp(App[int]):
         elif screen == "alarms":
             self._show_alarms()
         elif screen == "identities":
-            self._after_tree_loads()
+            self.loader.after_tree_loads()
             self._show_identities()
             for name in self.pollers:  # lists read a while ago (screen 6 left, come back): now
                 if self.identities_listed(name) and self.plan.identities_stale(name):
@@ -659,27 +480,8 @@ class ConsoleApp(App[int]):
         box.value = ""
         self._open_box(box)
 
-    async def _ask_secret(self, profile: str) -> str | None:
-        """No secret in the environment or a keyring: ask, once per profile until ctrl+r.
-        Called from a worker (a tree load or a poll round), which waits for the answer."""
-        if profile in self._declined or self.offline:
-            return None
-        from tuiot.config import env_secret_name
-        from tuiot.ui.screens.secret import SecretPrompt
-
-        p = self.config.profiles.get(profile)
-        problem = self._secrets.last_problem if self._secrets is not None else None
-        answer = await self.push_screen_wait(SecretPrompt(profile, p.vendor if p else "", env_name=env_secret_name(profile),
-                                                          problem=problem))
-        if not answer:
-            self._declined.add(profile)  # esc: the poller must not ask again every round
-        return answer or None
-
     def action_refresh(self) -> None:
-        self._declined.clear()  # ctrl+r asks again for a secret skipped with esc
-        for name, profile in self.config.profiles.items():
-            if name in self.adapters and not self.offline:
-                self._load_profile(profile)
+        self.loader.refresh()
 
     async def action_live_selected(self) -> None:
         if pick := self._devices_pick():
@@ -877,8 +679,8 @@ class ConsoleApp(App[int]):
         """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
         if self.chrome.status_bar() is None:  # closing: the widgets are gone
             return
-        if self._collector.overdue():
-            self._collector.release()
+        if self.collector.overdue():
+            self.collector.release()
         if self.current == "live":
             self._screen("live").tick()
         elif self.current == "metrics":
@@ -924,7 +726,7 @@ class ConsoleApp(App[int]):
         if result.asked:
             self.plan.asked_at[name] = time.monotonic()
         if result.errors:
-            self._failed(name, result.errors[0])
+            self.loader.failed(name, result.errors[0])
         elif result.asked:  # a round that sent nothing (alarms a vendor has not) proves nothing
             self.fleet.mark(name, "ok")
             self.devices.relabel_profile(name)
@@ -1204,7 +1006,7 @@ class ConsoleApp(App[int]):
         for name in profiles:
             self._load_identities(name)
             if tree and name in self.config.profiles and not self.offline:
-                self._load_profile(self.config.profiles[name])
+                self.loader.load_profile(self.config.profiles[name])
 
     # ---- writes (tuiot.ui.writes): read-only check, confirmation, audit ---------------------------
 

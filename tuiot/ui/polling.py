@@ -113,7 +113,7 @@ class PollPlan:
         p = app.fleet.profiles.get(name)
         if p is None or not p.loaded:
             return False
-        return app.all_trees_in() or time.monotonic() - self.loaded_at.get(name, 0.0) > ALARM_GRACE
+        return app.loader.all_trees_in() or time.monotonic() - self.loaded_at.get(name, 0.0) > ALARM_GRACE
 
     def _probe_due(self, name: str) -> bool:
         poller = self.app.pollers.get(name)

@@ -50,7 +50,7 @@ class Snapshots:
                 app.devices.relabel_profile(name)
                 app.chrome.status()
             return
-        shown = await app._tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
+        shown = await app.loader.tree_loaded(name, [n for n in snap.nodes if n.kind in ("group", "device")])
         if not shown or app.fleet.profiles[name].loaded:
             return  # the live tree came while the snapshot's was going in: it wins
         app.fleet.put_readings(snap.readings or [])
