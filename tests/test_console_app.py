@@ -117,7 +117,7 @@ async def test_live_shows_values_of_the_selection_and_pauses() -> None:
         assert app.plan.want("Thingsee").latest == ()  # paused: Live asks the vendor for nothing
         await pilot.press("slash", *"temp", "enter")
         assert view.list.keys and len(view.list.keys) < len(keys)
-        assert all("temp" in k.lower() or "temp" in app._metric_name(k).lower() for k in view.list.keys)
+        assert all("temp" in k.lower() or "temp" in app.naming.metric_name(k).lower() for k in view.list.keys)
         await pilot.press("s")
         assert view.sort == 1
         # Enter drills into the metric's history
@@ -164,7 +164,7 @@ async def test_devices_marks_feed_live_copy_and_export() -> None:
         keys = await _live_rows(app, pilot, 2)
         # the values of exactly the marked devices (sensors never expanded: readings name their device)
         assert {app.fleet.readings[k].device for k in keys} == {d.ref for d in devices}
-        assert all(" · " in app._metric_name(k) for k in keys)
+        assert all(" · " in app.naming.metric_name(k) for k in keys)
         await pilot.press("1", "escape")  # Esc on Devices clears the marks first
         assert app.marked == set()
 
@@ -601,7 +601,7 @@ async def test_r_on_an_alarm_opens_the_rule_that_raised_it() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_alarms_of(app, pilot, "TeamViewer")
         for _ in range(40):  # rules are read after the trees
-            if app._rule_name("TeamViewer", view.shown_alarms()[-1].rule or ""):
+            if app.naming.rule_name("TeamViewer", view.shown_alarms()[-1].rule or ""):
                 break
             await pilot.pause(0.05)
         alarm = view.shown_alarms()[-1]

@@ -153,7 +153,7 @@ async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics(
             if keys and all(app.fleet.nodes.get(k) is not None for k in keys[:10]):
                 break
         assert app.live_refs == ["TeamViewer/profile/TeamViewer"]
-        names = [app._metric_name(k) for k in live.list.keys[:10]]
+        names = [app.naming.metric_name(k) for k in live.list.keys[:10]]
         assert names and all(":" not in n for n in names), names  # 'Pump house power 1 · Voltage', no hash ids
         assert str(live.query_one("#summary").render()).startswith("TeamViewer · ")
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")

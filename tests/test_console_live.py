@@ -85,7 +85,7 @@ async def test_live_filter_finds_rows_by_names_that_arrive_later() -> None:
             await pilot.pause(0.05)
             if key in app.fleet.nodes:
                 break
-        name = app._metric_name(key).split(" · ")[-1]
+        name = app.naming.metric_name(key).split(" · ")[-1]
         app._live_show()
         view.apply_text(name)
         await pilot.pause()
@@ -302,7 +302,7 @@ async def test_names_arriving_for_a_big_live_repaint_it_once_per_burst(monkeypat
         show = app._live_show
         monkeypatch.setattr(app, "_live_show", lambda: (shows.append(1), show()))
         for _ in range(50):
-            app._names_arrived()
+            app.naming.names_arrived()
         assert shows == [] and app._live_names_timer is not None
         for _ in range(40):
             await pilot.pause(0.05)

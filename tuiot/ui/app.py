@@ -29,6 +29,7 @@ from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.devices import Devices
 from tuiot.ui.loading import Loader
+from tuiot.ui.naming import Naming
 from tuiot.ui.polling import LIVE_WHOLE, PollPlan
 from tuiot.fleet.state import FleetState
 from tuiot.ui import keys, labels
@@ -130,13 +131,13 @@ class ConsoleApp(App[int]):
         # round that began before a write's re-read must not put the old list back
         self._identities_from: dict[str, float] = {}
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
-        self._naming: set[str] = set()  # devices whose sensors Live asked for, to name their metrics
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self.collector = collector or CollectorHold()
         self.chrome = Chrome(self)  # title and status bars (tuiot.ui.chrome)
         self.snapshots = Snapshots(self)  # what is kept across restarts (tuiot.ui.snapshots)
         self.devices = Devices(self)  # screen 1's cursor, detail and marks (tuiot.ui.devices)
         self.loader = Loader(self)  # connecting and the first trees (tuiot.ui.loading)
+        self.naming = Naming(self)  # children read on demand, names of refs (tuiot.ui.naming)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -205,14 +206,14 @@ class ConsoleApp(App[int]):
         if name == "metrics":
             widget = MetricsView(clock=self.clock, id="metrics")
         elif name == "live":
-            widget = LiveView(name_of=self._metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
+            widget = LiveView(name_of=self.naming.metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
         elif name == "alarms":
-            widget = AlarmsView(device_name=self._known_name, metric_name=self._known_name,
-                                rule_name=self._rule_name, id="alarms")
+            widget = AlarmsView(device_name=self.naming.known_name, metric_name=self.naming.known_name,
+                                rule_name=self.naming.rule_name, id="alarms")
         elif name == "identities":
             widget = IdentitiesView(id="identities")
         elif name == "rules":
-            widget = RulesView(name_of=self._source_name, id="rules")
+            widget = RulesView(name_of=self.naming.source_name, id="rules")
             widget.set_rules(self._rules)
         else:
             raise ValueError(name)
@@ -263,7 +264,7 @@ class ConsoleApp(App[int]):
     def _alarm_events(self, events: list[Any]) -> None:
         raised = [ev.alarm for ev in events if ev.kind == "raised"]
         if raised:  # one toast per batch, however many a rule raised at once
-            title, message = labels.alarms_toast(raised, self._known_name)
+            title, message = labels.alarms_toast(raised, self.naming.known_name)
             self.notify(message, title=title, severity="error", timeout=8)
         if events and self.current == "alarms":
             self._show_alarms()
@@ -272,80 +273,11 @@ class ConsoleApp(App[int]):
 
     @on(ChildrenWanted)
     def _children_wanted(self, msg: ChildrenWanted) -> None:
-        self._load_children(msg.node)
-
-    @work(exit_on_error=False, group="children")
-    async def _load_children(self, node: Node) -> None:
-        try:
-            kids = await self.adapters[node.profile].children(node.ref)
-        except Exception as e:
-            self.notify(f"{node.name}: {e}", severity="error")
-            kids = []
-        if self._keep_children(node.ref, kids):  # else loaded for names (Live, Rules): no line to fill
-            self._refresh_latest([node.ref])
-        self._names_arrived()
-
-    def _keep_children(self, ref: str, kids: list[Node]) -> bool:
-        """Store what was read below `ref`; True when the tree had that node open to fill."""
-        self.fleet.replace_children(ref, kids)
-        return self.devices.tree().fill_children(ref)
-
-    async def children_of(self, ref: str) -> list[Node]:
-        """The nodes below `ref`: the fleet's, or read from the vendor and kept (as an expand
-        keeps them), so what a picker reads the tree need not read again."""
-        kids = self.fleet.kids(ref)
-        if not kids:
-            kids = await self.adapters[ref.split("/", 1)[0]].children(ref)
-            self._keep_children(ref, kids)
-        return kids
-
-    def _names_arrived(self) -> None:
-        """A device's metrics were loaded: the screens that show metric names repaint."""
-        if self.current == "live":
-            self._live_show_soon()
-        elif self.current == "devices" and (cursor := self.devices.cursor()):
-            self.devices.show_detail(cursor)  # its last values, under their names now
-        elif self.current in ("rules", "alarms") and (view := self._shown(self.current)) is not None:
-            view.refilter()
-
-    def _name_device(self, ref: str) -> None:
-        """Load a device's sensors and metrics (once) so its metrics show names, not ids."""
-        node = self.fleet.nodes.get(ref)
-        if node is not None and node.kind == "device" and ref not in self._naming and not self.fleet.kids(ref):
-            self._naming.add(ref)
-            self._load_children(node)
+        self.naming.load_children(msg.node)
 
     @on(NamesWanted)
-    def _name_metrics(self, msg: NamesWanted) -> None:
-        """Metrics are named only once their device's metrics are loaded (rule sources, an
-        alarm's metric): find each one's device (a latest-value read names it) and load
-        that device's metrics, once."""
-        unknown: dict[str, list[str]] = {}
-        for ref in msg.refs:
-            if "/metric/" not in ref or ref in self.fleet.nodes or ref in self._naming:
-                continue
-            self._naming.add(ref)
-            r = self.fleet.readings.get(ref)
-            if r is not None and r.device:
-                self._name_device(r.device)
-            else:
-                unknown.setdefault(ref.split("/", 1)[0], []).append(ref)
-        for profile, refs in unknown.items():
-            self._locate_metrics(profile, refs)
-
-    @work(exit_on_error=False, group="naming")
-    async def _locate_metrics(self, profile: str, refs: list[str]) -> None:
-        adapter = self.adapters.get(profile)
-        if adapter is None or not self.fleet.profiles.get(profile, None) or self.offline:
-            return
-        try:
-            readings = await adapter.latest(refs)
-        except Exception:
-            return  # names are a courtesy: the sources keep their ids, and the poller reports the profile's state
-        self.fleet.put_readings(readings)
-        for r in readings:
-            if r.device:
-                self._name_device(r.device)
+    def _names_wanted(self, msg: NamesWanted) -> None:
+        self.naming.name_metrics(msg.refs)
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -547,7 +479,7 @@ class ConsoleApp(App[int]):
             except ValueError:
                 return
             r = self.fleet.readings.get(ref)
-            node = Node(kind="metric", id=ident, name=self._metric_name(ref), profile=profile, unit=r.unit if r else None)
+            node = Node(kind="metric", id=ident, name=self.naming.metric_name(ref), profile=profile, unit=r.unit if r else None)
         device = next((self.fleet.nodes[a] for a in self.fleet.ancestors(node.ref) if self.fleet.nodes.get(a) and self.fleet.nodes[a].kind == "device"), None)
         from tuiot.adapters.base import Capability
 
@@ -803,7 +735,7 @@ class ConsoleApp(App[int]):
                 if r is not None and r.device:
                     devices.append(r.device)
         for ref in dict.fromkeys(devices):
-            self._name_device(ref)
+            self.naming.name_device(ref)
 
     def _live_show_soon(self) -> None:
         """Repaint Live once for a burst of events: naming the devices on screen loads up to
@@ -838,28 +770,12 @@ class ConsoleApp(App[int]):
         if len(self.live_refs) > 1:
             title = f"{len(self.live_refs)} marked devices"
         else:
-            title = self._node_title(self.selection) if self.selection else "nothing selected"
+            title = self.naming.node_title(self.selection) if self.selection else "nothing selected"
         stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
         view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
                   stale_profiles=stale, names_version=self.fleet.nodes_version, selected=bool(self.live_refs),
                   loading=self._live_loading())
         self._name_live_metrics()
-
-    # names of refs for the views (plain functions in labels over the fleet state)
-    def _metric_name(self, ref: str) -> str:
-        return labels.metric_name(self.fleet, ref)
-
-    def _source_name(self, ref: str) -> str:
-        return labels.source_name(self.fleet, ref)
-
-    def _known_name(self, ref: str) -> str | None:
-        return labels.known_name(self.fleet, ref)
-
-    def _node_title(self, ref: str) -> str:
-        return labels.node_title(self.fleet, ref)
-
-    def _rule_name(self, profile: str, rule_id: str) -> str | None:
-        return next((r.name for r in self._rules if r.profile == profile and r.id == rule_id), None)
 
     def _threshold_severity(self, r: Reading) -> Severity | None:
         return self._thresholds.severity(r.metric, r.value) if self._thresholds is not None else None

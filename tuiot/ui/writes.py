@@ -176,9 +176,9 @@ class Writes:
         async def metrics(device: str) -> list[tuple[str, str]]:
             out = []
             # an adapter may answer with the whole subtree: each node is taken under its own parent
-            for kid in [k for k in await app.children_of(device) if k.parent == device]:
+            for kid in [k for k in await app.naming.children_of(device) if k.parent == device]:
                 if kid.kind == "sensor":
-                    out += [(m.ref, self._metric_choice(m, f"{kid.name} · ")) for m in await app.children_of(kid.ref)
+                    out += [(m.ref, self._metric_choice(m, f"{kid.name} · ")) for m in await app.naming.children_of(kid.ref)
                             if m.kind == "metric" and m.parent == kid.ref]
                 elif kid.kind == "metric":
                     out.append((kid.ref, self._metric_choice(kid)))
