@@ -30,6 +30,7 @@ from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.devices import Devices
 from tuiot.ui.loading import Loader
 from tuiot.ui.naming import Naming
+from tuiot.ui.navigation import Navigation
 from tuiot.ui.polling import LIVE_WHOLE, PollPlan
 from tuiot.fleet.state import FleetState
 from tuiot.ui import keys, labels
@@ -37,19 +38,17 @@ from tuiot.ui.chrome import Chrome
 from tuiot.ui.snapshots import Snapshots
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
-from tuiot.ui.views.alarms import AlarmsView, CloseRequested, OpenRule
-from tuiot.ui.views.base import ListBody
+from tuiot.ui.views.alarms import CloseRequested, OpenRule
 from tuiot.ui.views.identities import (
     GroupRequested,
-    IdentitiesView,
     InstallationStatusRequested,
     LockRequested,
     TagAddRequested,
     TagRemoveRequested,
 )
-from tuiot.ui.views.live import LiveView, OpenMetric
-from tuiot.ui.views.metrics import HistoryRequested, MetricsView
-from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RulesView, RuleToggleRequested
+from tuiot.ui.views.live import OpenMetric
+from tuiot.ui.views.metrics import HistoryRequested
+from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RuleToggleRequested
 from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
 from tuiot.ui.widgets.marks import MarkList
@@ -121,7 +120,6 @@ class ConsoleApp(App[int]):
         self.first_painted_at: float | None = None  # perf_counter of the frame with the first tree
         self.exit_on_data = False
         self._rules: list[Rule] = []
-        self._mounts: dict[str, Any] = {}  # screens whose mount is under way (AwaitMount)
         self.pollers: dict[str, Poller] = {}
         # profiles whose first alarm sweep / identity list has come: until every one that can
         # has, those lists are still filling and their cursor keeps to the first row
@@ -138,6 +136,7 @@ class ConsoleApp(App[int]):
         self.devices = Devices(self)  # screen 1's cursor, detail and marks (tuiot.ui.devices)
         self.loader = Loader(self)  # connecting and the first trees (tuiot.ui.loading)
         self.naming = Naming(self)  # children read on demand, names of refs (tuiot.ui.naming)
+        self.nav = Navigation(self)  # screens, crumbs, focus, esc, `:` (tuiot.ui.navigation)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -195,44 +194,6 @@ class ConsoleApp(App[int]):
 
     def on_unmount(self) -> None:
         self.collector.thaw()
-
-    def _screen(self, name: str) -> Any:
-        """The widget of screen `name`, mounted into the switcher on first use."""
-        switcher = self.query_one("#screens", ContentSwitcher)
-        found = switcher.query_children(f"#{name}")
-        if found:
-            return found.first()
-        widget: Any
-        if name == "metrics":
-            widget = MetricsView(clock=self.clock, id="metrics")
-        elif name == "live":
-            widget = LiveView(name_of=self.naming.metric_name, clock=self.clock, stale_after=self.config.settings.stale_after, id="live")
-        elif name == "alarms":
-            widget = AlarmsView(device_name=self.naming.known_name, metric_name=self.naming.known_name,
-                                rule_name=self.naming.rule_name, id="alarms")
-        elif name == "identities":
-            widget = IdentitiesView(id="identities")
-        elif name == "rules":
-            widget = RulesView(name_of=self.naming.source_name, id="rules")
-            widget.set_rules(self._rules)
-        else:
-            raise ValueError(name)
-        self._mounts[name] = switcher.mount(widget)
-        return widget
-
-    async def _screen_ready(self, name: str) -> None:
-        """Mount screen `name` and wait until its widgets are in, so its keys work at once."""
-        if name == "devices":
-            return
-        self._screen(name)
-        pending = self._mounts.pop(name, None)
-        if pending is not None:
-            await pending
-
-    def _shown(self, name: str) -> Any:
-        """The widget of screen `name` if it was ever mounted, else None."""
-        found = self.query_one("#screens", ContentSwitcher).query_children(f"#{name}")
-        return found.first() if found else None
 
     @work(exit_on_error=False, group="local-rules", exclusive=True)
     async def _load_local_rules(self) -> None:
@@ -304,93 +265,17 @@ class ConsoleApp(App[int]):
 
     async def run_action_for_view(self, action: str) -> None:
         """Run a registry action from the palette on whatever owns it."""
-        view = self._view()
+        view = self.nav.view()
         if view is not None and hasattr(view, f"action_{action.split('(')[0]}"):
             await view.run_action(action)
         else:
             await self.run_action(action)
 
-    def _view(self) -> Any:
-        if self.current in ("metrics", "live", "alarms", "identities", "rules"):
-            return self.query_one(f"#{self.current}")
-        return None
-
     async def action_show(self, screen: str) -> None:
-        if screen not in keys.SCREENS:
-            return
-        if screen == "live":
-            self._follow_devices()
-        await self._screen_ready(screen)
-        self._switch(screen)
-
-    def _switch(self, screen: str) -> None:
-        """Show a screen (mounting it if needed; its focus lands once it is mounted)."""
-        if screen not in keys.SCREENS:
-            return
-        if self.current == "live" and screen != "live" and (live := self._shown("live")) is not None:
-            self.recent_metric = live.list.highlighted or self.recent_metric  # the value last looked at
-        if self.current != screen:
-            if screen in self.crumbs:  # each screen once: the trail stays short and esc never loops
-                self.crumbs.remove(screen)
-            self.crumbs.append(screen)
-        self.current = screen
-        if screen != "devices":
-            self._screen(screen)
-        self.query_one("#screens", ContentSwitcher).current = screen
-        self.chrome.title()
-        self.chrome.status()  # the marks counted are the shown screen's
-        if screen == "live":
-            self._live_show()
-            if not self._live_paused():  # paused, nothing is wanted: a read now would only be held
-                self._refresh_latest(self.live_refs or None)
-        elif screen == "rules":
-            self._load_rules()
-        elif screen == "alarms":
-            self._show_alarms()
-        elif screen == "identities":
-            self.loader.after_tree_loads()
-            self._show_identities()
-            for name in self.pollers:  # lists read a while ago (screen 6 left, come back): now
-                if self.identities_listed(name) and self.plan.identities_stale(name):
-                    self._wake(name)
-        self._focus_current()
-
-    def _focus_current(self) -> None:
-        """Keys go to the screen on show: after switching, and when a find or command box closes."""
-        self._focus(self.devices.tree() if self.current == "devices" else self._screen(self.current))
-
-    def _focus(self, widget: Any) -> None:
-        if widget is None:
-            return
-        target = widget.list if isinstance(widget, ListBody) else widget
-
-        def now() -> None:
-            # `6:live` typed in one burst: `:` opened the command box while the screen was still
-            # mounting, and a deferred focus then took the keys back from it ('no command
-            # ':ive''). A box or dialog opened meanwhile keeps them.
-            if len(self.screen_stack) > 1 or any(self.query_one(b).display for b in ("#find", "#cmdline")):
-                return
-            self.screen.set_focus(target)
-
-        if widget.is_mounted:
-            now()
-        else:
-            self.call_after_refresh(now)
+        await self.nav.show(screen)
 
     async def action_back(self) -> None:
-        for box in ("#find", "#cmdline"):
-            if self.query_one(box).display:
-                self.query_one(box).display = False
-                self._focus_current()
-                return
-        if self.current == "devices" and self.devices.clear_marks():
-            return
-        if len(self.crumbs) > 1:
-            self.crumbs.pop()
-            target = self.crumbs.pop()
-            # not action_show: going back to Live shows what Live showed, not the Devices cursor
-            await self._screen_ready(target)
-            self._switch(target)
+        await self.nav.back()
 
     def action_help(self) -> None:
         self.push_screen(keys.HelpScreen(self.current))
@@ -398,19 +283,13 @@ class ConsoleApp(App[int]):
     def action_command_line(self) -> None:
         box = self.query_one("#cmdline", Input)
         box.value = ""
-        self._open_box(box)
-
-    def _open_box(self, box: Input) -> None:
-        """Show a find or command box and give it the keys now: keys typed in one burst
-        after `:` (a paste, a slow SSH link) went to the screen below, where `l` locked."""
-        box.display = True
-        self.screen.set_focus(box)  # at once; box.focus() waits for the queue to drain
+        self.nav.open_box(box)
 
     def action_filter(self) -> None:
         box = self.query_one("#find", Input)
         box.placeholder = "/ find: name or id, across the whole fleet" if self.current == "devices" else "/ filter"
         box.value = ""
-        self._open_box(box)
+        self.nav.open_box(box)
 
     def action_refresh(self) -> None:
         self.loader.refresh()
@@ -418,7 +297,7 @@ class ConsoleApp(App[int]):
     async def action_live_selected(self) -> None:
         if pick := self._devices_pick():
             self._choose_live(pick)
-        await self.action_show("live")
+        await self.nav.show("live")
 
     # What Live shows is the latest choice: Devices' (its cursor or marks, which `3` and `l`
     # follow) or an explicit one (`l`, `:live @profile`). Devices' choice is "latest" when it
@@ -444,7 +323,7 @@ class ConsoleApp(App[int]):
         the one it shows keeps it paused, and says so: either way the request is answered."""
         if self._live_paused():
             if list(refs) != self.live_refs:
-                self._screen("live").set_paused(False)
+                self.nav.screen("live").set_paused(False)
                 self.notify("live refresh resumed for the new selection")
             else:
                 self.notify("live refresh is paused on this selection: p resumes")
@@ -459,7 +338,7 @@ class ConsoleApp(App[int]):
             self._choose_live(pick)
 
     def _live_paused(self) -> bool:
-        view = self._shown("live")
+        view = self.nav.shown("live")
         return view is not None and view.paused
 
     async def action_open_selected(self) -> None:
@@ -485,8 +364,8 @@ class ConsoleApp(App[int]):
 
         adapter = self.adapters.get(node.profile)
         self.recent_metric = node.ref
-        await self.action_show("metrics")
-        view = self._screen("metrics")
+        await self.nav.show("metrics")
+        view = self.nav.screen("metrics")
         poller = self.pollers.get(node.profile)
         view.refresh_every = max(poller.interval, 5.0) if poller is not None and not self.offline else None
         if device is not None:  # its title names the device as Live's row did: 'status (Turku Office 4 gateway 1)'
@@ -550,7 +429,7 @@ class ConsoleApp(App[int]):
         if not self.matches:
             where = f"profile {profile}" if profile else "the fleet"
             self.notify(f"nothing in {where} matches '{text}'", severity="warning")
-            self._focus_current()
+            self.nav.focus_current()
             return
         if len(self.matches) == 1:
             self.notify("1 match")
@@ -565,7 +444,7 @@ class ConsoleApp(App[int]):
     def _reveal(self, ref: str) -> None:
         """Expand the path to `ref` (adding paged-out siblings if needed) and put the cursor on it."""
         if self.current != "devices":
-            self._switch("devices")
+            self.nav.switch("devices")
         tree = self.devices.tree()
         tree.focus()
         if tree.reveal(ref):
@@ -573,37 +452,8 @@ class ConsoleApp(App[int]):
 
     @on(Input.Submitted, "#cmdline")
     async def _command(self, event: Input.Submitted) -> None:
-        """`:screen [@profile] [words]` (tuiot.ui.commandline); a bad word is a toast, nothing moves."""
-        from tuiot.ui.commandline import CommandError, parse
-
         event.input.display = False
-        self._focus_current()  # a command that fails leaves the keys with the screen
-        try:
-            cmd = parse(event.value, self.config.profiles)
-        except CommandError as e:
-            self.notify(str(e), severity="error", timeout=4)  # a typo's toast must not pile up over the list
-            return
-        if cmd is None:
-            return
-        if cmd.verb == "quit":
-            self.exit(0)
-            return
-        if cmd.verb == "live" and cmd.profile:
-            self._choose_live([f"{cmd.profile}/profile/{cmd.profile}"])  # before the switch: it is the latest choice
-        await self.action_show(cmd.verb)
-        view = self._view()
-        if cmd.verb == "devices" and cmd.text:
-            self._find(cmd.text, profile=cmd.profile)
-        elif cmd.verb == "devices" and cmd.profile:
-            self._reveal(f"{cmd.profile}/profile/{cmd.profile}")
-        elif cmd.verb == "alarms":
-            # a word left out is that filter's default, not what an earlier command set:
-            # `:alarms critical` after `:alarms closed` is the open critical ones
-            view.apply_filter(severity=cmd.severity, profile=cmd.profile, status=cmd.status or "open")
-        elif cmd.verb == "identities":
-            view.apply_filter(profile=cmd.profile, pattern=cmd.text, status=cmd.status)
-        elif cmd.verb == "rules" and cmd.text:
-            view.apply_text(cmd.text)
+        await self.nav.command(event.value)
 
     # ---- live ----------------------------------------------------------------------------------
 
@@ -614,9 +464,9 @@ class ConsoleApp(App[int]):
         if self.collector.overdue():
             self.collector.release()
         if self.current == "live":
-            self._screen("live").tick()
+            self.nav.screen("live").tick()
         elif self.current == "metrics":
-            self._screen("metrics").tick()
+            self.nav.screen("metrics").tick()
         elif self.current == "devices" and (cursor := self.devices.cursor()) and cursor.split("/", 2)[1] != "group":
             self.devices.show_detail(cursor)  # ages, a profile's state and rounds change by the second
         self.chrome.status()
@@ -647,7 +497,7 @@ class ConsoleApp(App[int]):
 
     def live_view(self) -> Any:
         """The Live screen while it is shown, else None."""
-        return self._screen("live") if self.current == "live" else None
+        return self.nav.screen("live") if self.current == "live" else None
 
     @on(PollDone)
     def _poll_done(self, msg: PollDone) -> None:
@@ -728,7 +578,7 @@ class ConsoleApp(App[int]):
         """Load the sensors of the devices in Live's first rows (each device once), so their
         metrics show names, not ids. O(rows): called on every repaint of Live."""
         devices = [r for r in self.live_refs[:rows] if r.split("/", 2)[1] == "device"]
-        view = self._shown("live")
+        view = self.nav.shown("live")
         if view is not None:
             for key in view.list.keys[:rows]:
                 r = self.fleet.readings.get(key)
@@ -741,7 +591,7 @@ class ConsoleApp(App[int]):
         """Repaint Live once for a burst of events: naming the devices on screen loads up to
         200 devices, and a repaint per device re-sorted 150,000 rows 200 times (minutes of a
         frozen console). Small lists repaint at once."""
-        view = self._shown("live")
+        view = self.nav.shown("live")
         if view is None or len(view.list.keys) <= LIVE_BURST_ROWS:
             self._live_show()
         elif self._live_names_timer is None:
@@ -764,7 +614,7 @@ class ConsoleApp(App[int]):
                 and p.state in ("ok", "connecting") and self.fleet.reading_count(name) <= LIVE_WHOLE)
 
     def _live_show(self) -> None:
-        view = self._shown("live")
+        view = self.nav.shown("live")
         if view is None:
             return  # Live was never opened: nothing to repaint
         if len(self.live_refs) > 1:
@@ -787,7 +637,7 @@ class ConsoleApp(App[int]):
         local = self.local.engine.rules if self.local is not None else []
         self._thresholds = ThresholdIndex([*(r for r in self._rules if r.origin.value != "local"), *local])
         if self.current == "live":
-            self._screen("live").tick()
+            self.nav.screen("live").tick()
 
     @on(OpenMetric)
     async def _open_metric(self, msg: OpenMetric) -> None:
@@ -814,7 +664,7 @@ class ConsoleApp(App[int]):
         if self.local is not None:
             alarms += self.local.alarms()
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
-        self._screen("alarms").set_alarms(alarms, now=self.clock(), read_only=ro, loading=self._alarms_loading())
+        self.nav.screen("alarms").set_alarms(alarms, now=self.clock(), read_only=ro, loading=self._alarms_loading())
 
     def _alarms_loading(self) -> bool:
         """Some healthy profile that has alarms has not answered its first sweep yet."""
@@ -870,7 +720,7 @@ class ConsoleApp(App[int]):
         caps = {n: {c.value for c in a.capabilities} for n, a in self.adapters.items()}
         ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
         checks = {n: a.group_problem for n, a in self.adapters.items()}  # a vendor's rule, said in the form
-        self._screen("identities").set_identities(items, capabilities=caps, now=self.clock(), read_only=ro,
+        self.nav.screen("identities").set_identities(items, capabilities=caps, now=self.clock(), read_only=ro,
                                                   group_checks=checks, reading_time=self.fleet.newest_reading_time,
                                                   loading=self._identities_loading())
 
@@ -896,7 +746,7 @@ class ConsoleApp(App[int]):
         self._show_rules()
 
     def _show_rules(self) -> None:
-        view = self._shown("rules")
+        view = self.nav.shown("rules")
         if view is not None:  # else filled when screen 5 is first shown
             view.set_rules(self._rules)
 
@@ -914,7 +764,7 @@ class ConsoleApp(App[int]):
     def unmark(self, refs: set[str]) -> None:
         """A bulk action is done with these rows: their marks go, wherever they were set."""
         for name in ("alarms", "identities"):
-            if (view := self._shown(name)) is not None:
+            if (view := self.nav.shown(name)) is not None:
                 view.list.unmark(refs)
 
     def identities_changed(self, profiles: set[str], *, tree: bool = False) -> None:
@@ -982,7 +832,7 @@ class ConsoleApp(App[int]):
 
     @work(exit_on_error=False, group="history", exclusive=True)
     async def _fetch_history(self, msg: HistoryRequested) -> None:
-        view = self._screen("metrics")
+        view = self.nav.screen("metrics")
         profile = msg.metric_ref.split("/", 1)[0]
         buffered = await asyncio.to_thread(self.snapshots.history, msg.metric_ref, msg.start, msg.end)
         try:

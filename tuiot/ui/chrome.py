@@ -74,5 +74,5 @@ class Chrome:
         app = self.app
         if app.current == "devices":
             return len(app.marked)
-        view = app._shown(app.current)
+        view = app.nav.shown(app.current)
         return len(view.list.marked) if isinstance(view, ListBody) else 0

@@ -60,7 +60,7 @@ class Naming:
             app._live_show_soon()
         elif app.current == "devices" and (cursor := app.devices.cursor()):
             app.devices.show_detail(cursor)  # its last values, under their names now
-        elif app.current in ("rules", "alarms") and (view := app._shown(app.current)) is not None:
+        elif app.current in ("rules", "alarms") and (view := app.nav.shown(app.current)) is not None:
             view.refilter()
 
     # ---- naming metrics -------------------------------------------------------------------------
