@@ -107,7 +107,7 @@ async def test_live_shows_values_of_the_selection_and_pauses() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
+        app.finder.reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
         await pilot.press("3")
         keys = await _live_rows(app, pilot)
         assert keys and all(k.startswith("Thingsee/metric/") for k in keys)
@@ -132,7 +132,7 @@ async def test_live_colours_values_outside_a_rule_threshold(tmp_path) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
+        app.finder.reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
         await pilot.press("3")
         keys = await _live_rows(app, pilot)
         hot, cold = keys[0], keys[1]
@@ -154,7 +154,7 @@ async def test_devices_marks_feed_live_copy_and_export() -> None:
         await loaded(app, pilot)
         devices = [n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer"][:2]
         for d in devices:
-            app._reveal(d.ref)
+            app.finder.reveal(d.ref)
             await pilot.pause(0.1)
             await pilot.press("m")
         assert app.marked == {d.ref for d in devices}
@@ -279,7 +279,7 @@ async def test_devices_detail_never_breaks_an_id_inside_a_part(size) -> None:
         app.fleet.add_nodes(nodes)
         assert any(n.kind == "metric" and len(n.id) > 60 for n in nodes)  # the long ThingsPro ids are there
         for node in nodes:
-            app._reveal(node.ref)
+            app.finder.reveal(node.ref)
             await pilot.pause()
             assert app.devices.cursor() == node.ref
             shown = str(detail.render()).split("\n")
@@ -298,7 +298,7 @@ async def test_devices_detail_breaks_its_lines_again_when_the_terminal_is_resize
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         gateway = next(n for n in app.fleet.nodes.values() if n.kind == "group" and n.profile == "ThingsPro")
-        app._reveal(gateway.ref)
+        app.finder.reveal(gateway.ref)
         await pilot.pause()
         assert _pane_lines(app.query_one("#detail"))[1:3] == ["group · ThingsPro", gateway.id]
         await pilot.resize_terminal(120, 40)
@@ -339,7 +339,7 @@ async def test_copying_a_long_id_shows_it_whole_in_the_toast() -> None:
         for profile in ("ThingsPro", "TeamViewer"):
             metric = max((n for n in nodes if n.kind == "metric" and n.profile == profile), key=lambda n: len(n.id))
             for _ in range(40):  # each level's lines come in as it expands
-                app._reveal(metric.ref)
+                app.finder.reveal(metric.ref)
                 await pilot.pause(0.05)
                 if app.devices.cursor() == metric.ref:
                     break
@@ -411,7 +411,7 @@ def test_snapshot_live_with_a_threshold(snap_compare) -> None:
         app = pilot.app
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Murano")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("3")
         keys = await _live_rows(app, pilot, 3)
         for _ in range(100):  # the vendor's rules come in after the trees: the test's rule goes in after them
@@ -753,7 +753,7 @@ async def _gateway_with_values(app, pilot):
     metrics = [m for m in sorted(app.fleet.below(gateway.ref)) if app.fleet.nodes[m].kind == "metric"]
     app.fleet.put_readings([Reading(metric=m, value=230.0 + i, ts=FIXED, unit="V") for i, m in enumerate(metrics)])
     for _ in range(40):
-        app._reveal(gateway.ref)
+        app.finder.reveal(gateway.ref)
         await pilot.pause(0.05)
         if app.devices.cursor() == gateway.ref:
             break

@@ -144,7 +144,7 @@ async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics(
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(app, pilot)
-        app._reveal("TeamViewer/profile/TeamViewer")  # the cursor on the profile, as with the arrows
+        app.finder.reveal("TeamViewer/profile/TeamViewer")  # the cursor on the profile, as with the arrows
         await pilot.press("3")
         live = app.query_one("#live")
         for _ in range(100):
@@ -158,7 +158,7 @@ async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics(
         assert str(live.query_one("#summary").render()).startswith("TeamViewer · ")
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
         await pilot.press("1")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("3")
         assert app.live_refs == [device.ref]
 
@@ -181,7 +181,7 @@ async def test_metrics_without_a_metric_says_how_to_choose_one() -> None:
         app.fleet.add_nodes(nodes)
         metric = next(n for n in nodes if n.kind == "metric")
         for _ in range(40):
-            app._reveal(metric.ref)
+            app.finder.reveal(metric.ref)
             await pilot.pause(0.05)
             if app.devices.cursor() == metric.ref:
                 break
@@ -200,7 +200,7 @@ async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() ->
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         group = app.devices.tree().lines[device.parent]
         alarm = Alarm(id="x", profile="Murano", severity=Severity.major, status="open", device=device.ref,
                       opened_at=datetime(2026, 5, 28, tzinfo=UTC))
@@ -455,7 +455,7 @@ async def test_a_groups_detail_follows_its_alarms() -> None:
             if groups:
                 break
             await pilot.pause(0.05)
-        app._reveal(groups[0])
+        app.finder.reveal(groups[0])
         await pilot.pause(0.1)
         assert "worst open alarm" in str(app.query_one("#detail").render())
         app._took_alarms("TeamViewer", [])  # every alarm closed
@@ -543,7 +543,7 @@ async def test_the_status_bar_counts_the_marks_of_the_screen_shown() -> None:
         assert "2 marked" in str(view.summary()) and "2 marked" in str(status.render())
         await pilot.press("1")  # Devices has marks of its own: none yet
         assert "marked" not in str(status.render())
-        app._reveal(next(n.ref for n in app.fleet.nodes.values() if n.kind == "device"))
+        app.finder.reveal(next(n.ref for n in app.fleet.nodes.values() if n.kind == "device"))
         await pilot.press("m")
         assert "1 marked" in str(status.render())
         await pilot.press("6")

@@ -138,7 +138,7 @@ async def test_the_devices_detail_shows_a_collapsed_devices_last_values() -> Non
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Thingsee")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         detail = app.query_one("#detail")
         for _ in range(100):
             await pilot.pause(0.05)
@@ -154,7 +154,7 @@ async def test_the_devices_detail_names_a_teamviewer_devices_values() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         detail = app.query_one("#detail")
         names = set()
         for _ in range(100):
@@ -187,13 +187,13 @@ async def test_a_device_moved_to_another_group_is_found_there_after_a_reload() -
         groups = [n for n in app.fleet.roots("Murano") if n.kind == "group"]
         assert len(groups) >= 2
         device = app.fleet.kids(groups[0].ref)[0]
-        app._reveal(device.ref)  # its line exists under the first group
+        app.finder.reveal(device.ref)  # its line exists under the first group
         await pilot.pause()
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
         moved = [n.model_copy(update={"parent": groups[1].ref}) if n.ref == device.ref else n for n in nodes]
         assert await app.loader.tree_loaded("Murano", moved)
         assert device.ref not in app.devices.tree().lines or app.devices.tree().lines[device.ref].parent.data == groups[1].ref
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.pause()
         assert app.devices.cursor() == device.ref
         assert app.devices.tree().cursor_node.parent.data == groups[1].ref
@@ -232,7 +232,7 @@ async def test_a_reloaded_tree_keeps_open_groups_and_the_cursor() -> None:
         await loaded(app, pilot)
         group = next(n for n in app.fleet.roots("Murano") if n.kind == "group")
         device = app.fleet.kids(group.ref)[1]
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.pause()
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
         assert await app.loader.tree_loaded("Murano", nodes)
@@ -331,7 +331,7 @@ async def test_a_new_live_selection_keeps_its_cursor_on_the_first_row_while_rows
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        app._reveal("Thingsee/profile/Thingsee")
+        app.finder.reveal("Thingsee/profile/Thingsee")
         await pilot.press("3")
         view = app.query_one("#live")
         for _ in range(40):
@@ -389,7 +389,7 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
         # the cursor on a metric (opened on Metrics): 3 after other screens shows its device
         await pilot.press("1")
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("right")
         for _ in range(100):
             await pilot.pause(0.05)
@@ -404,7 +404,7 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
 
         # marks are Devices' choice too: the marked devices, until Live is given another
         await pilot.press("1")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("m", "4", "3")
         assert app.live_refs == [device.ref] and app.marked == {device.ref}
         await pilot.press("colon", *"live @Thingsee", "enter", "2", "3")
@@ -475,7 +475,7 @@ async def test_a_paused_live_header_shows_paused_first_at_80_columns() -> None:
         await loaded(app, pilot)
         device = max((n for n in app.fleet.nodes.values() if n.kind == "device"),
                      key=lambda n: len(labels.node_title(app.fleet, n.ref)))
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("l")
         await _live_values(app, pilot)
         view = app.query_one("#live")
@@ -559,7 +559,7 @@ async def test_l_and_the_live_command_answer_alike_while_paused() -> None:
         assert not view.paused and app.live_refs == ["Murano/profile/Murano"]
 
         await pilot.press("p")
-        app._reveal("TeamViewer/profile/TeamViewer")  # Devices, the cursor on another profile
+        app.finder.reveal("TeamViewer/profile/TeamViewer")  # Devices, the cursor on another profile
         await pilot.pause()
         assert await asked("l") == [resumed]
         assert not view.paused and app.live_refs == ["TeamViewer/profile/TeamViewer"] and app.current == "live"

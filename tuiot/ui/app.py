@@ -28,6 +28,7 @@ from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Rule, Seve
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.devices import Devices
+from tuiot.ui.finder import Finder
 from tuiot.ui.loading import Loader
 from tuiot.ui.naming import Naming
 from tuiot.ui.navigation import Navigation
@@ -114,8 +115,6 @@ class ConsoleApp(App[int]):
         self._live_pick_seen: list[str] | None = None  # what Devices pointed at when live_refs was chosen
         self.marked: set[str] = set()  # device refs marked on Devices (m)
         self._thresholds: Any = None  # tuiot.fleet.thresholds.ThresholdIndex of vendor + local rules
-        self.matches: list[Node] = []
-        self.match_index = 0
         self.first_data_at: datetime | None = None
         self.first_painted_at: float | None = None  # perf_counter of the frame with the first tree
         self.exit_on_data = False
@@ -137,6 +136,7 @@ class ConsoleApp(App[int]):
         self.loader = Loader(self)  # connecting and the first trees (tuiot.ui.loading)
         self.naming = Naming(self)  # children read on demand, names of refs (tuiot.ui.naming)
         self.nav = Navigation(self)  # screens, crumbs, focus, esc, `:` (tuiot.ui.navigation)
+        self.finder = Finder(self)  # / find and reveal (tuiot.ui.finder)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -164,7 +164,7 @@ class ConsoleApp(App[int]):
                     yield DetailPane("Select a node to see its details.", id="detail")
             # the other five screens are mounted on first visit (_screen): less to style before the first data
         yield Input(placeholder="/ find: name or id, across the whole fleet", id="find",
-                    suggester=FleetSuggester(self._find_candidates))
+                    suggester=FleetSuggester(self.finder.candidates))
         yield Input(placeholder=":devices @profile · :alarms critical · :live · :q", id="cmdline")
         yield Static("", id="statusbar")
         # 80 columns: the screen's keys and `? help`, not half of them; ctrl+p is in help
@@ -286,10 +286,7 @@ class ConsoleApp(App[int]):
         self.nav.open_box(box)
 
     def action_filter(self) -> None:
-        box = self.query_one("#find", Input)
-        box.placeholder = "/ find: name or id, across the whole fleet" if self.current == "devices" else "/ filter"
-        box.value = ""
-        self.nav.open_box(box)
+        self.finder.open()
 
     def action_refresh(self) -> None:
         self.loader.refresh()
@@ -408,47 +405,14 @@ class ConsoleApp(App[int]):
         self.devices.mark()
 
     def action_next_match(self) -> None:
-        if self.matches:
-            self.match_index = (self.match_index + 1) % len(self.matches)
-            self._reveal(self.matches[self.match_index].ref)
+        self.finder.next_match()
 
     # ---- find and command line ------------------------------------------------------------------
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
-        self._find(event.value.strip().removeprefix("/").strip())  # the "/" that opened the box may echo into it
-
-    def _find(self, text: str, profile: str | None = None) -> None:
-        """Find across the whole fleet (or one profile); the cursor goes to the first match (n: the next)."""
-        found = self.fleet.search(text, profile=profile)
-        exact = text.casefold()
-        # a name typed (or completed) in full goes to that node first
-        self.matches = sorted(found, key=lambda n: n.name.casefold() != exact and n.id.casefold() != exact)
-        self.match_index = 0
-        if not self.matches:
-            where = f"profile {profile}" if profile else "the fleet"
-            self.notify(f"nothing in {where} matches '{text}'", severity="warning")
-            self.nav.focus_current()
-            return
-        if len(self.matches) == 1:
-            self.notify("1 match")
-        else:
-            self.notify(f"{len(self.matches)}{'+' if len(self.matches) >= 200 else ''} matches; n for the next")
-        self._reveal(self.matches[0].ref)
-
-    def _find_candidates(self, text: str) -> list[Node]:
-        """What the find box completes from: the fleet, while the Devices screen is shown."""
-        return self.fleet.search(text, limit=50) if self.current == "devices" else []
-
-    def _reveal(self, ref: str) -> None:
-        """Expand the path to `ref` (adding paged-out siblings if needed) and put the cursor on it."""
-        if self.current != "devices":
-            self.nav.switch("devices")
-        tree = self.devices.tree()
-        tree.focus()
-        if tree.reveal(ref):
-            self.devices.show_detail(ref)
+        self.finder.find(event.value.strip().removeprefix("/").strip())  # the "/" that opened the box may echo into it
 
     @on(Input.Submitted, "#cmdline")
     async def _command(self, event: Input.Submitted) -> None:
@@ -856,7 +820,7 @@ class ConsoleApp(App[int]):
     @on(JumpToDevice)
     def _jump(self, msg: JumpToDevice) -> None:
         if msg.device_ref in self.fleet.nodes:
-            self._reveal(msg.device_ref)
+            self.finder.reveal(msg.device_ref)
         else:
             self.notify(f"{msg.device_ref} is not loaded in the tree yet", severity="warning")
 

@@ -194,9 +194,9 @@ class Navigation:
         await self.show(cmd.verb)
         view = self.view()
         if cmd.verb == "devices" and cmd.text:
-            app._find(cmd.text, profile=cmd.profile)
+            app.finder.find(cmd.text, profile=cmd.profile)
         elif cmd.verb == "devices" and cmd.profile:
-            app._reveal(f"{cmd.profile}/profile/{cmd.profile}")
+            app.finder.reveal(f"{cmd.profile}/profile/{cmd.profile}")
         elif cmd.verb == "alarms":
             # a word left out is that filter's default, not what an earlier command set:
             # `:alarms critical` after `:alarms closed` is the open critical ones
