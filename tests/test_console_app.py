@@ -142,7 +142,7 @@ async def test_live_colours_values_outside_a_rule_threshold(tmp_path) -> None:
             Rule(id="r2", profile="Thingsee", name="never", sources=[cold],
                  thresholds=[Threshold(condition="metric > 1e12", severity=Severity.major)]),
         ]
-        app._index_thresholds()
+        app.live_feed.index_thresholds()
         view = app.query_one("#live")
         assert view.cells(hot)[1][1] == "critical"
         assert view.cells(cold)[1][1] is None
@@ -421,7 +421,7 @@ def test_snapshot_live_with_a_threshold(snap_compare) -> None:
         hot = sorted(keys)[0]
         app._rules = [*app._rules, Rule(id="r", profile="Murano", name="hot", sources=[hot], origin=Origin.vendor,
                                          thresholds=[Threshold(condition="metric == metric", severity=Severity.critical)])]
-        app._index_thresholds()
+        app.live_feed.index_thresholds()
         await pilot.pause(0.3)
         app.query_one("#live").list.move_to(hot)  # its detail says why it is coloured
         await pilot.pause(0.1)

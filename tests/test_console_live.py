@@ -86,7 +86,7 @@ async def test_live_filter_finds_rows_by_names_that_arrive_later() -> None:
             if key in app.fleet.nodes:
                 break
         name = app.naming.metric_name(key).split(" · ")[-1]
-        app._live_show()
+        app.live_feed.show()
         view.apply_text(name)
         await pilot.pause()
         assert key in view.list.keys
@@ -291,24 +291,24 @@ async def test_a_poll_round_on_a_big_live_repaints_values_in_place_without_a_res
 async def test_names_arriving_for_a_big_live_repaint_it_once_per_burst(monkeypatch) -> None:
     """Naming the first rows' devices loads up to 200 devices; a repaint (a re-sort of every
     row) per device starved the pollers for minutes."""
-    import tuiot.ui.app as app_mod
+    import tuiot.ui.live_feed as live_feed_mod
 
-    monkeypatch.setattr(app_mod, "LIVE_BURST_ROWS", 10)
-    monkeypatch.setattr(app_mod, "LIVE_BURST_WAIT", 0.2)
+    monkeypatch.setattr(live_feed_mod, "LIVE_BURST_ROWS", 10)
+    monkeypatch.setattr(live_feed_mod, "LIVE_BURST_WAIT", 0.2)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await _live_on(app, pilot, "TeamViewer", rows=30)
         shows = []
-        show = app._live_show
-        monkeypatch.setattr(app, "_live_show", lambda: (shows.append(1), show()))
+        show = app.live_feed.show
+        monkeypatch.setattr(app.live_feed, "show", lambda: (shows.append(1), show()))
         for _ in range(50):
             app.naming.names_arrived()
-        assert shows == [] and app._live_names_timer is not None
+        assert shows == [] and app.live_feed.names_timer is not None
         for _ in range(40):
             await pilot.pause(0.05)
-            if app._live_names_timer is None:
+            if app.live_feed.names_timer is None:
                 break
-        assert app._live_names_timer is None and shows
+        assert app.live_feed.names_timer is None and shows
 
 
 async def test_live_on_a_profile_says_it_is_loading_until_its_first_whole_round() -> None:
@@ -318,10 +318,10 @@ async def test_live_on_a_profile_says_it_is_loading_until_its_first_whole_round(
         await _live_on(app, pilot, "TeamViewer")
         view = app.query_one("#live")
         app.whole_read.discard("TeamViewer")
-        app._live_show()
+        app.live_feed.show()
         assert "loading…" in str(view.summary()) and "so far" in str(view.summary())
         app.whole_read.add("TeamViewer")
-        app._live_show()
+        app.live_feed.show()
         assert "loading" not in str(view.summary())
 
 

@@ -20,19 +20,19 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.notifications import SeverityLevel
-from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
 from tuiot.config import Config
-from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Rule, Severity, now_utc
+from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Rule, now_utc
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.devices import Devices
 from tuiot.ui.finder import Finder
+from tuiot.ui.live_feed import LiveFeed
 from tuiot.ui.loading import Loader
 from tuiot.ui.naming import Naming
 from tuiot.ui.navigation import Navigation
-from tuiot.ui.polling import LIVE_WHOLE, PollPlan
+from tuiot.ui.polling import PollPlan
 from tuiot.fleet.state import FleetState
 from tuiot.ui import keys, labels
 from tuiot.ui.chrome import Chrome
@@ -54,9 +54,6 @@ from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
 from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
-
-LIVE_BURST_ROWS = 5_000  # past this many rows, Live repaints for names arriving at most once per:
-LIVE_BURST_WAIT = 1.0  # s
 
 
 def styles_path() -> Path:
@@ -112,9 +109,7 @@ class ConsoleApp(App[int]):
         self.current = "devices"
         self.crumbs: list[str] = ["devices"]
         self.live_refs: list[str] = []  # what Live shows: one node, or the devices marked on Devices
-        self._live_pick_seen: list[str] | None = None  # what Devices pointed at when live_refs was chosen
         self.marked: set[str] = set()  # device refs marked on Devices (m)
-        self._thresholds: Any = None  # tuiot.fleet.thresholds.ThresholdIndex of vendor + local rules
         self.first_data_at: datetime | None = None
         self.first_painted_at: float | None = None  # perf_counter of the frame with the first tree
         self.exit_on_data = False
@@ -137,12 +132,10 @@ class ConsoleApp(App[int]):
         self.naming = Naming(self)  # children read on demand, names of refs (tuiot.ui.naming)
         self.nav = Navigation(self)  # screens, crumbs, focus, esc, `:` (tuiot.ui.navigation)
         self.finder = Finder(self)  # / find and reveal (tuiot.ui.finder)
+        self.live_feed = LiveFeed(self)  # what Live shows (tuiot.ui.live_feed)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
-        self._live_keys_of: tuple | None = None  # what _live_keys_cached was computed from
-        self._live_keys_cached: list[str] = []
-        self._live_names_timer: Timer | None = None  # one Live repaint for a burst of names (_names_arrived)
         self.whole_read: set[str] = set()  # profiles a whole-profile round has been delivered for
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -211,10 +204,10 @@ class ConsoleApp(App[int]):
             self.notify(store.warning, severity="warning", timeout=10)
         if self.local is None:
             self.local = LocalRules(rules, store)
-            self._index_thresholds()
+            self.live_feed.index_thresholds()
         else:
             self._alarm_events(self.local.set_rules(rules))
-            self._index_thresholds()
+            self.live_feed.index_thresholds()
 
     def rule_profiles(self) -> set[str]:
         """Profiles local rules watch: their pollers read every value."""
@@ -292,51 +285,9 @@ class ConsoleApp(App[int]):
         self.loader.refresh()
 
     async def action_live_selected(self) -> None:
-        if pick := self._devices_pick():
-            self._choose_live(pick)
+        if pick := self.live_feed.devices_pick():
+            self.live_feed.choose(pick)
         await self.nav.show("live")
-
-    # What Live shows is the latest choice: Devices' (its cursor or marks, which `3` and `l`
-    # follow) or an explicit one (`l`, `:live @profile`). Devices' choice is "latest" when it
-    # differs from what Devices pointed at when Live's selection was last chosen, so the
-    # screens visited in between (alarm → device → metric → 4 5 6 3) change nothing.
-
-    def _devices_pick(self) -> list[str]:
-        """What Devices points Live at: the marked devices, else the node under the cursor."""
-        if self.marked:
-            return sorted(self.marked)  # side by side
-        ref = self.devices.cursor()
-        node = self.fleet.nodes.get(ref or "")
-        if node is not None and node.kind in ("sensor", "metric"):
-            # vendors answer latest by device: show the whole device
-            ref = next((a for a in reversed(self.fleet.ancestors(node.ref))
-                        if (n := self.fleet.nodes.get(a)) is not None and n.kind == "device"), ref)
-        return [ref] if ref else []
-
-    def _choose_live(self, refs: list[str]) -> None:
-        """Live shows `refs` until Devices points elsewhere or another choice is made. Asking
-        for another selection (`l`, `:live @profile`) while Live is paused resumes it: a frozen
-        table of what was not asked for would pass for the new selection's values. Asking for
-        the one it shows keeps it paused, and says so: either way the request is answered."""
-        if self._live_paused():
-            if list(refs) != self.live_refs:
-                self.nav.screen("live").set_paused(False)
-                self.notify("live refresh resumed for the new selection")
-            else:
-                self.notify("live refresh is paused on this selection: p resumes")
-        self.live_refs = list(refs)
-        self._live_pick_seen = self._devices_pick()
-
-    def _follow_devices(self) -> None:
-        """`3`: Live follows Devices if Devices has moved on since Live's selection was chosen;
-        not while Live is paused (back on Live, its frozen table is still there)."""
-        pick = self._devices_pick()
-        if pick and pick != self._live_pick_seen and not self._live_paused():
-            self._choose_live(pick)
-
-    def _live_paused(self) -> bool:
-        view = self.nav.shown("live")
-        return view is not None and view.paused
 
     async def action_open_selected(self) -> None:
         ref = self.devices.cursor()
@@ -459,10 +410,6 @@ class ConsoleApp(App[int]):
             if name is None or pname == name:
                 poller.wake()
 
-    def live_view(self) -> Any:
-        """The Live screen while it is shown, else None."""
-        return self.nav.screen("live") if self.current == "live" else None
-
     @on(PollDone)
     def _poll_done(self, msg: PollDone) -> None:
         result = msg.result
@@ -499,7 +446,7 @@ class ConsoleApp(App[int]):
         else:
             self.snapshots.merge_readings(name, readings)
         self.snapshots.buffer(readings)
-        self._live_show()
+        self.live_feed.show()
         if self.current == "devices":
             self.devices.show_cursor_detail()
 
@@ -511,97 +458,6 @@ class ConsoleApp(App[int]):
     @selection.setter
     def selection(self, ref: str | None) -> None:
         self.live_refs = [ref] if ref else []
-
-    def _live_keys(self) -> list[str]:
-        """Live's rows; the same list (the same object) until the selection, the nodes or the set
-        of metrics changes, so a poll round that only moves values costs no scan of the fleet
-        (250,000 readings) and Live knows without comparing that its rows are the same."""
-        # a whole profile's rows are its readings; below a group or device they depend on nodes too
-        by_nodes = any(not self._is_profile_ref(sel) for sel in self.live_refs)
-        of = (tuple(self.live_refs), self.fleet.metrics_version, self.fleet.nodes_version if by_nodes else -1)
-        if of != self._live_keys_of:
-            self._live_keys_of, self._live_keys_cached = of, self._scan_live_keys()
-        return self._live_keys_cached
-
-    @staticmethod
-    def _is_profile_ref(ref: str) -> bool:
-        name = ref.split("/", 1)[0]
-        return ref == f"{name}/profile/{name}"
-
-    def _scan_live_keys(self) -> list[str]:
-        keys_: set[str] = set()
-        for sel in self.live_refs:
-            name = sel.split("/", 1)[0]
-            if self._is_profile_ref(sel):
-                keys_.update(k for k in self.fleet.readings if k.startswith(f"{name}/"))
-            else:
-                keys_ |= self.fleet.metrics_below(sel)
-        return list(keys_)
-
-    def _name_live_metrics(self, rows: int = 200) -> None:
-        """Load the sensors of the devices in Live's first rows (each device once), so their
-        metrics show names, not ids. O(rows): called on every repaint of Live."""
-        devices = [r for r in self.live_refs[:rows] if r.split("/", 2)[1] == "device"]
-        view = self.nav.shown("live")
-        if view is not None:
-            for key in view.list.keys[:rows]:
-                r = self.fleet.readings.get(key)
-                if r is not None and r.device:
-                    devices.append(r.device)
-        for ref in dict.fromkeys(devices):
-            self.naming.name_device(ref)
-
-    def _live_show_soon(self) -> None:
-        """Repaint Live once for a burst of events: naming the devices on screen loads up to
-        200 devices, and a repaint per device re-sorted 150,000 rows 200 times (minutes of a
-        frozen console). Small lists repaint at once."""
-        view = self.nav.shown("live")
-        if view is None or len(view.list.keys) <= LIVE_BURST_ROWS:
-            self._live_show()
-        elif self._live_names_timer is None:
-            self._live_names_timer = self.set_timer(LIVE_BURST_WAIT, self._live_show_burst)
-
-    def _live_show_burst(self) -> None:
-        self._live_names_timer = None
-        if self.current == "live":
-            self._live_show()
-
-    def _live_loading(self) -> bool:
-        """Live on a whole profile whose first whole round has not come in yet (it can take a
-        minute at 150,000 values): the count shown so far is not the profile's."""
-        sel = self.selection
-        if len(self.live_refs) != 1 or sel is None:
-            return False
-        name = sel.split("/", 1)[0]
-        p = self.fleet.profiles.get(name)
-        return (self._is_profile_ref(sel) and name not in self.whole_read and p is not None
-                and p.state in ("ok", "connecting") and self.fleet.reading_count(name) <= LIVE_WHOLE)
-
-    def _live_show(self) -> None:
-        view = self.nav.shown("live")
-        if view is None:
-            return  # Live was never opened: nothing to repaint
-        if len(self.live_refs) > 1:
-            title = f"{len(self.live_refs)} marked devices"
-        else:
-            title = self.naming.node_title(self.selection) if self.selection else "nothing selected"
-        stale = {n for n, p in self.fleet.profiles.items() if p.state != "ok"}
-        view.show(self._live_keys(), self.fleet.readings, title=title, severity_of=self._threshold_severity,
-                  stale_profiles=stale, names_version=self.fleet.nodes_version, selected=bool(self.live_refs),
-                  loading=self._live_loading())
-        self._name_live_metrics()
-
-    def _threshold_severity(self, r: Reading) -> Severity | None:
-        return self._thresholds.severity(r.metric, r.value) if self._thresholds is not None else None
-
-    def _index_thresholds(self) -> None:
-        """Colour live values by every enabled threshold rule, vendor and local."""
-        from tuiot.fleet.thresholds import ThresholdIndex
-
-        local = self.local.engine.rules if self.local is not None else []
-        self._thresholds = ThresholdIndex([*(r for r in self._rules if r.origin.value != "local"), *local])
-        if self.current == "live":
-            self.nav.screen("live").tick()
 
     @on(OpenMetric)
     async def _open_metric(self, msg: OpenMetric) -> None:
@@ -706,7 +562,7 @@ class ConsoleApp(App[int]):
                 except Exception as e:
                     self.notify(f"{name}: rules: {e}", severity="warning")
         self._rules = rules
-        self._index_thresholds()
+        self.live_feed.index_thresholds()
         self._show_rules()
 
     def _show_rules(self) -> None:

@@ -211,7 +211,7 @@ class Loader:
         self.after_tree_loads()
         app.devices.relabel_profile(name)
         if app.current == "live":
-            app._live_show()  # its values are stale now, and say so
+            app.live_feed.show()  # its values are stale now, and say so
         app.chrome.status()
 
     # ---- trees ----------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class Naming:
         """A device's metrics were loaded: the screens that show metric names repaint."""
         app = self.app
         if app.current == "live":
-            app._live_show_soon()
+            app.live_feed.show_soon()
         elif app.current == "devices" and (cursor := app.devices.cursor()):
             app.devices.show_detail(cursor)  # its last values, under their names now
         elif app.current in ("rules", "alarms") and (view := app.nav.shown(app.current)) is not None:

@@ -87,7 +87,7 @@ class Navigation:
         if screen not in keys.SCREENS:
             return
         if screen == "live":
-            self.app._follow_devices()
+            self.app.live_feed.follow_devices()
         await self.ready(screen)
         self.switch(screen)
 
@@ -109,8 +109,8 @@ class Navigation:
         app.chrome.title()
         app.chrome.status()  # the marks counted are the shown screen's
         if screen == "live":
-            app._live_show()
-            if not app._live_paused():  # paused, nothing is wanted: a read now would only be held
+            app.live_feed.show()
+            if not app.live_feed.paused():  # paused, nothing is wanted: a read now would only be held
                 app._refresh_latest(app.live_refs or None)
         elif screen == "rules":
             app._load_rules()
@@ -190,7 +190,7 @@ class Navigation:
             app.exit(0)
             return
         if cmd.verb == "live" and cmd.profile:
-            app._choose_live([f"{cmd.profile}/profile/{cmd.profile}"])  # before the switch: it is the latest choice
+            app.live_feed.choose([f"{cmd.profile}/profile/{cmd.profile}"])  # before the switch: it is the latest choice
         await self.show(cmd.verb)
         view = self.view()
         if cmd.verb == "devices" and cmd.text:

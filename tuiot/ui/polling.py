@@ -67,7 +67,7 @@ class PollPlan:
         if name in app.rule_profiles():
             latest = None  # local rules need every reading, on screen or not
         else:
-            live = app.live_view()
+            live = app.live_feed.view()
             if live is not None and not live.paused:
                 if f"{name}/profile/{name}" in app.live_refs:
                     if app.fleet.reading_count(name) <= LIVE_WHOLE:
