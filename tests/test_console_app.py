@@ -136,7 +136,7 @@ async def test_live_colours_values_outside_a_rule_threshold(tmp_path) -> None:
         await pilot.press("3")
         keys = await _live_rows(app, pilot)
         hot, cold = keys[0], keys[1]
-        app._rules = [
+        app.rules = [
             Rule(id="r1", profile="Thingsee", name="always", sources=[hot],
                  thresholds=[Threshold(condition="metric > -1000000 || metric == metric || metric != metric", severity=Severity.critical)]),
             Rule(id="r2", profile="Thingsee", name="never", sources=[cold],
@@ -415,11 +415,11 @@ def test_snapshot_live_with_a_threshold(snap_compare) -> None:
         await pilot.press("3")
         keys = await _live_rows(app, pilot, 3)
         for _ in range(100):  # the vendor's rules come in after the trees: the test's rule goes in after them
-            if app._rules and not any(w.group == "rules" and not w.is_finished for w in app.workers):
+            if app.rules and not any(w.group == "rules" and not w.is_finished for w in app.workers):
                 break
             await pilot.pause(0.05)
         hot = sorted(keys)[0]
-        app._rules = [*app._rules, Rule(id="r", profile="Murano", name="hot", sources=[hot], origin=Origin.vendor,
+        app.rules = [*app.rules, Rule(id="r", profile="Murano", name="hot", sources=[hot], origin=Origin.vendor,
                                          thresholds=[Threshold(condition="metric == metric", severity=Severity.critical)])]
         app.live_feed.index_thresholds()
         await pilot.pause(0.3)
@@ -458,7 +458,7 @@ async def test_a_local_rule_raises_an_alarm_in_the_console(tmp_path, monkeypatch
             f'[[rules]]\nname = "always"\nprofile = "Thingsee"\nmetric = "{device.id}:batl"\n'
             'condition = "metric > -1000"\nseverity = "minor"\nchecks = 1\nenabled = true\n'
         )
-        app._load_local_rules()
+        app.lists.load_local_rules()
         await pilot.pause(0.3)
         app.pollers["Thingsee"].wake()  # local rules: the next round reads the whole profile
         for _ in range(60):

@@ -204,9 +204,9 @@ async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() ->
         group = app.devices.tree().lines[device.parent]
         alarm = Alarm(id="x", profile="Murano", severity=Severity.major, status="open", device=device.ref,
                       opened_at=datetime(2026, 5, 28, tzinfo=UTC))
-        app._took_alarms("Murano", [alarm])
+        app.lists.took_alarms("Murano", [alarm])
         assert str(app.devices.tree().lines[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
-        app._took_alarms("Murano", [])  # closed: the badges go at once
+        app.lists.took_alarms("Murano", [])  # closed: the badges go at once
         assert not str(app.devices.tree().lines[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
 
 
@@ -458,7 +458,7 @@ async def test_a_groups_detail_follows_its_alarms() -> None:
         app.finder.reveal(groups[0])
         await pilot.pause(0.1)
         assert "worst open alarm" in str(app.query_one("#detail").render())
-        app._took_alarms("TeamViewer", [])  # every alarm closed
+        app.lists.took_alarms("TeamViewer", [])  # every alarm closed
         await pilot.pause(0.1)
         assert "worst open alarm" not in str(app.query_one("#detail").render())
         assert not str(app.devices.tree().lines[groups[0]].label).endswith("CRIT")
@@ -582,7 +582,7 @@ async def test_a_polled_newer_alarm_leaves_the_cursor_on_the_alarm_being_read() 
         await pilot.press("4")
         for _ in range(100):  # every profile's first sweep in: the inbox is whole
             await pilot.pause(0.05)
-            if not app._alarms_loading():
+            if not app.lists.alarms_loading():
                 break
         view = app.query_one("#alarms")
         assert view.list.cursor == 0 and view.list.highlighted
@@ -590,7 +590,7 @@ async def test_a_polled_newer_alarm_leaves_the_cursor_on_the_alarm_being_read() 
         old = app.fleet.alarms["TeamViewer"]
         newest = max(a.opened_at for a in app.fleet.all_alarms())
         newer = old[0].model_copy(update={"id": "polled-just-now", "opened_at": newest + timedelta(seconds=5)})
-        app._took_alarms("TeamViewer", [*old, newer])  # what the next poll round delivers
+        app.lists.took_alarms("TeamViewer", [*old, newer])  # what the next poll round delivers
         await pilot.pause()
         assert view.list.keys[0] == newer.ref
         assert view.list.highlighted == reading
@@ -611,19 +611,19 @@ async def test_a_raised_local_alarm_toast_names_its_device_and_rule_once() -> No
                     sources=["Murano/metric/x:temp"])
         alarm = RuleEngine._new_alarm(rule, "Murano/metric/x:temp", 0, t, 9.5, app.clock(), device=device.ref)
         before = len(app._notifications)
-        app._alarm_events([AlarmEvent("raised", alarm, app.clock())])
+        app.lists.alarm_events([AlarmEvent("raised", alarm, app.clock())])
         await pilot.pause()
         [toast] = list(app._notifications)[before:]
         assert toast.message == f"MAJOR {device.name}: hot: metric > 8 (value 9.5)"  # the name the Alarms list shows
         assert toast.title == "new alarm · Murano"
         # a vendor alarm whose text does not name its rule still says which rule it was
         other = alarm.model_copy(update={"rule": "overheat", "description": "temperature high", "origin": Origin.vendor})
-        app._alarm_events([AlarmEvent("raised", other, app.clock())])
+        app.lists.alarm_events([AlarmEvent("raised", other, app.clock())])
         await pilot.pause()
         assert list(app._notifications)[-1].message == f"MAJOR {device.name}: overheat: temperature high"
         # an alarm on no device is named by its metric
         bare = alarm.model_copy(update={"device": None})
-        app._alarm_events([AlarmEvent("raised", bare, app.clock())])
+        app.lists.alarm_events([AlarmEvent("raised", bare, app.clock())])
         await pilot.pause()
         assert list(app._notifications)[-1].message == "MAJOR temp: hot: metric > 8 (value 9.5)"
 
@@ -650,7 +650,7 @@ async def test_alarms_raised_together_make_one_summary_toast() -> None:
                                                              app.clock(), device=d.ref), app.clock())
                   for i, d in enumerate(devices)]
         before = len(app._notifications)
-        app._alarm_events(events)
+        app.lists.alarm_events(events)
         await pilot.pause()
         [toast] = list(app._notifications)[before:]
         assert toast.title == "5 new alarms (2 CRIT, 3 MAJ)"
@@ -660,6 +660,6 @@ async def test_alarms_raised_together_make_one_summary_toast() -> None:
         shown = list(app.screen.query(Toast))
         assert len(shown) == 1  # on screen too: one toast, not five
         # cleared alarms are not news
-        app._alarm_events([AlarmEvent("cleared", events[0].alarm, app.clock())])
+        app.lists.alarm_events([AlarmEvent("cleared", events[0].alarm, app.clock())])
         await pilot.pause()
         assert len(app._notifications) == before + 1

@@ -254,7 +254,7 @@ async def test_a_whole_profile_asked_for_never_goes_to_the_vendor_as_a_source() 
         import tuiot.ui.polling as polling
 
         was, polling.LIVE_WHOLE = polling.LIVE_WHOLE, -1  # as if it had 100k values
-        app.rule_profiles = lambda: set()  # no local rule needs all its readings
+        app.lists.rule_profiles = lambda: set()  # no local rule needs all its readings
         try:
             want = app.plan.want("Thingsee")
         finally:

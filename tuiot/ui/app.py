@@ -23,11 +23,12 @@ from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
 from tuiot.config import Config
-from tuiot.domain import Alarm, AlarmStatus, Identity, Node, Reading, Rule, now_utc
+from tuiot.domain import Node, Reading, Rule, now_utc
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.devices import Devices
 from tuiot.ui.finder import Finder
+from tuiot.ui.lists import Lists
 from tuiot.ui.live_feed import LiveFeed
 from tuiot.ui.loading import Loader
 from tuiot.ui.naming import Naming
@@ -113,15 +114,8 @@ class ConsoleApp(App[int]):
         self.first_data_at: datetime | None = None
         self.first_painted_at: float | None = None  # perf_counter of the frame with the first tree
         self.exit_on_data = False
-        self._rules: list[Rule] = []
+        self.rules: list[Rule] = []  # vendor and local rules read (tuiot.ui.lists loads them)
         self.pollers: dict[str, Poller] = {}
-        # profiles whose first alarm sweep / identity list has come: until every one that can
-        # has, those lists are still filling and their cursor keeps to the first row
-        self._alarms_heard: set[str] = set()
-        self._identities_heard: set[str] = set()
-        # monotonic start of the request whose identity list is shown, per profile: a poll
-        # round that began before a write's re-read must not put the old list back
-        self._identities_from: dict[str, float] = {}
         self.local: Any = None  # tuiot.fleet.local_alarms.LocalRules once rules.toml is read
         # off while the first trees load (tuiot.fleet.collector); `tuiot` holds it from its start
         self.collector = collector or CollectorHold()
@@ -133,6 +127,7 @@ class ConsoleApp(App[int]):
         self.nav = Navigation(self)  # screens, crumbs, focus, esc, `:` (tuiot.ui.navigation)
         self.finder = Finder(self)  # / find and reveal (tuiot.ui.finder)
         self.live_feed = LiveFeed(self)  # what Live shows (tuiot.ui.live_feed)
+        self.lists = Lists(self)  # alarms, identities, rules (tuiot.ui.lists)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -187,41 +182,6 @@ class ConsoleApp(App[int]):
 
     def on_unmount(self) -> None:
         self.collector.thaw()
-
-    @work(exit_on_error=False, group="local-rules", exclusive=True)
-    async def _load_local_rules(self) -> None:
-        """Local rules run in the console on every reading it fetches, for every vendor."""
-        from tuiot.fleet.local_alarms import LocalAlarmStore, LocalRules
-        from tuiot.fleet.rulefile import load_rules
-
-        try:
-            rules = await asyncio.to_thread(load_rules, self.rules_path)
-        except Exception as e:
-            self.notify(f"rules: {e}", severity="error", timeout=10)
-            return
-        store = await asyncio.to_thread(LocalAlarmStore)
-        if store.warning:
-            self.notify(store.warning, severity="warning", timeout=10)
-        if self.local is None:
-            self.local = LocalRules(rules, store)
-            self.live_feed.index_thresholds()
-        else:
-            self._alarm_events(self.local.set_rules(rules))
-            self.live_feed.index_thresholds()
-
-    def rule_profiles(self) -> set[str]:
-        """Profiles local rules watch: their pollers read every value."""
-        if self.local is None:
-            return set()
-        return {r.profile for r in self.local.engine.rules if r.enabled}
-
-    def _alarm_events(self, events: list[Any]) -> None:
-        raised = [ev.alarm for ev in events if ev.kind == "raised"]
-        if raised:  # one toast per batch, however many a rule raised at once
-            title, message = labels.alarms_toast(raised, self.naming.known_name)
-            self.notify(message, title=title, severity="error", timeout=8)
-        if events and self.current == "alarms":
-            self._show_alarms()
 
     # ---- tree events ----------------------------------------------------------------------------
 
@@ -426,9 +386,9 @@ class ConsoleApp(App[int]):
         if result.readings is not None:
             self._took_readings(name, result.readings, whole=result.want.latest is None)
         if result.alarms is not None:
-            self._took_alarms(name, result.alarms)
+            self.lists.took_alarms(name, result.alarms)
         if result.identities is not None:
-            self._took_identities(name, result.identities, started=result.started)
+            self.lists.took_identities(name, result.identities, started=result.started)
         self.chrome.status()
 
     def _refresh_latest(self, refs: list[str] | None, only: str | None = None) -> None:
@@ -439,7 +399,7 @@ class ConsoleApp(App[int]):
     def _took_readings(self, name: str, readings: list[Reading], *, whole: bool) -> None:
         self.fleet.put_readings(readings)
         if self.local is not None:
-            self._alarm_events(self.local.feed(readings))
+            self.lists.alarm_events(self.local.feed(readings))
         if whole:
             self.whole_read.add(name)
             self.snapshots.save(name, readings=readings)
@@ -463,137 +423,6 @@ class ConsoleApp(App[int]):
     async def _open_metric(self, msg: OpenMetric) -> None:
         await self._open_metric_ref(msg.metric_ref)
 
-    # ---- alarms, identities, rules ------------------------------------------------------------------
-
-    def _load_alarms(self, name: str) -> None:
-        """Refresh a profile's alarms now (after a close, say): the poller's next round, at once."""
-        self._wake(name)
-
-    def _took_alarms(self, name: str, alarms: list[Alarm]) -> None:
-        self._alarms_heard.add(name)
-        changed = self.fleet.set_alarms(name, alarms)
-        self.devices.relabel(changed)
-        if self.current == "devices":
-            self.devices.show_cursor_detail(only=changed)  # a group's detail is not redrawn by the tick: its worst alarm is
-        self.snapshots.save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
-        if self.current == "alarms":
-            self._show_alarms()
-
-    def _show_alarms(self) -> None:
-        alarms = self.fleet.all_alarms()
-        if self.local is not None:
-            alarms += self.local.alarms()
-        ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
-        self.nav.screen("alarms").set_alarms(alarms, now=self.clock(), read_only=ro, loading=self._alarms_loading())
-
-    def _alarms_loading(self) -> bool:
-        """Some healthy profile that has alarms has not answered its first sweep yet."""
-        return any(name not in self._alarms_heard and p.error is None
-                   and (poller := self.pollers.get(name)) is not None and poller.can_alarms
-                   for name, p in self.fleet.profiles.items())
-
-    def _identities_loading(self) -> bool:
-        """Some healthy profile that has identities has not listed them yet."""
-        from tuiot.adapters.base import Capability
-
-        return any(name not in self._identities_heard and p.error is None
-                   and (adapter := self.adapters.get(name)) is not None and adapter.can(Capability.identities)
-                   for name, p in self.fleet.profiles.items())
-
-    def identities_listed(self, name: str) -> bool:
-        """A profile's first identity list has been asked for and answered (or failed)."""
-        return name in self._identities_heard
-
-    @work(exit_on_error=False, group="identities")
-    async def _load_identities(self, name: str) -> None:
-        """The first list, and a re-read after a write; screen 6 then keeps it fresh through
-        the profile's poller (PollPlan.identities_due)."""
-        from tuiot.adapters.base import Capability
-
-        adapter = self.adapters.get(name)
-        if adapter is None or not adapter.can(Capability.identities):
-            return
-        started = self.plan.identities_at[name] = time.monotonic()
-        try:
-            items = await adapter.identities()
-        except Exception as e:
-            self._identities_heard.add(name)  # it will not come this round: the others are all there is
-            self.notify(f"{name}: identities: {e}", severity="warning")
-            return
-        self._took_identities(name, items, started=started)
-
-    def _took_identities(self, name: str, items: list[Identity], *, started: float) -> None:
-        self._identities_heard.add(name)
-        if started < self._identities_from.get(name, float("-inf")):
-            return  # asked before the list shown was: older news
-        self._identities_from[name] = started
-        old = self.fleet.identities.get(name)
-        self.fleet.set_identities(name, items)
-        # a refresh that changed nothing writes nothing; 30,000 identities take ~50 ms to compare,
-        # done in the saving thread rather than the console's
-        self.snapshots.save(name, identities=items, unchanged=None if old is None else lambda: old == items)
-        if self.current == "identities":
-            self._show_identities()  # the ages move even when nothing else did
-
-    def _show_identities(self) -> None:
-        items = [i for lst in self.fleet.identities.values() for i in lst]
-        caps = {n: {c.value for c in a.capabilities} for n, a in self.adapters.items()}
-        ro = [n for n, p in self.config.profiles.items() if self.read_only or p.read_only]
-        checks = {n: a.group_problem for n, a in self.adapters.items()}  # a vendor's rule, said in the form
-        self.nav.screen("identities").set_identities(items, capabilities=caps, now=self.clock(), read_only=ro,
-                                                  group_checks=checks, reading_time=self.fleet.newest_reading_time,
-                                                  loading=self._identities_loading())
-
-    @work(exit_on_error=False, group="rules", exclusive=True)
-    async def _load_rules(self) -> None:
-        from tuiot.adapters.base import Capability
-
-        rules: list[Rule] = []
-        try:
-            from tuiot.fleet.rulefile import load_rules
-
-            rules += await asyncio.to_thread(load_rules, self.rules_path)
-        except Exception as e:
-            self.notify(f"rules.toml: {e}", severity="error")
-        for name, adapter in self.adapters.items():
-            if adapter.can(Capability.rules) and self.fleet.profiles[name].loaded:
-                try:
-                    rules += await adapter.rules()
-                except Exception as e:
-                    self.notify(f"{name}: rules: {e}", severity="warning")
-        self._rules = rules
-        self.live_feed.index_thresholds()
-        self._show_rules()
-
-    def _show_rules(self) -> None:
-        view = self.nav.shown("rules")
-        if view is not None:  # else filled when screen 5 is first shown
-            view.set_rules(self._rules)
-
-    def rules_changed(self) -> None:
-        """A rule was saved or deleted: the Rules list, threshold colours and local rules follow."""
-        self._load_rules()
-        self._load_local_rules()
-
-    def alarms_changed(self, profiles: set[str]) -> None:
-        """Alarms were closed: the inbox shows it now, and the profiles' alarms are read again."""
-        self._show_alarms()
-        for name in profiles:
-            self._load_alarms(name)
-
-    def unmark(self, refs: set[str]) -> None:
-        """A bulk action is done with these rows: their marks go, wherever they were set."""
-        for name in ("alarms", "identities"):
-            if (view := self.nav.shown(name)) is not None:
-                view.list.unmark(refs)
-
-    def identities_changed(self, profiles: set[str], *, tree: bool = False) -> None:
-        """Identities were changed: read them again (and with `tree`, the profile's tree)."""
-        for name in profiles:
-            self._load_identities(name)
-            if tree and name in self.config.profiles and not self.offline:
-                self.loader.load_profile(self.config.profiles[name])
-
     # ---- writes (tuiot.ui.writes): read-only check, confirmation, audit ---------------------------
 
     @on(RuleEditRequested)
@@ -604,8 +433,7 @@ class ConsoleApp(App[int]):
     def _open_rule(self, msg: OpenRule) -> None:
         """From an alarm to the rule that raised it: triage goes alarm → rule → fix."""
         a = msg.alarm
-        # a local rule's alarms name it by its name, which is its id in rules.toml
-        rule = next((r for r in self._rules if r.profile == a.profile and a.rule in (r.id, r.name)), None)
+        rule = self.lists.rule_of(a)
         if rule is None:
             self.notify(f"rule {a.rule} of {a.profile} is not among the rules read (deleted, or not read yet)",
                         severity="warning")

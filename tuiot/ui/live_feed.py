@@ -180,6 +180,6 @@ class LiveFeed:
 
         app = self.app
         local = app.local.engine.rules if app.local is not None else []
-        self._thresholds = ThresholdIndex([*(r for r in app._rules if r.origin.value != "local"), *local])
+        self._thresholds = ThresholdIndex([*(r for r in app.rules if r.origin.value != "local"), *local])
         if app.current == "live":
             app.nav.screen("live").tick()

@@ -113,7 +113,7 @@ class Loader:
         if tree.root.children and tree.cursor_node is None:
             tree.move_cursor(tree.root.children[0])  # the detail pane speaks of the first profile at once
         if app.offline or not app.adapters:
-            app._load_local_rules()
+            app.lists.load_local_rules()
         else:
             # rules.toml and its engine are read once the first tree is on screen (or every
             # load has ended): they act on readings, which come after the trees
@@ -165,7 +165,7 @@ class Loader:
         app._wake(profile.name)  # the alarm inbox is due now that devices are known
         self._identities_due.add(profile.name)
         self.after_tree_loads()
-        app._load_rules()
+        app.lists.load_rules()
 
     def all_trees_in(self) -> bool:
         """Every profile's first tree load has ended, loaded or failed."""
@@ -183,13 +183,13 @@ class Loader:
             app._wake()  # alarm sweeps held back while trees loaded (PollPlan.alarms_due) run now
         if settled or app.current == "identities":
             for name in sorted(self._identities_due):
-                app._load_identities(name)
+                app.lists.load_identities(name)
             self._identities_due.clear()
 
     def _local_rules_now(self) -> None:
         if self._local_rules_due:
             self._local_rules_due = False
-            self.app._load_local_rules()
+            self.app.lists.load_local_rules()
 
     def failed(self, name: str, e: Exception) -> None:
         """A profile's tree load or poll round failed: its state, a toast if it is news."""

@@ -121,4 +121,4 @@ class Naming:
         return labels.node_title(self.app.fleet, ref)
 
     def rule_name(self, profile: str, rule_id: str) -> str | None:
-        return next((r.name for r in self.app._rules if r.profile == profile and r.id == rule_id), None)
+        return next((r.name for r in self.app.rules if r.profile == profile and r.id == rule_id), None)

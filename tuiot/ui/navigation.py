@@ -56,7 +56,7 @@ class Navigation:
             widget = IdentitiesView(id="identities")
         elif name == "rules":
             widget = RulesView(name_of=naming.source_name, id="rules")
-            widget.set_rules(app._rules)
+            widget.set_rules(app.rules)
         else:
             raise ValueError(name)
         self._mounts[name] = switcher.mount(widget)
@@ -113,14 +113,14 @@ class Navigation:
             if not app.live_feed.paused():  # paused, nothing is wanted: a read now would only be held
                 app._refresh_latest(app.live_refs or None)
         elif screen == "rules":
-            app._load_rules()
+            app.lists.load_rules()
         elif screen == "alarms":
-            app._show_alarms()
+            app.lists.show_alarms()
         elif screen == "identities":
             app.loader.after_tree_loads()
-            app._show_identities()
+            app.lists.show_identities()
             for name in app.pollers:  # lists read a while ago (screen 6 left, come back): now
-                if app.identities_listed(name) and app.plan.identities_stale(name):
+                if app.lists.identities_listed(name) and app.plan.identities_stale(name):
                     app._wake(name)
         self.focus_current()
 

@@ -64,7 +64,7 @@ class PollPlan:
             if app.fleet.reading_count(name) <= LIVE_WHOLE:
                 return Want(latest=None, alarms=self.alarms_due(name), identities=identities)
         latest: tuple[str, ...] | None
-        if name in app.rule_profiles():
+        if name in app.lists.rule_profiles():
             latest = None  # local rules need every reading, on screen or not
         else:
             live = app.live_feed.view()
@@ -93,7 +93,7 @@ class PollPlan:
         poller = app.pollers.get(name)
         if app.current != "identities" or poller is None or not poller.can_identities:
             return False
-        if not app.identities_listed(name):
+        if not app.lists.identities_listed(name):
             return False
         return self.identities_stale(name)
 
