@@ -585,7 +585,7 @@ async def test_values_seen_in_part_join_the_snapshot(monkeypatch) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         r = Reading(metric="Murano/metric/x:temp", value=3.0, ts=FIXED, device="Murano/device/x")
-        app._took_readings("Murano", [r], whole=False)
+        app.rounds.took_readings("Murano", [r], whole=False)
         saves = [w for w in app.workers if w.group == "save"]
         await app.workers.wait_for_complete(saves)
     with SnapshotStore() as store:

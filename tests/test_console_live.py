@@ -220,7 +220,7 @@ async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
 
 
 def app_mod_polldone(result):
-    from tuiot.ui.app import PollDone
+    from tuiot.ui.rounds import PollDone
 
     return PollDone(result)
 
@@ -283,7 +283,7 @@ async def test_a_poll_round_on_a_big_live_repaints_values_in_place_without_a_res
         key = view.list.in_view()[0]
         r = app.fleet.readings[key]
         moved = r.model_copy(update={"value": 123456.0, "ts": r.ts + timedelta(seconds=1)})
-        app._took_readings("TeamViewer", [moved], whole=False)
+        app.rounds.took_readings("TeamViewer", [moved], whole=False)
         assert rebuilt == [] and view.list.keys == order
         assert view.cells(key)[1][0] == value_text(123456.0)
 
@@ -435,7 +435,7 @@ async def test_a_paused_live_table_keeps_its_values_and_ages_until_resumed() -> 
         assert any(value_text(r.value) in line for r in frozen.values() for line in before)
         # new values for every row on screen, as a poll round brings them, ages moving on
         moved = [r.model_copy(update={"value": 424242.0, "ts": r.ts + timedelta(seconds=30)}) for r in frozen.values()]
-        app._took_readings("Thingsee", moved, whole=False)
+        app.rounds.took_readings("Thingsee", moved, whole=False)
         await pilot.pause(1.2)  # the once-a-second tick has run
         await pilot.press("1", "down", "down", "3")  # away and back, the Devices cursor moved
         await pilot.pause(0.5)

@@ -18,14 +18,13 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
 from tuiot.config import Config
-from tuiot.domain import Node, Reading, Rule, now_utc
+from tuiot.domain import Node, Rule, now_utc
 from tuiot.fleet.collector import CollectorHold
-from tuiot.fleet.poller import Polled, Poller
+from tuiot.fleet.poller import Poller
 from tuiot.ui.devices import Devices
 from tuiot.ui.finder import Finder
 from tuiot.ui.lists import Lists
@@ -37,6 +36,7 @@ from tuiot.ui.polling import PollPlan
 from tuiot.fleet.state import FleetState
 from tuiot.ui import keys, labels
 from tuiot.ui.chrome import Chrome
+from tuiot.ui.rounds import PollDone, Rounds
 from tuiot.ui.snapshots import Snapshots
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
@@ -62,14 +62,6 @@ def styles_path() -> Path:
     here = Path(__file__).resolve().parent.parent
     packaged = here / "styles"
     return packaged if packaged.is_dir() else here.parent / "styles"
-
-
-class PollDone(Message):
-    """A profile's poller finished a round (posted from its worker)."""
-
-    def __init__(self, result: Polled) -> None:
-        super().__init__()
-        self.result = result
 
 
 class ConsoleApp(App[int]):
@@ -128,6 +120,7 @@ class ConsoleApp(App[int]):
         self.finder = Finder(self)  # / find and reveal (tuiot.ui.finder)
         self.live_feed = LiveFeed(self)  # what Live shows (tuiot.ui.live_feed)
         self.lists = Lists(self)  # alarms, identities, rules (tuiot.ui.lists)
+        self.rounds = Rounds(self)  # the pollers and their rounds (tuiot.ui.rounds)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -346,69 +339,11 @@ class ConsoleApp(App[int]):
             self.devices.show_detail(cursor)  # ages, a profile's state and rounds change by the second
         self.chrome.status()
 
-    # ---- polling: one Poller per profile (tuiot.fleet.poller) ---------------------------------
-
-    def _start_poller(self, name: str) -> None:
-        from tuiot.adapters.base import Capability
-
-        adapter = self.adapters[name]
-        poller = Poller(
-            name,
-            adapter,
-            interval=self.poll_interval or self.config.profiles[name].poll_interval,
-            want=lambda: self.plan.want(name),
-            deliver=lambda result: self.post_message(PollDone(result)),
-            can_alarms=adapter.can(Capability.alarms),
-            can_identities=adapter.can(Capability.identities),
-            clock=self.clock,
-        )
-        self.pollers[name] = poller
-        self.run_worker(poller.run(), name=f"poll {name}", group=f"poll:{name}", exit_on_error=False)
-
-    def _wake(self, name: str | None = None) -> None:
-        for pname, poller in self.pollers.items():
-            if name is None or pname == name:
-                poller.wake()
+    # ---- polling: one Poller per profile (tuiot.fleet.poller, tuiot.ui.rounds) -----------------
 
     @on(PollDone)
     def _poll_done(self, msg: PollDone) -> None:
-        result = msg.result
-        name = result.profile
-        if name not in self.fleet.profiles or self.chrome.status_bar() is None:
-            return  # a round that ended while the console was closing
-        if result.asked:
-            self.plan.asked_at[name] = time.monotonic()
-        if result.errors:
-            self.loader.failed(name, result.errors[0])
-        elif result.asked:  # a round that sent nothing (alarms a vendor has not) proves nothing
-            self.fleet.mark(name, "ok")
-            self.devices.relabel_profile(name)
-        if result.readings is not None:
-            self._took_readings(name, result.readings, whole=result.want.latest is None)
-        if result.alarms is not None:
-            self.lists.took_alarms(name, result.alarms)
-        if result.identities is not None:
-            self.lists.took_identities(name, result.identities, started=result.started)
-        self.chrome.status()
-
-    def _refresh_latest(self, refs: list[str] | None, only: str | None = None) -> None:
-        """Ask the pollers for these refs now (None: every profile, whole)."""
-        for name in self.plan.ask(refs, only):
-            self._wake(name)
-
-    def _took_readings(self, name: str, readings: list[Reading], *, whole: bool) -> None:
-        self.fleet.put_readings(readings)
-        if self.local is not None:
-            self.lists.alarm_events(self.local.feed(readings))
-        if whole:
-            self.whole_read.add(name)
-            self.snapshots.save(name, readings=readings)
-        else:
-            self.snapshots.merge_readings(name, readings)
-        self.snapshots.buffer(readings)
-        self.live_feed.show()
-        if self.current == "devices":
-            self.devices.show_cursor_detail()
+        self.rounds.took(msg.result)
 
     @property
     def selection(self) -> str | None:

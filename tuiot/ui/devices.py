@@ -67,7 +67,7 @@ class Devices:
             return
         if at == ref:
             if not self.app.fleet.metrics_below(ref):
-                self.app._refresh_latest([ref])
+                self.app.rounds.refresh_latest([ref])
             self.app.naming.name_device(ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does
 
     def show_detail(self, ref: str) -> None:

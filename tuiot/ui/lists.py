@@ -87,7 +87,7 @@ class Lists:
         (their pollers' next round, at once)."""
         self.show_alarms()
         for name in profiles:
-            self.app._wake(name)
+            self.app.rounds.wake(name)
 
     # ---- identities -----------------------------------------------------------------------------
 

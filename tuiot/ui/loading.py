@@ -109,7 +109,7 @@ class Loader:
                 app.snapshots.show(profile.name)
             if not app.offline:
                 self.load_profile(profile)
-                app._start_poller(profile.name)
+                app.rounds.start_poller(profile.name)
         if tree.root.children and tree.cursor_node is None:
             tree.move_cursor(tree.root.children[0])  # the detail pane speaks of the first profile at once
         if app.offline or not app.adapters:
@@ -162,7 +162,7 @@ class Loader:
         if not await self.tree_loaded(profile.name, nodes):
             return  # a newer load of this profile is showing its tree
         app.snapshots.save(profile.name, nodes=nodes)
-        app._wake(profile.name)  # the alarm inbox is due now that devices are known
+        app.rounds.wake(profile.name)  # the alarm inbox is due now that devices are known
         self._identities_due.add(profile.name)
         self.after_tree_loads()
         app.lists.load_rules()
@@ -180,7 +180,7 @@ class Loader:
             self._settled = True
             self._local_rules_now()  # every load failed: no first tree came to do it
             app.collector.release()
-            app._wake()  # alarm sweeps held back while trees loaded (PollPlan.alarms_due) run now
+            app.rounds.wake()  # alarm sweeps held back while trees loaded (PollPlan.alarms_due) run now
         if settled or app.current == "identities":
             for name in sorted(self._identities_due):
                 app.lists.load_identities(name)

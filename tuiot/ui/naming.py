@@ -36,7 +36,7 @@ class Naming:
             app.notify(f"{node.name}: {e}", severity="error")
             kids = []
         if self._keep_children(node.ref, kids):  # else loaded for names (Live, Rules): no line to fill
-            app._refresh_latest([node.ref])
+            app.rounds.refresh_latest([node.ref])
         self.names_arrived()
 
     def _keep_children(self, ref: str, kids: list[Node]) -> bool:

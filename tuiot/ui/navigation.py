@@ -111,7 +111,7 @@ class Navigation:
         if screen == "live":
             app.live_feed.show()
             if not app.live_feed.paused():  # paused, nothing is wanted: a read now would only be held
-                app._refresh_latest(app.live_refs or None)
+                app.rounds.refresh_latest(app.live_refs or None)
         elif screen == "rules":
             app.lists.load_rules()
         elif screen == "alarms":
@@ -121,7 +121,7 @@ class Navigation:
             app.lists.show_identities()
             for name in app.pollers:  # lists read a while ago (screen 6 left, come back): now
                 if app.lists.identities_listed(name) and app.plan.identities_stale(name):
-                    app._wake(name)
+                    app.rounds.wake(name)
         self.focus_current()
 
     # ---- keys -----------------------------------------------------------------------------------
