@@ -8,34 +8,34 @@ offline in the status bar while the others keep refreshing.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Footer, Input, Static, Tree
 
 from tuiot.config import Config
-from tuiot.domain import Node, Rule, now_utc
+from tuiot.domain import Rule, now_utc
 from tuiot.fleet.collector import CollectorHold
 from tuiot.fleet.poller import Poller
+from tuiot.fleet.state import FleetState
+from tuiot.ui import keys
+from tuiot.ui.chrome import Chrome
+from tuiot.ui.copy_export import CopyExport
 from tuiot.ui.devices import Devices
 from tuiot.ui.finder import Finder
 from tuiot.ui.lists import Lists
 from tuiot.ui.live_feed import LiveFeed
 from tuiot.ui.loading import Loader
+from tuiot.ui.metric_history import MetricHistory
 from tuiot.ui.naming import Naming
 from tuiot.ui.navigation import Navigation
 from tuiot.ui.polling import PollPlan
-from tuiot.fleet.state import FleetState
-from tuiot.ui import keys, labels
-from tuiot.ui.chrome import Chrome
 from tuiot.ui.rounds import PollDone, Rounds
 from tuiot.ui.snapshots import Snapshots
 from tuiot.ui.suggest import FleetSuggester
@@ -121,6 +121,8 @@ class ConsoleApp(App[int]):
         self.live_feed = LiveFeed(self)  # what Live shows (tuiot.ui.live_feed)
         self.lists = Lists(self)  # alarms, identities, rules (tuiot.ui.lists)
         self.rounds = Rounds(self)  # the pollers and their rounds (tuiot.ui.rounds)
+        self.metric_history = MetricHistory(self)  # screen 2's metric and series (tuiot.ui.metric_history)
+        self.copy_export = CopyExport(self)  # y and e (tuiot.ui.copy_export)
         self.writes = Writes(self)
         self.plan = PollPlan(self)  # what each poll round fetches (tuiot.ui.polling)
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
@@ -246,63 +248,17 @@ class ConsoleApp(App[int]):
         ref = self.devices.cursor()
         node = self.fleet.nodes.get(ref or "")
         if node is not None and node.kind == "metric":
-            await self._open_metric_ref(node.ref)
-
-    async def _open_metric_ref(self, ref: str) -> None:
-        """The metric's history on Metrics (a metric seen only in Live gets a node from its reading)."""
-        from tuiot.domain import split_ref
-
-        node = self.fleet.nodes.get(ref)
-        if node is None:
-            try:
-                profile, kind, ident = split_ref(ref)
-            except ValueError:
-                return
-            r = self.fleet.readings.get(ref)
-            node = Node(kind="metric", id=ident, name=self.naming.metric_name(ref), profile=profile, unit=r.unit if r else None)
-        device = next((self.fleet.nodes[a] for a in self.fleet.ancestors(node.ref) if self.fleet.nodes.get(a) and self.fleet.nodes[a].kind == "device"), None)
-        from tuiot.adapters.base import Capability
-
-        adapter = self.adapters.get(node.profile)
-        self.recent_metric = node.ref
-        await self.nav.show("metrics")
-        view = self.nav.screen("metrics")
-        poller = self.pollers.get(node.profile)
-        view.refresh_every = max(poller.interval, 5.0) if poller is not None and not self.offline else None
-        if device is not None:  # its title names the device as Live's row did: 'status (Turku Office 4 gateway 1)'
-            device = device.model_copy(update={"name": labels.display_name(self.fleet, device)})
-        view.show(node, device=device, can_aggregate=bool(adapter and adapter.can(Capability.aggregate)))
+            await self.metric_history.open(node.ref)
 
     def action_scroll_detail(self, direction: int) -> None:
         """Half the Devices detail's height down (1) or up (-1), the tree keeping the keys."""
         self.devices.scroll_detail(direction)
 
     def action_copy_selected(self) -> None:
-        refs = sorted(self.marked) or ([c] if (c := self.devices.cursor()) else [])
-        text = "\n".join(r.split("/", 2)[-1] for r in refs)
-        if text:
-            self._copy(text)
+        self.copy_export.copy_selected()
 
     def action_export(self, fmt: str) -> None:
-        from tuiot.fleet.export import ExportError, export_file
-
-        if self.current == "devices":
-            # the marked devices, else what the tree shows: the loaded nodes below the selection
-            sel = self.devices.cursor()
-            if self.marked:
-                refs = set().union(*(self.fleet.below(m) | {m} for m in self.marked))
-            else:
-                refs = self.fleet.below(sel) | {sel} if sel else set(self.fleet.nodes)
-            rows = [{**n.model_dump(mode="json"), "ref": n.ref} for r in sorted(refs) if (n := self.fleet.nodes.get(r))]
-            columns, stem = ["ref", "kind", "id", "name", "parent", "online", "severity", "unit"], "devices"
-        else:
-            return
-        try:
-            path = export_file(rows, columns, fmt, stem=stem)
-        except (ExportError, ValueError) as e:
-            self.notify(str(e), severity="error")
-            return
-        self.notify(f"exported {labels.count(len(rows), 'row')} to {path}")
+        self.copy_export.export(fmt)
 
     def action_mark_device(self) -> None:
         """Mark or unmark the device under the cursor for a bulk action (l, e, y)."""
@@ -356,7 +312,7 @@ class ConsoleApp(App[int]):
 
     @on(OpenMetric)
     async def _open_metric(self, msg: OpenMetric) -> None:
-        await self._open_metric_ref(msg.metric_ref)
+        await self.metric_history.open(msg.metric_ref)
 
     # ---- writes (tuiot.ui.writes): read-only check, confirmation, audit ---------------------------
 
@@ -411,30 +367,7 @@ class ConsoleApp(App[int]):
 
     @on(HistoryRequested)
     def _history_requested(self, msg: HistoryRequested) -> None:
-        self._fetch_history(msg)
-
-    @work(exit_on_error=False, group="history", exclusive=True)
-    async def _fetch_history(self, msg: HistoryRequested) -> None:
-        view = self.nav.screen("metrics")
-        profile = msg.metric_ref.split("/", 1)[0]
-        buffered = await asyncio.to_thread(self.snapshots.history, msg.metric_ref, msg.start, msg.end)
-        try:
-            series = await self.adapters[profile].history(msg.metric_ref, msg.start, msg.end,
-                                                         aggregate=msg.aggregate, bucket=msg.bucket)
-        except Exception as e:
-            if not buffered:
-                view.set_error(str(e))
-                return
-            # the vendor is away: what this console has seen is still history
-            from tuiot.domain import Series
-
-            series = Series(metric=msg.metric_ref, points=[])
-            self.notify(f"{profile}: {e}; showing values seen by this console", severity="warning")
-        if buffered:
-            from tuiot.fleet.snapshot import merge_series
-
-            series = merge_series(series, buffered)
-        view.set_series(series, request=msg)
+        self.metric_history.fetch(msg)
 
     @on(JumpToDevice)
     def _jump(self, msg: JumpToDevice) -> None:
@@ -445,34 +378,7 @@ class ConsoleApp(App[int]):
 
     @on(CopyRequested)
     def _copy_requested(self, msg: CopyRequested) -> None:
-        self._copy(msg.text)
-
-    def _copy(self, text: str) -> None:
-        """OSC 52, wrapped for tmux: reaches the local clipboard through SSH."""
-        from tuiot.fleet.export import osc52
-
-        try:
-            seq = osc52(text)
-        except ValueError as e:
-            self.notify(str(e), severity="error")
-            return
-        driver = getattr(self, "_driver", None)
-        if driver is not None:
-            driver.write(seq)
-            driver.flush()
-        lines = text.splitlines()
-        if len(lines) > 1:
-            self.notify(f"copied {len(lines)} lines")
-            return
-        # the whole id, broken between its parts (a toast is 60 columns, half the screen at
-        # most): at 80 columns the detail pane may have clipped it, and the toast is where
-        # it shows whole; clipped at its end it lost the part that tells ids apart
-        room = max(min(60, self.size.width // 2) - 4, 16)
-        said = f"copied {text}"
-        if len(said) > room:
-            parts = labels.fold(text, room, indent=0)
-            said = "\n".join(["copied", *(parts if len(parts) <= 6 else [*parts[:2], "…", *parts[-3:]])])
-        self.notify(said)
+        self.copy_export.copy(msg.text)
 
     # ---- chrome ----------------------------------------------------------------------------------
 
