@@ -4,6 +4,12 @@ Workers do the I/O (through the adapters) and hand results to handlers on the UI
 thread, which own `FleetState` and the widgets. Nothing waits on the network in a
 handler: a slow vendor only delays its own nodes, and its profile shows as degraded or
 offline in the status bar while the others keep refreshing.
+
+`ConsoleApp` is the wiring: its widgets, keys and message handlers. What they do lives in
+objects that take the app, one job each (as `Writes` and `PollPlan` do): `loader`
+(tuiot.ui.loading), `snapshots`, `rounds` (the pollers), `devices`, `nav` (tuiot.ui.navigation),
+`finder`, `live_feed`, `lists`, `naming`, `metric_history`, `copy_export` and `chrome`.
+Textual's `@on` handlers must stay here: it collects them from MessagePump subclasses only.
 """
 
 from __future__ import annotations
@@ -128,6 +134,15 @@ class ConsoleApp(App[int]):
         self.recent_metric: str | None = None  # the metric last opened or pointed at (a new rule starts there)
         self.whole_read: set[str] = set()  # profiles a whole-profile round has been delivered for
 
+    @property
+    def selection(self) -> str | None:
+        """The first node Live shows (the profile, group or device picked with l)."""
+        return self.live_refs[0] if self.live_refs else None
+
+    @selection.setter
+    def selection(self, ref: str | None) -> None:
+        self.live_refs = [ref] if ref else []
+
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Toasts carry names, descriptions and vendor errors: text, never markup, from any
@@ -145,7 +160,7 @@ class ConsoleApp(App[int]):
                 # rows: the detail scrolls (ctrl+down/up from the tree, or tab to it)
                 with VerticalScroll(id="detail-scroll"):
                     yield DetailPane("Select a node to see its details.", id="detail")
-            # the other five screens are mounted on first visit (_screen): less to style before the first data
+            # the other five screens are mounted on first visit (Navigation.screen): less to style before the first data
         yield Input(placeholder="/ find: name or id, across the whole fleet", id="find",
                     suggester=FleetSuggester(self.finder.candidates))
         yield Input(placeholder=":devices @profile · :alarms critical · :live · :q", id="cmdline")
@@ -279,7 +294,7 @@ class ConsoleApp(App[int]):
         event.input.display = False
         await self.nav.command(event.value)
 
-    # ---- live ----------------------------------------------------------------------------------
+    # ---- the clock -----------------------------------------------------------------------------
 
     def _tick(self) -> None:
         """Once a second: repaint ages and the status bar (the pollers fetch on their own)."""
@@ -300,15 +315,6 @@ class ConsoleApp(App[int]):
     @on(PollDone)
     def _poll_done(self, msg: PollDone) -> None:
         self.rounds.took(msg.result)
-
-    @property
-    def selection(self) -> str | None:
-        """The first node Live shows (the profile, group or device picked with l)."""
-        return self.live_refs[0] if self.live_refs else None
-
-    @selection.setter
-    def selection(self, ref: str | None) -> None:
-        self.live_refs = [ref] if ref else []
 
     @on(OpenMetric)
     async def _open_metric(self, msg: OpenMetric) -> None:
