@@ -109,4 +109,4 @@ async def test_commands_set_the_filters_of_the_screen_they_open() -> None:
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Thingsee")
         await pilot.press("colon", *f"devices {device.id}", "enter")
         await pilot.pause(0.2)
-        assert app.current == "devices" and app._tree_cursor() == device.ref
+        assert app.current == "devices" and app.devices.cursor() == device.ref

@@ -47,7 +47,7 @@ async def test_devices_tree_shows_every_profile_and_expands_lazily() -> None:
         assert not app.fleet.kids(device.ref)
         await pilot.press("slash", *device.id, "enter")  # find it, then expand it
         await pilot.pause(0.2)
-        assert app._tree_cursor() == device.ref
+        assert app.devices.cursor() == device.ref
         await pilot.press("space")
         for _ in range(40):
             await pilot.pause(0.05)
@@ -67,7 +67,7 @@ async def test_find_reveals_a_device_anywhere_in_the_fleet() -> None:
             await pilot.press(ch)
         await pilot.press("enter")
         await pilot.pause(0.2)
-        assert app._tree_cursor() == target.ref
+        assert app.devices.cursor() == target.ref
 
 
 async def test_screen_keys_help_and_command_line() -> None:
@@ -107,7 +107,7 @@ async def test_live_shows_values_of_the_selection_and_pauses() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
+        app.finder.reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
         await pilot.press("3")
         keys = await _live_rows(app, pilot)
         assert keys and all(k.startswith("Thingsee/metric/") for k in keys)
@@ -117,7 +117,7 @@ async def test_live_shows_values_of_the_selection_and_pauses() -> None:
         assert app.plan.want("Thingsee").latest == ()  # paused: Live asks the vendor for nothing
         await pilot.press("slash", *"temp", "enter")
         assert view.list.keys and len(view.list.keys) < len(keys)
-        assert all("temp" in k.lower() or "temp" in app._metric_name(k).lower() for k in view.list.keys)
+        assert all("temp" in k.lower() or "temp" in app.naming.metric_name(k).lower() for k in view.list.keys)
         await pilot.press("s")
         assert view.sort == 1
         # Enter drills into the metric's history
@@ -132,17 +132,17 @@ async def test_live_colours_values_outside_a_rule_threshold(tmp_path) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
+        app.finder.reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
         await pilot.press("3")
         keys = await _live_rows(app, pilot)
         hot, cold = keys[0], keys[1]
-        app._rules = [
+        app.rules = [
             Rule(id="r1", profile="Thingsee", name="always", sources=[hot],
                  thresholds=[Threshold(condition="metric > -1000000 || metric == metric || metric != metric", severity=Severity.critical)]),
             Rule(id="r2", profile="Thingsee", name="never", sources=[cold],
                  thresholds=[Threshold(condition="metric > 1e12", severity=Severity.major)]),
         ]
-        app._index_thresholds()
+        app.live_feed.index_thresholds()
         view = app.query_one("#live")
         assert view.cells(hot)[1][1] == "critical"
         assert view.cells(cold)[1][1] is None
@@ -154,7 +154,7 @@ async def test_devices_marks_feed_live_copy_and_export() -> None:
         await loaded(app, pilot)
         devices = [n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer"][:2]
         for d in devices:
-            app._reveal(d.ref)
+            app.finder.reveal(d.ref)
             await pilot.pause(0.1)
             await pilot.press("m")
         assert app.marked == {d.ref for d in devices}
@@ -164,7 +164,7 @@ async def test_devices_marks_feed_live_copy_and_export() -> None:
         keys = await _live_rows(app, pilot, 2)
         # the values of exactly the marked devices (sensors never expanded: readings name their device)
         assert {app.fleet.readings[k].device for k in keys} == {d.ref for d in devices}
-        assert all(" · " in app._metric_name(k) for k in keys)
+        assert all(" · " in app.naming.metric_name(k) for k in keys)
         await pilot.press("1", "escape")  # Esc on Devices clears the marks first
         assert app.marked == set()
 
@@ -279,9 +279,9 @@ async def test_devices_detail_never_breaks_an_id_inside_a_part(size) -> None:
         app.fleet.add_nodes(nodes)
         assert any(n.kind == "metric" and len(n.id) > 60 for n in nodes)  # the long ThingsPro ids are there
         for node in nodes:
-            app._reveal(node.ref)
+            app.finder.reveal(node.ref)
             await pilot.pause()
-            assert app._tree_cursor() == node.ref
+            assert app.devices.cursor() == node.ref
             shown = str(detail.render()).split("\n")
             assert all(len(line) <= width for line in shown), (node.ref, shown)
             lines = _pane_lines(detail)
@@ -298,7 +298,7 @@ async def test_devices_detail_breaks_its_lines_again_when_the_terminal_is_resize
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         gateway = next(n for n in app.fleet.nodes.values() if n.kind == "group" and n.profile == "ThingsPro")
-        app._reveal(gateway.ref)
+        app.finder.reveal(gateway.ref)
         await pilot.pause()
         assert _pane_lines(app.query_one("#detail"))[1:3] == ["group · ThingsPro", gateway.id]
         await pilot.resize_terminal(120, 40)
@@ -339,9 +339,9 @@ async def test_copying_a_long_id_shows_it_whole_in_the_toast() -> None:
         for profile in ("ThingsPro", "TeamViewer"):
             metric = max((n for n in nodes if n.kind == "metric" and n.profile == profile), key=lambda n: len(n.id))
             for _ in range(40):  # each level's lines come in as it expands
-                app._reveal(metric.ref)
+                app.finder.reveal(metric.ref)
                 await pilot.pause(0.05)
-                if app._tree_cursor() == metric.ref:
+                if app.devices.cursor() == metric.ref:
                     break
             await pilot.press("y")
             await pilot.pause()
@@ -411,17 +411,17 @@ def test_snapshot_live_with_a_threshold(snap_compare) -> None:
         app = pilot.app
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Murano")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("3")
         keys = await _live_rows(app, pilot, 3)
         for _ in range(100):  # the vendor's rules come in after the trees: the test's rule goes in after them
-            if app._rules and not any(w.group == "rules" and not w.is_finished for w in app.workers):
+            if app.rules and not any(w.group == "rules" and not w.is_finished for w in app.workers):
                 break
             await pilot.pause(0.05)
         hot = sorted(keys)[0]
-        app._rules = [*app._rules, Rule(id="r", profile="Murano", name="hot", sources=[hot], origin=Origin.vendor,
+        app.rules = [*app.rules, Rule(id="r", profile="Murano", name="hot", sources=[hot], origin=Origin.vendor,
                                          thresholds=[Threshold(condition="metric == metric", severity=Severity.critical)])]
-        app._index_thresholds()
+        app.live_feed.index_thresholds()
         await pilot.pause(0.3)
         app.query_one("#live").list.move_to(hot)  # its detail says why it is coloured
         await pilot.pause(0.1)
@@ -458,7 +458,7 @@ async def test_a_local_rule_raises_an_alarm_in_the_console(tmp_path, monkeypatch
             f'[[rules]]\nname = "always"\nprofile = "Thingsee"\nmetric = "{device.id}:batl"\n'
             'condition = "metric > -1000"\nseverity = "minor"\nchecks = 1\nenabled = true\n'
         )
-        app._load_local_rules()
+        app.lists.load_local_rules()
         await pilot.pause(0.3)
         app.pollers["Thingsee"].wake()  # local rules: the next round reads the whole profile
         for _ in range(60):
@@ -512,7 +512,7 @@ async def test_offline_flag_never_touches_the_network(monkeypatch) -> None:
         assert "OFFLINE" in str(app.query_one("#statusbar").render())
         assert app.adapters["site"].health.requests == 0
         # no snapshot here: its tree line says so, not "connecting" for ever
-        assert "connecting" not in str(app._tree().lines["site/profile/site"].label)
+        assert "connecting" not in str(app.devices.tree().lines["site/profile/site"].label)
 
 
 def test_screenshots_command_writes_every_screen(tmp_path) -> None:
@@ -533,7 +533,7 @@ async def test_a_newer_tree_supersedes_one_still_going_in() -> None:
     import asyncio
 
     from tuiot.domain import Node
-    from tuiot.ui.app import INDEX_SLICE
+    from tuiot.ui.loading import INDEX_SLICE
 
     app = make_app(vendors=("murano",))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -544,9 +544,9 @@ async def test_a_newer_tree_supersedes_one_still_going_in() -> None:
                     for i in range(INDEX_SLICE * 2 + 10)]
 
         old, new = tree("old"), tree("new")
-        first = asyncio.ensure_future(app._tree_loaded("Murano", old))
+        first = asyncio.ensure_future(app.loader.tree_loaded("Murano", old))
         await asyncio.sleep(0)  # the old tree's first slice is in
-        shown = await app._tree_loaded("Murano", new)
+        shown = await app.loader.tree_loaded("Murano", new)
         assert shown is True and await first is False
         await pilot.pause()
         roots = {n.id for n in app.fleet.roots("Murano")}
@@ -585,7 +585,7 @@ async def test_values_seen_in_part_join_the_snapshot(monkeypatch) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         r = Reading(metric="Murano/metric/x:temp", value=3.0, ts=FIXED, device="Murano/device/x")
-        app._took_readings("Murano", [r], whole=False)
+        app.rounds.took_readings("Murano", [r], whole=False)
         saves = [w for w in app.workers if w.group == "save"]
         await app.workers.wait_for_complete(saves)
     with SnapshotStore() as store:
@@ -601,7 +601,7 @@ async def test_r_on_an_alarm_opens_the_rule_that_raised_it() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         view = await open_alarms_of(app, pilot, "TeamViewer")
         for _ in range(40):  # rules are read after the trees
-            if app._rule_name("TeamViewer", view.shown_alarms()[-1].rule or ""):
+            if app.naming.rule_name("TeamViewer", view.shown_alarms()[-1].rule or ""):
                 break
             await pilot.pause(0.05)
         alarm = view.shown_alarms()[-1]
@@ -753,11 +753,11 @@ async def _gateway_with_values(app, pilot):
     metrics = [m for m in sorted(app.fleet.below(gateway.ref)) if app.fleet.nodes[m].kind == "metric"]
     app.fleet.put_readings([Reading(metric=m, value=230.0 + i, ts=FIXED, unit="V") for i, m in enumerate(metrics)])
     for _ in range(40):
-        app._reveal(gateway.ref)
+        app.finder.reveal(gateway.ref)
         await pilot.pause(0.05)
-        if app._tree_cursor() == gateway.ref:
+        if app.devices.cursor() == gateway.ref:
             break
-    assert app._tree_cursor() == gateway.ref
+    assert app.devices.cursor() == gateway.ref
     return gateway
 
 

@@ -144,7 +144,7 @@ async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics(
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(app, pilot)
-        app._reveal("TeamViewer/profile/TeamViewer")  # the cursor on the profile, as with the arrows
+        app.finder.reveal("TeamViewer/profile/TeamViewer")  # the cursor on the profile, as with the arrows
         await pilot.press("3")
         live = app.query_one("#live")
         for _ in range(100):
@@ -153,12 +153,12 @@ async def test_live_key_follows_the_devices_cursor_and_names_a_profiles_metrics(
             if keys and all(app.fleet.nodes.get(k) is not None for k in keys[:10]):
                 break
         assert app.live_refs == ["TeamViewer/profile/TeamViewer"]
-        names = [app._metric_name(k) for k in live.list.keys[:10]]
+        names = [app.naming.metric_name(k) for k in live.list.keys[:10]]
         assert names and all(":" not in n for n in names), names  # 'Pump house power 1 · Voltage', no hash ids
         assert str(live.query_one("#summary").render()).startswith("TeamViewer · ")
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
         await pilot.press("1")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("3")
         assert app.live_refs == [device.ref]
 
@@ -181,9 +181,9 @@ async def test_metrics_without_a_metric_says_how_to_choose_one() -> None:
         app.fleet.add_nodes(nodes)
         metric = next(n for n in nodes if n.kind == "metric")
         for _ in range(40):
-            app._reveal(metric.ref)
+            app.finder.reveal(metric.ref)
             await pilot.pause(0.05)
-            if app._tree_cursor() == metric.ref:
+            if app.devices.cursor() == metric.ref:
                 break
         await pilot.press("enter")
         await pilot.pause(0.2)
@@ -200,14 +200,14 @@ async def test_tree_badges_follow_alarm_changes_on_devices_and_their_groups() ->
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
-        app._reveal(device.ref)
-        group = app._tree().lines[device.parent]
+        app.finder.reveal(device.ref)
+        group = app.devices.tree().lines[device.parent]
         alarm = Alarm(id="x", profile="Murano", severity=Severity.major, status="open", device=device.ref,
                       opened_at=datetime(2026, 5, 28, tzinfo=UTC))
-        app._took_alarms("Murano", [alarm])
-        assert str(app._tree().lines[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
-        app._took_alarms("Murano", [])  # closed: the badges go at once
-        assert not str(app._tree().lines[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
+        app.lists.took_alarms("Murano", [alarm])
+        assert str(app.devices.tree().lines[device.ref].label).endswith(" MAJ") and str(group.label).endswith(" MAJ")
+        app.lists.took_alarms("Murano", [])  # closed: the badges go at once
+        assert not str(app.devices.tree().lines[device.ref].label).endswith("MAJ") and not str(group.label).endswith("MAJ")
 
 
 def test_the_demo_keeps_its_rules_and_data_apart_from_the_users(tmp_path) -> None:
@@ -382,7 +382,7 @@ async def test_rules_detail_names_its_sources_without_the_device_being_expanded(
         metric = app.fleet.nodes[rule.sources[0]]
         device = app.fleet.nodes[app.fleet.nodes[metric.parent].parent]
         assert f"{device.name} · {metric.name}" in detail and metric_id not in detail
-        assert rule.sources[0] not in app._tree().lines  # named without expanding the device in the tree
+        assert rule.sources[0] not in app.devices.tree().lines  # named without expanding the device in the tree
 
 
 async def test_the_find_box_completes_a_device_name_as_you_type() -> None:
@@ -455,20 +455,20 @@ async def test_a_groups_detail_follows_its_alarms() -> None:
             if groups:
                 break
             await pilot.pause(0.05)
-        app._reveal(groups[0])
+        app.finder.reveal(groups[0])
         await pilot.pause(0.1)
         assert "worst open alarm" in str(app.query_one("#detail").render())
-        app._took_alarms("TeamViewer", [])  # every alarm closed
+        app.lists.took_alarms("TeamViewer", [])  # every alarm closed
         await pilot.pause(0.1)
         assert "worst open alarm" not in str(app.query_one("#detail").render())
-        assert not str(app._tree().lines[groups[0]].label).endswith("CRIT")
+        assert not str(app.devices.tree().lines[groups[0]].label).endswith("CRIT")
 
 
 async def test_right_opens_a_tree_node_and_steps_in_left_closes_and_steps_out() -> None:
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        tree = app._tree()
+        tree = app.devices.tree()
         group = next(line for line in tree.root.children[0].children if line.allow_expand)
         tree.move_cursor(group)
         await pilot.pause()
@@ -485,7 +485,7 @@ async def test_right_opens_a_tree_node_and_steps_in_left_closes_and_steps_out() 
 
 
 def test_the_breadcrumbs_give_up_their_oldest_steps_first() -> None:
-    from tuiot.ui.app import crumb_trail
+    from tuiot.ui.chrome import crumb_trail
 
     trail = ["devices", "identities", "alarms", "rules", "metrics"]
     assert crumb_trail(trail, 80) == "Devices › Identities › Alarms › Rules › Metrics"
@@ -514,7 +514,7 @@ async def test_the_devices_cursor_stays_on_screen_when_the_terminal_shrinks() ->
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        tree = app._tree()
+        tree = app.devices.tree()
         for ref, line in list(tree.lines.items()):  # every group open: a tree taller than the screen
             if "/group/" in ref:
                 line.expand()
@@ -543,7 +543,7 @@ async def test_the_status_bar_counts_the_marks_of_the_screen_shown() -> None:
         assert "2 marked" in str(view.summary()) and "2 marked" in str(status.render())
         await pilot.press("1")  # Devices has marks of its own: none yet
         assert "marked" not in str(status.render())
-        app._reveal(next(n.ref for n in app.fleet.nodes.values() if n.kind == "device"))
+        app.finder.reveal(next(n.ref for n in app.fleet.nodes.values() if n.kind == "device"))
         await pilot.press("m")
         assert "1 marked" in str(status.render())
         await pilot.press("6")
@@ -582,7 +582,7 @@ async def test_a_polled_newer_alarm_leaves_the_cursor_on_the_alarm_being_read() 
         await pilot.press("4")
         for _ in range(100):  # every profile's first sweep in: the inbox is whole
             await pilot.pause(0.05)
-            if not app._alarms_loading():
+            if not app.lists.alarms_loading():
                 break
         view = app.query_one("#alarms")
         assert view.list.cursor == 0 and view.list.highlighted
@@ -590,7 +590,7 @@ async def test_a_polled_newer_alarm_leaves_the_cursor_on_the_alarm_being_read() 
         old = app.fleet.alarms["TeamViewer"]
         newest = max(a.opened_at for a in app.fleet.all_alarms())
         newer = old[0].model_copy(update={"id": "polled-just-now", "opened_at": newest + timedelta(seconds=5)})
-        app._took_alarms("TeamViewer", [*old, newer])  # what the next poll round delivers
+        app.lists.took_alarms("TeamViewer", [*old, newer])  # what the next poll round delivers
         await pilot.pause()
         assert view.list.keys[0] == newer.ref
         assert view.list.highlighted == reading
@@ -611,19 +611,19 @@ async def test_a_raised_local_alarm_toast_names_its_device_and_rule_once() -> No
                     sources=["Murano/metric/x:temp"])
         alarm = RuleEngine._new_alarm(rule, "Murano/metric/x:temp", 0, t, 9.5, app.clock(), device=device.ref)
         before = len(app._notifications)
-        app._alarm_events([AlarmEvent("raised", alarm, app.clock())])
+        app.lists.alarm_events([AlarmEvent("raised", alarm, app.clock())])
         await pilot.pause()
         [toast] = list(app._notifications)[before:]
         assert toast.message == f"MAJOR {device.name}: hot: metric > 8 (value 9.5)"  # the name the Alarms list shows
         assert toast.title == "new alarm · Murano"
         # a vendor alarm whose text does not name its rule still says which rule it was
         other = alarm.model_copy(update={"rule": "overheat", "description": "temperature high", "origin": Origin.vendor})
-        app._alarm_events([AlarmEvent("raised", other, app.clock())])
+        app.lists.alarm_events([AlarmEvent("raised", other, app.clock())])
         await pilot.pause()
         assert list(app._notifications)[-1].message == f"MAJOR {device.name}: overheat: temperature high"
         # an alarm on no device is named by its metric
         bare = alarm.model_copy(update={"device": None})
-        app._alarm_events([AlarmEvent("raised", bare, app.clock())])
+        app.lists.alarm_events([AlarmEvent("raised", bare, app.clock())])
         await pilot.pause()
         assert list(app._notifications)[-1].message == "MAJOR temp: hot: metric > 8 (value 9.5)"
 
@@ -650,7 +650,7 @@ async def test_alarms_raised_together_make_one_summary_toast() -> None:
                                                              app.clock(), device=d.ref), app.clock())
                   for i, d in enumerate(devices)]
         before = len(app._notifications)
-        app._alarm_events(events)
+        app.lists.alarm_events(events)
         await pilot.pause()
         [toast] = list(app._notifications)[before:]
         assert toast.title == "5 new alarms (2 CRIT, 3 MAJ)"
@@ -660,6 +660,6 @@ async def test_alarms_raised_together_make_one_summary_toast() -> None:
         shown = list(app.screen.query(Toast))
         assert len(shown) == 1  # on screen too: one toast, not five
         # cleared alarms are not news
-        app._alarm_events([AlarmEvent("cleared", events[0].alarm, app.clock())])
+        app.lists.alarm_events([AlarmEvent("cleared", events[0].alarm, app.clock())])
         await pilot.pause()
         assert len(app._notifications) == before + 1

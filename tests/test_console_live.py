@@ -58,7 +58,7 @@ async def test_live_marks_its_values_stale_as_soon_as_their_vendor_fails() -> No
         view = app.query_one("#live")
         key = view.list.keys[0]
         assert "stale" not in view.cells(key)[3][0]
-        app._failed("Thingsee", Unavailable("no answer"))
+        app.loader.failed("Thingsee", Unavailable("no answer"))
         await pilot.pause(0.1)
         assert "stale" in view.cells(key)[3][0]
 
@@ -85,8 +85,8 @@ async def test_live_filter_finds_rows_by_names_that_arrive_later() -> None:
             await pilot.pause(0.05)
             if key in app.fleet.nodes:
                 break
-        name = app._metric_name(key).split(" · ")[-1]
-        app._live_show()
+        name = app.naming.metric_name(key).split(" · ")[-1]
+        app.live_feed.show()
         view.apply_text(name)
         await pilot.pause()
         assert key in view.list.keys
@@ -96,7 +96,7 @@ async def test_j_and_k_move_the_devices_cursor() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
-        tree = app._tree()
+        tree = app.devices.tree()
         start = tree.cursor_line
         await pilot.press("j", "j")
         assert tree.cursor_line == start + 2
@@ -138,14 +138,14 @@ async def test_the_devices_detail_shows_a_collapsed_devices_last_values() -> Non
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Thingsee")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         detail = app.query_one("#detail")
         for _ in range(100):
             await pilot.pause(0.05)
             if "last values" in str(detail.render()):
                 break
         assert "last values" in str(detail.render())
-        assert device.ref not in app._tree().lines or not app._tree().lines[device.ref].is_expanded
+        assert device.ref not in app.devices.tree().lines or not app.devices.tree().lines[device.ref].is_expanded
 
 
 async def test_the_devices_detail_names_a_teamviewer_devices_values() -> None:
@@ -154,7 +154,7 @@ async def test_the_devices_detail_names_a_teamviewer_devices_values() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         detail = app.query_one("#detail")
         names = set()
         for _ in range(100):
@@ -187,16 +187,16 @@ async def test_a_device_moved_to_another_group_is_found_there_after_a_reload() -
         groups = [n for n in app.fleet.roots("Murano") if n.kind == "group"]
         assert len(groups) >= 2
         device = app.fleet.kids(groups[0].ref)[0]
-        app._reveal(device.ref)  # its line exists under the first group
+        app.finder.reveal(device.ref)  # its line exists under the first group
         await pilot.pause()
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
         moved = [n.model_copy(update={"parent": groups[1].ref}) if n.ref == device.ref else n for n in nodes]
-        assert await app._tree_loaded("Murano", moved)
-        assert device.ref not in app._tree().lines or app._tree().lines[device.ref].parent.data == groups[1].ref
-        app._reveal(device.ref)
+        assert await app.loader.tree_loaded("Murano", moved)
+        assert device.ref not in app.devices.tree().lines or app.devices.tree().lines[device.ref].parent.data == groups[1].ref
+        app.finder.reveal(device.ref)
         await pilot.pause()
-        assert app._tree_cursor() == device.ref
-        assert app._tree().cursor_node.parent.data == groups[1].ref
+        assert app.devices.cursor() == device.ref
+        assert app.devices.tree().cursor_node.parent.data == groups[1].ref
 
 
 async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
@@ -212,7 +212,7 @@ async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
         app.plan.asked_at["Murano"] = 0.0  # long ago
         want = app.plan.want("Murano")
         assert want.latest and len(want.latest) == 1  # the probe
-        app._failed("Murano", RuntimeError("down"))
+        app.loader.failed("Murano", RuntimeError("down"))
         before = p.last_ok
         app.post_message(app_mod_polldone(Polled("Murano", Want(latest=(), alarms=True))))
         await pilot.pause()
@@ -220,7 +220,7 @@ async def test_a_vendor_without_alarms_that_dies_does_not_stay_ok() -> None:
 
 
 def app_mod_polldone(result):
-    from tuiot.ui.app import PollDone
+    from tuiot.ui.rounds import PollDone
 
     return PollDone(result)
 
@@ -232,13 +232,13 @@ async def test_a_reloaded_tree_keeps_open_groups_and_the_cursor() -> None:
         await loaded(app, pilot)
         group = next(n for n in app.fleet.roots("Murano") if n.kind == "group")
         device = app.fleet.kids(group.ref)[1]
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.pause()
         nodes = [n for n in app.fleet.nodes.values() if n.profile == "Murano" and n.kind in ("group", "device")]
-        assert await app._tree_loaded("Murano", nodes)
+        assert await app.loader.tree_loaded("Murano", nodes)
         await pilot.pause()
-        assert app._tree().lines[group.ref].is_expanded
-        assert app._tree_cursor() == device.ref
+        assert app.devices.tree().lines[group.ref].is_expanded
+        assert app.devices.cursor() == device.ref
 
 
 async def test_a_whole_profile_asked_for_never_goes_to_the_vendor_as_a_source() -> None:
@@ -254,7 +254,7 @@ async def test_a_whole_profile_asked_for_never_goes_to_the_vendor_as_a_source() 
         import tuiot.ui.polling as polling
 
         was, polling.LIVE_WHOLE = polling.LIVE_WHOLE, -1  # as if it had 100k values
-        app.rule_profiles = lambda: set()  # no local rule needs all its readings
+        app.lists.rule_profiles = lambda: set()  # no local rule needs all its readings
         try:
             want = app.plan.want("Thingsee")
         finally:
@@ -283,7 +283,7 @@ async def test_a_poll_round_on_a_big_live_repaints_values_in_place_without_a_res
         key = view.list.in_view()[0]
         r = app.fleet.readings[key]
         moved = r.model_copy(update={"value": 123456.0, "ts": r.ts + timedelta(seconds=1)})
-        app._took_readings("TeamViewer", [moved], whole=False)
+        app.rounds.took_readings("TeamViewer", [moved], whole=False)
         assert rebuilt == [] and view.list.keys == order
         assert view.cells(key)[1][0] == value_text(123456.0)
 
@@ -291,24 +291,24 @@ async def test_a_poll_round_on_a_big_live_repaints_values_in_place_without_a_res
 async def test_names_arriving_for_a_big_live_repaint_it_once_per_burst(monkeypatch) -> None:
     """Naming the first rows' devices loads up to 200 devices; a repaint (a re-sort of every
     row) per device starved the pollers for minutes."""
-    import tuiot.ui.app as app_mod
+    import tuiot.ui.live_feed as live_feed_mod
 
-    monkeypatch.setattr(app_mod, "LIVE_BURST_ROWS", 10)
-    monkeypatch.setattr(app_mod, "LIVE_BURST_WAIT", 0.2)
+    monkeypatch.setattr(live_feed_mod, "LIVE_BURST_ROWS", 10)
+    monkeypatch.setattr(live_feed_mod, "LIVE_BURST_WAIT", 0.2)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await _live_on(app, pilot, "TeamViewer", rows=30)
         shows = []
-        show = app._live_show
-        monkeypatch.setattr(app, "_live_show", lambda: (shows.append(1), show()))
+        show = app.live_feed.show
+        monkeypatch.setattr(app.live_feed, "show", lambda: (shows.append(1), show()))
         for _ in range(50):
-            app._names_arrived()
-        assert shows == [] and app._live_names_timer is not None
+            app.naming.names_arrived()
+        assert shows == [] and app.live_feed.names_timer is not None
         for _ in range(40):
             await pilot.pause(0.05)
-            if app._live_names_timer is None:
+            if app.live_feed.names_timer is None:
                 break
-        assert app._live_names_timer is None and shows
+        assert app.live_feed.names_timer is None and shows
 
 
 async def test_live_on_a_profile_says_it_is_loading_until_its_first_whole_round() -> None:
@@ -318,10 +318,10 @@ async def test_live_on_a_profile_says_it_is_loading_until_its_first_whole_round(
         await _live_on(app, pilot, "TeamViewer")
         view = app.query_one("#live")
         app.whole_read.discard("TeamViewer")
-        app._live_show()
+        app.live_feed.show()
         assert "loading…" in str(view.summary()) and "so far" in str(view.summary())
         app.whole_read.add("TeamViewer")
-        app._live_show()
+        app.live_feed.show()
         assert "loading" not in str(view.summary())
 
 
@@ -331,7 +331,7 @@ async def test_a_new_live_selection_keeps_its_cursor_on_the_first_row_while_rows
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
-        app._reveal("Thingsee/profile/Thingsee")
+        app.finder.reveal("Thingsee/profile/Thingsee")
         await pilot.press("3")
         view = app.query_one("#live")
         for _ in range(40):
@@ -373,7 +373,7 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(app, pilot)
         await pilot.press("down", "down", "down")
-        group = app._tree_cursor()
+        group = app.devices.cursor()
         assert group is not None and "/group/" in group
         await pilot.press("4", "3")  # another screen in between changes nothing
         assert app.live_refs == [group]
@@ -389,13 +389,13 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
         # the cursor on a metric (opened on Metrics): 3 after other screens shows its device
         await pilot.press("1")
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("right")
         for _ in range(100):
             await pilot.pause(0.05)
             if app.fleet.metrics_below(device.ref):
                 break
-        while app.fleet.nodes[app._tree_cursor()].kind != "metric":
+        while app.fleet.nodes[app.devices.cursor()].kind != "metric":
             await pilot.press("down")
         await pilot.press("enter")
         assert app.current == "metrics"
@@ -404,7 +404,7 @@ async def test_live_key_shows_the_devices_choice_unless_live_was_given_a_later_o
 
         # marks are Devices' choice too: the marked devices, until Live is given another
         await pilot.press("1")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("m", "4", "3")
         assert app.live_refs == [device.ref] and app.marked == {device.ref}
         await pilot.press("colon", *"live @Thingsee", "enter", "2", "3")
@@ -435,7 +435,7 @@ async def test_a_paused_live_table_keeps_its_values_and_ages_until_resumed() -> 
         assert any(value_text(r.value) in line for r in frozen.values() for line in before)
         # new values for every row on screen, as a poll round brings them, ages moving on
         moved = [r.model_copy(update={"value": 424242.0, "ts": r.ts + timedelta(seconds=30)}) for r in frozen.values()]
-        app._took_readings("Thingsee", moved, whole=False)
+        app.rounds.took_readings("Thingsee", moved, whole=False)
         await pilot.pause(1.2)  # the once-a-second tick has run
         await pilot.press("1", "down", "down", "3")  # away and back, the Devices cursor moved
         await pilot.pause(0.5)
@@ -475,7 +475,7 @@ async def test_a_paused_live_header_shows_paused_first_at_80_columns() -> None:
         await loaded(app, pilot)
         device = max((n for n in app.fleet.nodes.values() if n.kind == "device"),
                      key=lambda n: len(labels.node_title(app.fleet, n.ref)))
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("l")
         await _live_values(app, pilot)
         view = app.query_one("#live")
@@ -559,7 +559,7 @@ async def test_l_and_the_live_command_answer_alike_while_paused() -> None:
         assert not view.paused and app.live_refs == ["Murano/profile/Murano"]
 
         await pilot.press("p")
-        app._reveal("TeamViewer/profile/TeamViewer")  # Devices, the cursor on another profile
+        app.finder.reveal("TeamViewer/profile/TeamViewer")  # Devices, the cursor on another profile
         await pilot.pause()
         assert await asked("l") == [resumed]
         assert not view.paused and app.live_refs == ["TeamViewer/profile/TeamViewer"] and app.current == "live"

@@ -195,7 +195,7 @@ async def test_a_profile_without_a_secret_is_asked_for_one_kept_in_memory(monkey
                     break
             await pilot.press(*DEMO_SECRET, "enter")
             await loaded(app, pilot)
-            assert app.fleet.device_count("plant") > 0 and app._secrets.where("plant") == "session"
+            assert app.fleet.device_count("plant") > 0 and app.loader.secrets.where("plant") == "session"
 
 
 async def test_a_new_rule_starts_on_the_metric_last_looked_at() -> None:

@@ -245,7 +245,8 @@ def _open_console(args: argparse.Namespace, hold: Any) -> int:
     low_bandwidth = args.low_bandwidth or config.settings.low_bandwidth
     apply_env(detect(low_bandwidth=low_bandwidth))
 
-    from tuiot.ui.app import INLINE_DEMO, run_console
+    from tuiot.ui.app import run_console
+    from tuiot.ui.loading import INLINE_DEMO
 
     return run_console(
         demo_inline=demo_factory is not None and args.devices <= INLINE_DEMO,

@@ -98,7 +98,8 @@ async def console_start(devices: int, *, until_all: bool = False,
 
     from tuiot.config import Config
     from tuiot.simulators.demo import build_demo
-    from tuiot.ui.app import INLINE_DEMO, ConsoleApp
+    from tuiot.ui.app import ConsoleApp
+    from tuiot.ui.loading import INLINE_DEMO
 
     t0 = time.perf_counter()
     app = ConsoleApp(config=Config(), demo_factory=partial(build_demo, devices=devices, seed=7),

@@ -41,7 +41,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 break
         # open one device down to its metrics, as a user would with the arrow keys
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")
-        app._reveal(device.ref)
+        app.finder.reveal(device.ref)
         await pilot.press("space")
         for _ in range(100):
             await pilot.pause(0.05)
@@ -52,12 +52,12 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
         for name, key in shots:
             if name == "metrics":
                 metric = next(n for n in app.fleet.nodes.values() if n.kind == "metric" and n.unit)
-                app._reveal(metric.ref)
+                app.finder.reveal(metric.ref)
                 await app.action_open_selected()
                 await pilot.pause(1.0)
             elif key:
                 if name == "live":
-                    app._reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
+                    app.finder.reveal("Thingsee/profile/Thingsee")  # the Devices cursor on the profile
                     await pilot.press("3")
                 else:
                     await pilot.press(key)

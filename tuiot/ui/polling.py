@@ -64,10 +64,10 @@ class PollPlan:
             if app.fleet.reading_count(name) <= LIVE_WHOLE:
                 return Want(latest=None, alarms=self.alarms_due(name), identities=identities)
         latest: tuple[str, ...] | None
-        if name in app.rule_profiles():
+        if name in app.lists.rule_profiles():
             latest = None  # local rules need every reading, on screen or not
         else:
-            live = app.live_view()
+            live = app.live_feed.view()
             if live is not None and not live.paused:
                 if f"{name}/profile/{name}" in app.live_refs:
                     if app.fleet.reading_count(name) <= LIVE_WHOLE:
@@ -93,7 +93,7 @@ class PollPlan:
         poller = app.pollers.get(name)
         if app.current != "identities" or poller is None or not poller.can_identities:
             return False
-        if not app.identities_listed(name):
+        if not app.lists.identities_listed(name):
             return False
         return self.identities_stale(name)
 
@@ -113,7 +113,7 @@ class PollPlan:
         p = app.fleet.profiles.get(name)
         if p is None or not p.loaded:
             return False
-        return app.all_trees_in() or time.monotonic() - self.loaded_at.get(name, 0.0) > ALARM_GRACE
+        return app.loader.all_trees_in() or time.monotonic() - self.loaded_at.get(name, 0.0) > ALARM_GRACE
 
     def _probe_due(self, name: str) -> bool:
         poller = self.app.pollers.get(name)

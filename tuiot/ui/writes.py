@@ -176,9 +176,9 @@ class Writes:
         async def metrics(device: str) -> list[tuple[str, str]]:
             out = []
             # an adapter may answer with the whole subtree: each node is taken under its own parent
-            for kid in [k for k in await app.children_of(device) if k.parent == device]:
+            for kid in [k for k in await app.naming.children_of(device) if k.parent == device]:
                 if kid.kind == "sensor":
-                    out += [(m.ref, self._metric_choice(m, f"{kid.name} · ")) for m in await app.children_of(kid.ref)
+                    out += [(m.ref, self._metric_choice(m, f"{kid.name} · ")) for m in await app.naming.children_of(kid.ref)
                             if m.kind == "metric" and m.parent == kid.ref]
                 elif kid.kind == "metric":
                     out.append((kid.ref, self._metric_choice(kid)))
@@ -262,7 +262,7 @@ class Writes:
 
         changes = rule_changes(old, rule, name) if old is not None else rule_created(rule, name)
         self.audit(f"rule.{'save' if done == 'saved' else done.removesuffix('d')}", rule.profile, rule.name, changes)
-        app.rules_changed()
+        app.lists.rules_changed()
         return None
 
     def delete_rule(self, rule: Rule) -> None:
@@ -283,7 +283,7 @@ class Writes:
                 return
             self.audit("rule.delete", rule.profile, rule.name)
             app.notify(f"deleted rule '{rule.name}'")
-            app.rules_changed()
+            app.lists.rules_changed()
 
         self.confirm(f"Delete the {rule.origin.value} rule '{rule.name}' of {rule.profile}?", go)
 
@@ -310,7 +310,7 @@ class Writes:
         def after(done: int, alarms: list[Alarm]) -> None:
             app.notify(f"closed {labels.count(done, 'alarm')}" if done == len(alarms)
                        else f"closed {done} of {labels.count(len(alarms), 'alarm')}")
-            app.alarms_changed({a.profile for a in alarms})
+            app.lists.alarms_changed({a.profile for a in alarms})
 
         def said(a: Alarm) -> str:
             # a local rule's description is its condition: the device says which pump it is about
@@ -340,7 +340,7 @@ class Writes:
                     self.audit(action, item.profile, target)
                 except Exception as e:
                     self.app.notify(failed(item, e), severity="error")
-            self.app.unmark({i.ref for i in chosen})
+            self.app.lists.unmark({i.ref for i in chosen})
             after(done, chosen)
 
         self.confirm(question(chosen), go)
@@ -382,7 +382,7 @@ class Writes:
         def done(n: int, chosen: list[Identity]) -> None:
             # the toast says what was done (lock, tag-add env=qa…), not only how many
             app.notify(f"{what}: done for {n} of {len(chosen)} ({named([i.identity for i in chosen], noun, plural)})")
-            app.identities_changed({i.profile for i in chosen}, tree=tree)
+            app.lists.identities_changed({i.profile for i in chosen}, tree=tree)
 
         self._bulk(items, lambda chosen: f"{verb} {named([i.identity for i in chosen], noun, plural)}{after}?",
                    lambda i: call(app.adapters[i.profile], i), lambda i: ("identity.write", f"{what} {i.identity}"),
