@@ -31,6 +31,7 @@ from tuiot.fleet.poller import Polled, Poller
 from tuiot.ui.polling import LIVE_WHOLE, PollPlan
 from tuiot.fleet.state import FleetState, ProfileState
 from tuiot.ui import keys, labels
+from tuiot.ui.stylesheets import stylesheets
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import AlarmsView, CloseRequested, OpenRule
@@ -78,7 +79,7 @@ class PollDone(Message):
 
 class ConsoleApp(App[int]):
     TITLE = "tuiot"
-    CSS_PATH = [str(styles_path() / "app.tcss")]
+    CSS_PATH = [str(p) for p in stylesheets()]
     AUTO_FOCUS = "#tree"
     COMMANDS = App.COMMANDS | {keys.ActionCommands}
     BINDINGS = keys.app_bindings()
