@@ -7,9 +7,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from textual.app import App
 from textual.widgets import Static
 
+from styled import StyledApp
 from test_console_app import FIXED, loaded, make_app, open_alarms_of
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.writes import named
@@ -105,7 +105,7 @@ async def test_locking_an_identity_asks_by_its_id_then_leaves_an_audit_line() ->
 
 
 async def test_a_question_shows_brackets_as_text() -> None:
-    class Host(App[None]):
+    class Host(StyledApp):
         def on_mount(self) -> None:
             self.push_screen(Confirm("Close alarm Temp [C] above [/b] 30?"))
 
@@ -411,7 +411,7 @@ async def test_esc_in_the_picker_steps_back_to_the_devices_then_out() -> None:
     async def metrics(device: str) -> list[tuple[str, str]]:
         return [("p/metric/m1", "Temperature (°C)")]
 
-    class Host(App[None]):
+    class Host(StyledApp):
         def on_mount(self) -> None:
             self.push_screen(SourcePicker("pick", lambda t: [("p/device/d1", "Pump 1 · p")], metrics), picked.append)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from test_console_app import loaded, make_app
+from styled import StyledApp
 from test_rule_editor import Host, fake_backtest
 from textual.app import App
 from textual.screen import Screen
@@ -81,7 +82,7 @@ async def test_a_viewer_footer_offers_only_what_it_does() -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_secret_and_help_cover_cleanly_with_their_own_keys(size) -> None:
-    app = App()
+    app = StyledApp()
     async with app.run_test(size=size) as pilot:
         app.push_screen(SecretPrompt("tv", "teamviewer", env_name="TUIOT_SECRET_TV"))
         await pilot.pause()

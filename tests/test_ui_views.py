@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from textual.app import App, ComposeResult
+from styled import StyledApp
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, Label, Static
@@ -110,7 +111,7 @@ def wave(req: HistoryRequested, step: timedelta = timedelta(minutes=5)) -> Serie
 # ---- host app ---------------------------------------------------------------------------
 
 
-class Host(App):
+class Host(StyledApp):
     """Mounts one view; records what it posts and tells; Esc that the view passes on is 'back'."""
 
     BINDINGS: ClassVar = [Binding("escape", "back", "back")]
@@ -890,7 +891,7 @@ def test_time_ticks_hours_then_dates():
 # ---- snapshots (80×24 unless said) --------------------------------------------------------
 
 
-class SnapHost(App):
+class SnapHost(StyledApp):
     def __init__(self, view, setup) -> None:
         super().__init__()
         self.view = view
@@ -985,11 +986,9 @@ async def test_metrics_aggregated_stats_say_they_are_of_buckets():
 async def test_a_lists_cursor_stays_on_the_first_row_as_rows_arrive_until_it_is_moved() -> None:
     """Alarms came in profile by profile and the cursor, left on the first alarm of the first
     profile, opened on the 10th row instead of the newest (QA)."""
-    from textual.app import App
-
     from tuiot.ui.widgets.marks import Column, MarkList
 
-    class One(App[None]):
+    class One(StyledApp):
         def compose(self):  # type: ignore[no-untyped-def]
             yield MarkList([Column("k", 10)], lambda k: [(k, None)])
 
@@ -1099,11 +1098,9 @@ def _drawn(lst) -> list[tuple[str, bool]]:
 async def test_a_scrolled_list_draws_its_cursor_where_it_moved() -> None:
     """Scrolled down, up/down moved the cursor but the old row stayed drawn as the cursor:
     the lines repainted were counted from the top of the list, not of the view."""
-    from textual.app import App
-
     from tuiot.ui.widgets.marks import Column, MarkList
 
-    class One(App[None]):
+    class One(StyledApp):
         def compose(self):  # type: ignore[no-untyped-def]
             yield MarkList([Column("k", 10)], lambda k: [(k, None)])
 
@@ -1150,12 +1147,11 @@ async def test_an_identities_refresh_repaints_only_the_rows_that_changed():
 async def test_dragging_the_sideways_scrollbar_stops_where_a_column_starts() -> None:
     """left/right scroll by whole columns; a drag of the scrollbar stopped anywhere, with the
     first column shown cut (QA). A click on its track goes a column, not a page of cells."""
-    from textual.app import App
     from textual.scrollbar import ScrollRight, ScrollTo
 
     from tuiot.ui.widgets.marks import Column, MarkList
 
-    class Wide(App[None]):
+    class Wide(StyledApp):
         def compose(self):  # type: ignore[no-untyped-def]
             yield MarkList([Column(c, 20) for c in "abcd"], lambda k: [(k, None)] * 4)
 

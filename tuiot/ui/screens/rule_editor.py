@@ -52,37 +52,6 @@ TITLE_WIDTH = 74  # the form's text width: 78 columns less its border and paddin
 
 
 class RuleEditor(Modal[Rule | None]):
-    DEFAULT_CSS = """
-    RuleEditor { align: center middle; }
-    RuleEditor #editor { width: 78; max-width: 100%; height: auto; max-height: 100%;
-                         border: round $primary; background: $surface; padding: 0 1; }
-    RuleEditor.-narrow #editor { width: 100%; }
-    RuleEditor #title { text-style: bold; color: $text; }
-    RuleEditor .row { height: 1; margin: 0; }
-    RuleEditor .row Label { width: 12; color: $text-muted; }
-    RuleEditor .row Input, RuleEditor .row Select { width: 1fr; }
-    RuleEditor Input { background: $boost; }
-    RuleEditor Input:focus { background: $primary 30%; }
-    RuleEditor Input.-invalid { background: $error 25%; }
-    RuleEditor Switch { height: 1; width: auto; border: none; padding: 0; background: $surface; }
-    RuleEditor Switch:focus { background: $primary 30%; }
-    RuleEditor #enabled-text { width: auto; padding-left: 1; color: $text-muted; }
-    RuleEditor .hidden { display: none; }
-    RuleEditor #condition-message { height: auto; max-height: 3; padding-left: 12; color: $text-muted; }
-    RuleEditor .source-name { height: 1; padding-left: 12; color: $text-muted; }
-    RuleEditor .source-name.-cleared { color: $warning; }
-    RuleEditor #condition-message.-error { color: $error; }
-    RuleEditor #form-error { height: auto; color: $error; display: none; }
-    RuleEditor #form-error.-shown { display: block; }
-    RuleEditor #backtest { height: auto; min-height: 3; max-height: 6; margin-top: 1; padding: 0 1;
-                           border-top: solid $primary-darken-2; color: $text; }
-    RuleEditor #help { color: $text-muted; height: auto; }
-    /* a viewer: the values read as text, at full strength, not as dimmed fields */
-    RuleEditor #editor.-read-only Input, RuleEditor #editor.-read-only Select,
-    RuleEditor #editor.-read-only Switch { opacity: 1; background: $surface; }
-    RuleEditor #editor.-read-only #help { color: $warning; }
-    """
-
     # the form's footer lists these (check_action leaves out what this form cannot do), as
     # the #help line under the form says them
     BINDINGS: ClassVar = [

@@ -122,22 +122,6 @@ class GroupRequested(_ItemsMessage):
 
 
 class _Dialog(ModalScreen):
-    DEFAULT_CSS = """
-    _Dialog { align: center middle; }
-    _Dialog > Vertical { width: 60; max-width: 95%; height: auto; max-height: 95%; padding: 0 1;
-                         border: round $primary; background: $surface; }
-    _Dialog .dialog-title { text-style: bold; }
-    _Dialog .dialog-error { color: $error; height: auto; width: 100%; }  /* a vendor's reason wraps, not cut */
-    _Dialog .dialog-help { color: $text-muted; width: 100%; }
-    _Dialog Input { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
-    _Dialog .dialog-field { height: 1; margin: 1 0 0 0; }
-    _Dialog .dialog-field Label { width: 6; color: $text-muted; }
-    _Dialog .dialog-field Input { width: 1fr; margin: 0; }
-    _Dialog Input:focus { border: none; background: $primary 30%; }
-    _Dialog OptionList { height: auto; max-height: 10; }
-    _Dialog Checkbox { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
-    _Dialog Checkbox:focus { border: none; background: $primary 30%; }
-    """
     BINDINGS: ClassVar = [Binding("escape", "cancel", "cancel")]
     AUTO_FOCUS = "Input, OptionList"  # typing goes to the dialog at once (the app's own is the tree)
 
