@@ -34,6 +34,7 @@ from tuiot.domain import (
     Severity,
 )
 from tuiot.fleet.export import to_csv
+from tuiot.ui.screens.prompts import Prompt
 from tuiot.ui.views import CopyRequested, Exported, JumpToDevice, NamesWanted
 from tuiot.ui.views import alarms as alarms_mod
 from tuiot.ui.views import identities as ids_mod
@@ -601,6 +602,36 @@ async def test_identities_tag_add_dialog_validates_and_posts():
         await pilot.press("enter")
         req = app.of(TagAddRequested)[-1]
         assert (req.name, req.value, req.replace) == ("site", "oslo", True)
+
+
+async def test_identities_enter_on_the_replace_box_applies_the_tag():
+    """Enter applies whichever field has focus; on the box it toggled it instead (space does)."""
+    app = ids_host()
+    async with run(app) as pilot:
+        await pilot.press("t", *"site", "tab", *"oslo", "tab", "space", "enter")
+        [req] = app.of(TagAddRequested)
+        assert (req.name, req.value, req.replace) == ("site", "oslo", True)
+        assert len(app.screen_stack) == 1
+
+
+IDENTITY_DIALOGS = {"t": ["t"], "T": ["T"], "i": ["end", "i"], "G": ["end", "G"]}  # i, G: th-0029 (Thingsee)
+
+
+@pytest.mark.parametrize("key", IDENTITY_DIALOGS)
+async def test_identities_dialogs_list_their_keys_and_esc_leaves_everything_as_it_was(key):
+    app = ids_host()
+    async with run(app) as pilot:
+        before = [(i.identity, i.status, i.tags, i.group, dict(i.attrs)) for i in app.view.shown_identities()]
+        await pilot.press(*IDENTITY_DIALOGS[key])
+        dialog = app.screen
+        assert isinstance(dialog, Prompt)
+        assert [(k.key, k.description) for k in dialog.query("FooterKey")] == [("enter", "apply"), ("escape", "cancel")]
+        await pilot.press(*"zone", "down", "escape")
+        assert len(app.screen_stack) == 1
+        asked = (TagAddRequested, TagRemoveRequested, InstallationStatusRequested, GroupRequested, LockRequested)
+        assert [m for m in app.posted if isinstance(m, asked)] == []
+        after = [(i.identity, i.status, i.tags, i.group, dict(i.attrs)) for i in app.view.shown_identities()]
+        assert after == before
 
 
 async def test_identities_tag_remove_starts_empty_and_removes_only_what_is_typed():
