@@ -7,9 +7,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from textual.app import App
 from textual.widgets import Static
 
+from styled import StyledApp
 from test_console_app import FIXED, loaded, make_app, open_alarms_of
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.writes import named
@@ -105,7 +105,7 @@ async def test_locking_an_identity_asks_by_its_id_then_leaves_an_audit_line() ->
 
 
 async def test_a_question_shows_brackets_as_text() -> None:
-    class Host(App[None]):
+    class Host(StyledApp):
         def on_mount(self) -> None:
             self.push_screen(Confirm("Close alarm Temp [C] above [/b] 30?"))
 
@@ -262,8 +262,8 @@ async def test_read_only_opens_a_rule_as_a_viewer_with_nothing_to_save(tmp_path)
         editor = await _edit_first_rule(app, pilot)
         assert isinstance(editor, RuleEditor) and editor.read_only
         assert str(editor.query_one("#title").render()) == "Local rule 'hot' (read-only)"
-        help_ = str(editor.query_one("#help").render())
-        assert help_.startswith("read-only (--read-only is set) · esc closes") and "save" not in help_
+        assert str(editor.query_one("#status").render()) == "read-only (--read-only is set)"
+        assert "save" not in [k.description for k in editor.query("FooterKey")]  # type: ignore[attr-defined]
         assert editor.query_one("#condition").disabled and editor.query_one("#name").disabled
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
@@ -326,7 +326,7 @@ async def test_saving_an_edited_rule_asks_first_naming_the_change(tmp_path) -> N
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
         assert _question(app) == "Save the local rule 'hot' of Murano: condition 'metric > 8' → 'metric > 9'?"
-        assert "saving" not in str(editor.query_one("#help").render())  # not while the question is open
+        assert "saving" not in str(editor.query_one("#status").render())  # not while the question is open
         await pilot.press("n")
         await pilot.pause(0.2)
         assert app.screen is editor and "not saved" in str(editor.query_one("#form-error").render())
@@ -411,7 +411,7 @@ async def test_esc_in_the_picker_steps_back_to_the_devices_then_out() -> None:
     async def metrics(device: str) -> list[tuple[str, str]]:
         return [("p/metric/m1", "Temperature (°C)")]
 
-    class Host(App[None]):
+    class Host(StyledApp):
         def on_mount(self) -> None:
             self.push_screen(SourcePicker("pick", lambda t: [("p/device/d1", "Pump 1 · p")], metrics), picked.append)
 
@@ -514,7 +514,7 @@ async def test_a_read_only_profile_opens_its_rule_as_a_viewer_too(tmp_path) -> N
         editor = await _edit_first_rule(app, pilot)
         assert isinstance(editor, RuleEditor) and editor.read_only
         assert all(f.disabled for f in editor.query("Input, Select, Switch"))
-        assert str(editor.query_one("#help").render()).startswith("read-only (profile Murano is read-only) · esc closes")
+        assert str(editor.query_one("#status").render()) == "read-only (profile Murano is read-only)"
 
 
 def test_a_new_rule_is_described_for_its_audit_line() -> None:

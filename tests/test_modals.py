@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from test_console_app import loaded, make_app
+from styled import StyledApp
 from test_rule_editor import Host, fake_backtest
 from textual.app import App
 from textual.screen import Screen
@@ -11,6 +12,7 @@ from textual.screen import Screen
 from tuiot.domain import Origin, Rule, Severity, Threshold
 from tuiot.ui.keys import HelpScreen
 from tuiot.ui.screens.confirm import Confirm
+from tuiot.ui.screens.prompts import ChoiceDialog, TagDialog, TextDialog
 from tuiot.ui.screens.rule_editor import RuleEditor
 from tuiot.ui.screens.secret import SecretPrompt
 from tuiot.ui.screens.source_picker import SourcePicker
@@ -81,7 +83,7 @@ async def test_a_viewer_footer_offers_only_what_it_does() -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_secret_and_help_cover_cleanly_with_their_own_keys(size) -> None:
-    app = App()
+    app = StyledApp()
     async with app.run_test(size=size) as pilot:
         app.push_screen(SecretPrompt("tv", "teamviewer", env_name="TUIOT_SECRET_TV"))
         await pilot.pause()
@@ -92,6 +94,26 @@ async def test_secret_and_help_cover_cleanly_with_their_own_keys(size) -> None:
         await pilot.pause()
         assert ("escape", "close") in footer_keys(app.screen)
         assert_covers(app, "HelpScreen > VerticalScroll")
+
+
+PROMPTS = {
+    "tag": lambda: TagDialog("Add a tag to gw-0000", offer_replace=True),
+    "untag": lambda: TagDialog("Remove a tag from gw-0000", existing=[("site", "bergen")]),
+    "choice": lambda: ChoiceDialog("Installation status of th-0029", ["new", "installed", "retired"]),
+    "text": lambda: TextDialog("Move th-0029 to group", value="site-1"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("kind", PROMPTS)
+async def test_identities_prompts_cover_cleanly_with_their_own_keys(size, kind) -> None:
+    """They were plain ModalScreens: no footer of their keys, a 60-column box at 80."""
+    app = StyledApp()
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(PROMPTS[kind]())
+        await pilot.pause()
+        assert footer_keys(app.screen) == [("enter", "apply"), ("escape", "cancel")]
+        assert_covers(app, "Prompt > Vertical")
 
 
 async def test_the_console_footer_shows_the_editor_keys_while_it_is_open() -> None:

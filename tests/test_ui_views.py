@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from textual.app import App, ComposeResult
+from styled import StyledApp
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input, Label, Static
@@ -33,6 +34,7 @@ from tuiot.domain import (
     Severity,
 )
 from tuiot.fleet.export import to_csv
+from tuiot.ui.screens.prompts import Prompt
 from tuiot.ui.views import CopyRequested, Exported, JumpToDevice, NamesWanted
 from tuiot.ui.views import alarms as alarms_mod
 from tuiot.ui.views import identities as ids_mod
@@ -110,7 +112,7 @@ def wave(req: HistoryRequested, step: timedelta = timedelta(minutes=5)) -> Serie
 # ---- host app ---------------------------------------------------------------------------
 
 
-class Host(App):
+class Host(StyledApp):
     """Mounts one view; records what it posts and tells; Esc that the view passes on is 'back'."""
 
     BINDINGS: ClassVar = [Binding("escape", "back", "back")]
@@ -602,6 +604,36 @@ async def test_identities_tag_add_dialog_validates_and_posts():
         assert (req.name, req.value, req.replace) == ("site", "oslo", True)
 
 
+async def test_identities_enter_on_the_replace_box_applies_the_tag():
+    """Enter applies whichever field has focus; on the box it toggled it instead (space does)."""
+    app = ids_host()
+    async with run(app) as pilot:
+        await pilot.press("t", *"site", "tab", *"oslo", "tab", "space", "enter")
+        [req] = app.of(TagAddRequested)
+        assert (req.name, req.value, req.replace) == ("site", "oslo", True)
+        assert len(app.screen_stack) == 1
+
+
+IDENTITY_DIALOGS = {"t": ["t"], "T": ["T"], "i": ["end", "i"], "G": ["end", "G"]}  # i, G: th-0029 (Thingsee)
+
+
+@pytest.mark.parametrize("key", IDENTITY_DIALOGS)
+async def test_identities_dialogs_list_their_keys_and_esc_leaves_everything_as_it_was(key):
+    app = ids_host()
+    async with run(app) as pilot:
+        before = [(i.identity, i.status, i.tags, i.group, dict(i.attrs)) for i in app.view.shown_identities()]
+        await pilot.press(*IDENTITY_DIALOGS[key])
+        dialog = app.screen
+        assert isinstance(dialog, Prompt)
+        assert [(k.key, k.description) for k in dialog.query("FooterKey")] == [("enter", "apply"), ("escape", "cancel")]
+        await pilot.press(*"zone", "down", "escape")
+        assert len(app.screen_stack) == 1
+        asked = (TagAddRequested, TagRemoveRequested, InstallationStatusRequested, GroupRequested, LockRequested)
+        assert [m for m in app.posted if isinstance(m, asked)] == []
+        after = [(i.identity, i.status, i.tags, i.group, dict(i.attrs)) for i in app.view.shown_identities()]
+        assert after == before
+
+
 async def test_identities_tag_remove_starts_empty_and_removes_only_what_is_typed():
     """QA: the dialog came filled with the first tag, so Enter and y removed a tag nobody chose."""
     app = ids_host()
@@ -896,7 +928,7 @@ def test_time_ticks_hours_then_dates():
 # ---- snapshots (80×24 unless said) --------------------------------------------------------
 
 
-class SnapHost(App):
+class SnapHost(StyledApp):
     def __init__(self, view, setup) -> None:
         super().__init__()
         self.view = view
@@ -991,11 +1023,9 @@ async def test_metrics_aggregated_stats_say_they_are_of_buckets():
 async def test_a_lists_cursor_stays_on_the_first_row_as_rows_arrive_until_it_is_moved() -> None:
     """Alarms came in profile by profile and the cursor, left on the first alarm of the first
     profile, opened on the 10th row instead of the newest (QA)."""
-    from textual.app import App
-
     from tuiot.ui.widgets.marks import Column, MarkList
 
-    class One(App[None]):
+    class One(StyledApp):
         def compose(self):  # type: ignore[no-untyped-def]
             yield MarkList([Column("k", 10)], lambda k: [(k, None)])
 
@@ -1105,11 +1135,9 @@ def _drawn(lst) -> list[tuple[str, bool]]:
 async def test_a_scrolled_list_draws_its_cursor_where_it_moved() -> None:
     """Scrolled down, up/down moved the cursor but the old row stayed drawn as the cursor:
     the lines repainted were counted from the top of the list, not of the view."""
-    from textual.app import App
-
     from tuiot.ui.widgets.marks import Column, MarkList
 
-    class One(App[None]):
+    class One(StyledApp):
         def compose(self):  # type: ignore[no-untyped-def]
             yield MarkList([Column("k", 10)], lambda k: [(k, None)])
 
@@ -1156,12 +1184,11 @@ async def test_an_identities_refresh_repaints_only_the_rows_that_changed():
 async def test_dragging_the_sideways_scrollbar_stops_where_a_column_starts() -> None:
     """left/right scroll by whole columns; a drag of the scrollbar stopped anywhere, with the
     first column shown cut (QA). A click on its track goes a column, not a page of cells."""
-    from textual.app import App
     from textual.scrollbar import ScrollRight, ScrollTo
 
     from tuiot.ui.widgets.marks import Column, MarkList
 
-    class Wide(App[None]):
+    class Wide(StyledApp):
         def compose(self):  # type: ignore[no-untyped-def]
             yield MarkList([Column(c, 20) for c in "abcd"], lambda k: [(k, None)] * 4)
 

@@ -210,11 +210,14 @@ async def live_refresh_ms(rows: int = 50_000) -> tuple[float, float]:
     from textual.app import App
     from textual.widgets import DataTable
 
+    from tuiot.ui.stylesheets import stylesheets
     from tuiot.ui.widgets.marks import Column, MarkList
 
     values = {f"m{i}": i for i in range(rows)}
 
     class Live(App[None]):
+        CSS_PATH = [str(p) for p in stylesheets(console=False)]  # MarkList's size, as the console has it
+
         def compose(self):  # type: ignore[no-untyped-def]
             yield MarkList([Column("metric", 20, flex=True), Column("value", 10, right=True)],
                            lambda k: [(k, None), (str(values[k]), None)], id="l")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from textual import on
@@ -44,6 +43,7 @@ from tuiot.ui.navigation import Navigation
 from tuiot.ui.polling import PollPlan
 from tuiot.ui.rounds import PollDone, Rounds
 from tuiot.ui.snapshots import Snapshots
+from tuiot.ui.stylesheets import styles_dir, stylesheets
 from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
 from tuiot.ui.views.alarms import CloseRequested, OpenRule
@@ -63,16 +63,9 @@ from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
 
 
-def styles_path() -> Path:
-    """Styles ship inside the wheel as tuiot/styles; in a checkout they are the top-level styles/."""
-    here = Path(__file__).resolve().parent.parent
-    packaged = here / "styles"
-    return packaged if packaged.is_dir() else here.parent / "styles"
-
-
 class ConsoleApp(App[int]):
     TITLE = "tuiot"
-    CSS_PATH = [str(styles_path() / "app.tcss")]
+    CSS_PATH = [str(p) for p in stylesheets()]
     AUTO_FOCUS = "#tree"
     COMMANDS = App.COMMANDS | {keys.ActionCommands}
     BINDINGS = keys.app_bindings()
@@ -405,7 +398,7 @@ def run_console(*, config: Config, demo: Any = None, read_only: bool = False, of
 
         if collector is not None:
             collector.release()  # nothing loads while the first-run screen waits
-        if FirstRun(css_path=styles_path() / "app.tcss").run() != 2:
+        if FirstRun(css_path=styles_dir() / "app.tcss").run() != 2:
             return 0
         from tuiot.simulators.demo import build_demo
 

@@ -14,11 +14,6 @@ class Confirm(Modal[bool]):
     """Every destructive action asks first, naming what it will change."""
 
     BINDINGS = [Binding("y", "yes", "yes"), Binding("n,escape", "no", "no")]
-    DEFAULT_CSS = """
-    Confirm { align: center middle; }
-    Confirm > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning; background: $surface; padding: 0 1; }
-    Confirm.-narrow > Vertical { width: 100%; }
-    """
 
     def __init__(self, question: str) -> None:
         super().__init__()

@@ -52,41 +52,11 @@ TITLE_WIDTH = 74  # the form's text width: 78 columns less its border and paddin
 
 
 class RuleEditor(Modal[Rule | None]):
-    DEFAULT_CSS = """
-    RuleEditor { align: center middle; }
-    RuleEditor #editor { width: 78; max-width: 100%; height: auto; max-height: 100%;
-                         border: round $primary; background: $surface; padding: 0 1; }
-    RuleEditor.-narrow #editor { width: 100%; }
-    RuleEditor #title { text-style: bold; color: $text; }
-    RuleEditor .row { height: 1; margin: 0; }
-    RuleEditor .row Label { width: 12; color: $text-muted; }
-    RuleEditor .row Input, RuleEditor .row Select { width: 1fr; }
-    RuleEditor Input { background: $boost; }
-    RuleEditor Input:focus { background: $primary 30%; }
-    RuleEditor Input.-invalid { background: $error 25%; }
-    RuleEditor Switch { height: 1; width: auto; border: none; padding: 0; background: $surface; }
-    RuleEditor Switch:focus { background: $primary 30%; }
-    RuleEditor #enabled-text { width: auto; padding-left: 1; color: $text-muted; }
-    RuleEditor .hidden { display: none; }
-    RuleEditor #condition-message { height: auto; max-height: 3; padding-left: 12; color: $text-muted; }
-    RuleEditor .source-name { height: 1; padding-left: 12; color: $text-muted; }
-    RuleEditor .source-name.-cleared { color: $warning; }
-    RuleEditor #condition-message.-error { color: $error; }
-    RuleEditor #form-error { height: auto; color: $error; display: none; }
-    RuleEditor #form-error.-shown { display: block; }
-    RuleEditor #backtest { height: auto; min-height: 3; max-height: 6; margin-top: 1; padding: 0 1;
-                           border-top: solid $primary-darken-2; color: $text; }
-    RuleEditor #help { color: $text-muted; height: auto; }
-    /* a viewer: the values read as text, at full strength, not as dimmed fields */
-    RuleEditor #editor.-read-only Input, RuleEditor #editor.-read-only Select,
-    RuleEditor #editor.-read-only Switch { opacity: 1; background: $surface; }
-    RuleEditor #editor.-read-only #help { color: $warning; }
-    """
-
-    # the form's footer lists these (check_action leaves out what this form cannot do), as
-    # the #help line under the form says them
+    # the form's footer lists these, and is the one place its keys are said (check_action
+    # leaves out what this form cannot do). Enter saves too, from a field or the switch, but
+    # a field's own enter would hide a binding of it from the footer: ctrl+s names it instead.
     BINDINGS: ClassVar = [
-        Binding("ctrl+s", "save", "save", priority=True),
+        Binding("ctrl+s", "save", "save", priority=True, key_display="⏎/^s"),
         Binding("enter", "save", "save", show=False),
         Binding("escape", "cancel", "cancel"),
         Binding("escape", "close", "close"),  # a viewer's esc: nothing to cancel
@@ -208,7 +178,8 @@ class RuleEditor(Modal[Rule | None]):
                 yield Static("", id="enabled-text")
             yield Static("", id="form-error", markup=False)
             yield Static("", id="backtest")
-            yield Static(self._help_text(), id="help")
+            status = self._status_text()
+            yield Static(status, id="status", classes="-shown" if status else "", markup=False)
         yield keys_footer()
 
     def _title(self) -> str:
@@ -457,23 +428,26 @@ class RuleEditor(Modal[Rule | None]):
     @work(exclusive=True, group="save", exit_on_error=False)
     async def _store(self, rule: Rule) -> None:
         self._form_error(None)
-        help_ = self.query_one("#help", Static)
         try:
-            error = await self.save_fn(rule, lambda: help_.update("saving…"))  # type: ignore[misc]
+            error = await self.save_fn(rule, lambda: self._say("saving…"))  # type: ignore[misc]
         except Exception as e:  # the form stays: what was typed is not lost
             error = str(e)
         finally:
-            self.query_one("#help", Static).update(self._help_text())
+            self._say(self._status_text())
         if error is None:
             self.dismiss(rule)
         else:
             self._form_error(error)
 
-    def _help_text(self) -> str:
-        backtest = " · ctrl+t backtest" if self.backtest_fn else ""
-        if self.read_only:
-            return f"read-only{f' ({self.read_only_why})' if self.read_only_why else ''} · esc closes{backtest}"
-        return "enter/ctrl+s save · esc cancel" + backtest + (" · ctrl+o pick by name" if self.find_fn else "")
+    def _status_text(self) -> str:
+        """Why a viewer cannot save (its title says that it cannot); the keys are the footer's."""
+        return f"read-only ({self.read_only_why})" if self.read_only and self.read_only_why else ""
+
+    def _say(self, text: str) -> None:
+        """The line under the form: shown only while it has something to say."""
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.set_class(bool(text), "-shown")
 
     # ---- picking a source by name ------------------------------------------------------------
 

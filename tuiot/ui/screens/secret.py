@@ -19,14 +19,6 @@ class SecretPrompt(Modal[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
     AUTO_FOCUS = "Input"
-    DEFAULT_CSS = """
-    SecretPrompt { align: center middle; }
-    SecretPrompt > Vertical { width: 70; max-width: 100%; height: auto; border: round $warning;
-                              background: $surface; padding: 0 1; }
-    SecretPrompt.-narrow > Vertical { width: 100%; }
-    SecretPrompt Input { margin: 1 0 0 0; }
-    SecretPrompt .hint { color: $text-muted; }
-    """
 
     def __init__(self, profile: str, vendor: str, *, env_name: str, problem: str | None = None) -> None:
         super().__init__()

@@ -45,16 +45,6 @@ class SourcePicker(Modal[str | None]):
         Binding("pageup", "move(-10)", show=False, priority=True),
     ]
     AUTO_FOCUS = "Input"
-    DEFAULT_CSS = """
-    SourcePicker { align: center middle; }
-    SourcePicker > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%;
-                              border: round $primary; background: $surface; padding: 0 1; }
-    SourcePicker.-narrow > Vertical { width: 100%; }
-    SourcePicker #pick-title { text-style: bold; }
-    SourcePicker OptionList, SourcePicker OptionList:focus { height: auto; max-height: 14; border: none; padding: 0;
-                                                          background: $surface; }
-    SourcePicker #pick-hint { color: $text-muted; height: auto; }
-    """
 
     def __init__(self, title: str, find: FindFn, expand: ExpandFn | None = None, *, adds: bool = False) -> None:
         """`adds`: the choice joins the sources already there (a vendor rule watches several),

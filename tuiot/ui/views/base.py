@@ -37,20 +37,6 @@ LIST_ACTIONS: list[ViewAction] = [
 class ListBody(Vertical):
     """Base of a filterable, markable list view (see module doc)."""
 
-    DEFAULT_CSS = """
-    ListBody { height: 1fr; }
-    ListBody > .view-title { height: 1; padding: 0 1; background: $panel; color: $text; text-style: bold; }
-    ListBody > .view-summary { height: 1; padding: 0 1; color: $text-muted; }
-    ListBody > #filter { height: 1; border: none; padding: 0 1; background: $boost; display: none; }
-    ListBody > #filter:focus { border: none; background: $boost; }
-    ListBody.-filtering > #filter { display: block; }
-    ListBody > .view-message { height: auto; max-height: 2; padding: 0 1; color: $error; display: none; }
-    ListBody > .view-message.-shown { display: block; }
-    ListBody > .view-detail { height: 8; padding: 0 1; border-top: solid $primary 50%; background: $surface; }
-    ListBody.-short > .view-detail { height: 6; }
-    ListBody.-no-detail > .view-detail { display: none; }
-    """
-
     TITLE = ""
     EXPORT_STEM = "export"
 

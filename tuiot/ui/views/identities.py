@@ -29,19 +29,14 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, OptionList
-from textual.widgets.option_list import Option
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
 from tuiot.ui.labels import when
+from tuiot.ui.screens.prompts import ChoiceDialog, TagDialog, TextDialog
 from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, footer_without, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -70,8 +65,6 @@ NEEDS: dict[str, tuple[str, str]] = {
 
 INSTALLATION_STATUSES = ("new", "installed", "uninstalled", "quarantine", "retired")
 STATUS_CYCLE: list[str | None] = [None, *(s.value for s in IdentityStatus)]
-_TAG_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_GROUP = re.compile(r"^\S{1,128}$")
 SCROLLBAR = 2  # cells the list's vertical scrollbar takes from its width
 
 
@@ -116,173 +109,6 @@ class GroupRequested(_ItemsMessage):
     def __init__(self, items: list[Identity], group: str) -> None:
         super().__init__(items)
         self.group = group
-
-
-# ---- small input dialogs (Esc cancels, Enter submits, bad input is an inline line) --------
-
-
-class _Dialog(ModalScreen):
-    DEFAULT_CSS = """
-    _Dialog { align: center middle; }
-    _Dialog > Vertical { width: 60; max-width: 95%; height: auto; max-height: 95%; padding: 0 1;
-                         border: round $primary; background: $surface; }
-    _Dialog .dialog-title { text-style: bold; }
-    _Dialog .dialog-error { color: $error; height: auto; width: 100%; }  /* a vendor's reason wraps, not cut */
-    _Dialog .dialog-help { color: $text-muted; width: 100%; }
-    _Dialog Input { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
-    _Dialog .dialog-field { height: 1; margin: 1 0 0 0; }
-    _Dialog .dialog-field Label { width: 6; color: $text-muted; }
-    _Dialog .dialog-field Input { width: 1fr; margin: 0; }
-    _Dialog Input:focus { border: none; background: $primary 30%; }
-    _Dialog OptionList { height: auto; max-height: 10; }
-    _Dialog Checkbox { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; background: $boost; }
-    _Dialog Checkbox:focus { border: none; background: $primary 30%; }
-    """
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "cancel")]
-    AUTO_FOCUS = "Input, OptionList"  # typing goes to the dialog at once (the app's own is the tree)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def error(self, text: str) -> None:
-        self.query_one(".dialog-error", Label).update(text)
-
-
-class TagDialog(_Dialog):
-    """Ask for a tag name and value; dismisses with (name, value, replace) or None.
-
-    `offer_replace` shows a box to replace the tag's other values instead of adding one.
-    With `existing` (removing a tag) both fields start empty, whatever the identities have:
-    a pre-filled tag went with one Enter and `y` although nobody chose it. A line lists
-    the tags there are instead, and an empty value means every value of the tag."""
-
-    HINT_TAGS = 12  # the hint line names this many tags, then counts the rest
-
-    def __init__(self, title: str, *, name: str = "", value: str = "",
-                 existing: Collection[tuple[str, str]] | None = None, offer_replace: bool = False) -> None:
-        super().__init__()
-        self.title_text = title
-        self.initial = (name, value)
-        self.existing = set(existing) if existing is not None else None
-        self.offer_replace = offer_replace
-
-    @property
-    def removing(self) -> bool:
-        return self.existing is not None
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, classes="dialog-title")
-            if self.existing is not None:
-                yield Label(_tags_hint(self.existing, self.HINT_TAGS), classes="dialog-help", markup=False)
-            # a label beside each field: a placeholder is gone once the field holds text
-            with Horizontal(classes="dialog-field"):
-                yield Label("name", markup=False)
-                yield Input(self.initial[0], placeholder="tag name", id="tag-name")
-            with Horizontal(classes="dialog-field"):
-                yield Label("value", markup=False)
-                yield Input(self.initial[1], placeholder="empty: every value" if self.removing else "tag value",
-                            id="tag-value")
-            if self.offer_replace:
-                yield Checkbox("replace its other values (tab, then space)", id="replace")
-            yield Label("", classes="dialog-error", markup=False)
-            yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        name = self.query_one("#tag-name", Input).value.strip()
-        value = self.query_one("#tag-value", Input).value.strip()
-        if event.input.id == "tag-name" and not value:
-            self.query_one("#tag-value", Input).focus()
-            return
-        if (why := self._refusal(name, value)) is not None:
-            self.error(why)
-            return
-        replace = self.offer_replace and self.query_one("#replace", Checkbox).value
-        self.dismiss((name, value, replace))
-
-    def _refusal(self, name: str, value: str) -> str | None:
-        """Why (name, value) cannot be applied, focusing the field to fix; None when it can."""
-        if not _TAG_NAME.match(name):
-            self.query_one("#tag-name", Input).focus()
-            return "a tag name is 1–64 letters, digits or _ . : -"
-        if self.existing is not None:
-            if not value:
-                has = any(n == name for n, _ in self.existing)
-                return None if has else f"no selected identity has a tag {name}"
-            return None if (name, value) in self.existing else f"no selected identity has the tag {name}={value}"
-        if not value or len(value) > 256:
-            self.query_one("#tag-value", Input).focus()
-            return "a tag value is 1–256 characters"
-        return None
-
-
-def _tags_hint(existing: Collection[tuple[str, str]], limit: int) -> str:
-    """'tags here: city=Lyon, city=Paris, env=qa': what there is to remove."""
-    tags = [f"{n}={v}" for n, v in sorted(existing)]
-    more = f" and {len(tags) - limit} more" if len(tags) > limit else ""
-    return "tags here: " + ", ".join(tags[:limit]) + more  # a value may hold spaces
-
-
-class ChoiceDialog(_Dialog):
-    """Pick one of `choices`; dismisses with the choice or None."""
-
-    def __init__(self, title: str, choices: Sequence[str], *, current: str | None = None) -> None:
-        super().__init__()
-        self.title_text = title
-        self.choices = list(choices)
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*[Option(c, id=c) for c in self.choices], id="choices")
-            yield Label("", classes="dialog-error", markup=False)
-            yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
-
-    def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        if self.current in self.choices:
-            options.highlighted = self.choices.index(self.current)
-        options.focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option.id)
-
-
-class TextDialog(_Dialog):
-    """Ask for one value checked by `pattern`, then by `check` (why the text is refused, or
-    None); dismisses with the text or None."""
-
-    def __init__(self, title: str, *, value: str = "", placeholder: str = "",
-                 pattern: re.Pattern[str] = _GROUP, hint: str = "",
-                 check: Callable[[str], str | None] | None = None) -> None:
-        super().__init__()
-        self.title_text = title
-        self.value = value
-        self.placeholder = placeholder
-        self.pattern = pattern
-        self.hint = hint
-        self.check = check
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="text")
-            yield Label("", classes="dialog-error", markup=False)
-            yield Label("Enter to apply · Esc to cancel", classes="dialog-help")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
-        if not self.pattern.match(text):
-            self.error(self.hint or "not a valid value")
-            return
-        if self.check is not None and (why := self.check(text)) is not None:
-            self.error(why)
-            return
-        self.dismiss(text)
 
 
 # ---- the view ---------------------------------------------------------------------------

@@ -96,9 +96,6 @@ class LiveView(ListBody):
     BINDINGS = bindings(ACTIONS)
     TITLE = "3 Live"
     EXPORT_STEM = "live"
-    DEFAULT_CSS = """
-    LiveView > .view-detail { height: 4; }
-    """
 
     def __init__(self, *, name_of: Callable[[str], str], clock: Callable[[], datetime], stale_after: float,
                  export_dir: Path | None = None, name: str | None = None, id: str | None = None,

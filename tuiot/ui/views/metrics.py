@@ -114,16 +114,6 @@ class MetricsView(Vertical):
 
     BINDINGS = bindings(ACTIONS)
 
-    DEFAULT_CSS = """
-    MetricsView { height: 1fr; }
-    MetricsView > .view-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
-    MetricsView > #controls { height: 1; padding: 0 1; color: $text-muted; }
-    MetricsView > HistoryChart { height: 1fr; }
-    MetricsView > #summary { height: auto; max-height: 2; padding: 0 1; }  /* 80 columns: a second line, not a cut */
-    MetricsView > #status { height: 1; padding: 0 1; color: $text-muted; }
-    MetricsView > #status.-error { color: $error; }
-    """
-
     can_focus = True
 
     def __init__(self, *, clock: Callable[[], datetime] = now_utc, tz: tzinfo = UTC,

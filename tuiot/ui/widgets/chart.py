@@ -71,10 +71,6 @@ def time_ticks(start: float, end: float, max_ticks: int, tz: tzinfo = UTC) -> tu
 class HistoryChart(PlotextPlot):
     """A line chart of (time, value) points; `set_data` replaces what is drawn."""
 
-    DEFAULT_CSS = """
-    HistoryChart { height: 1fr; min-height: 6; }
-    """
-
     def __init__(self, *, tz: tzinfo = UTC, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)

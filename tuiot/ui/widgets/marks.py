@@ -61,22 +61,6 @@ class MarkList(ScrollView, can_focus=True):
         "marklist--accent",
     }
 
-    DEFAULT_CSS = """
-    MarkList { height: 1fr; background: $surface; }
-    MarkList > .marklist--header { text-style: bold; color: $text-muted; background: $panel; }
-    MarkList > .marklist--cursor { background: $block-cursor-blurred-background; }
-    MarkList:focus > .marklist--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
-    MarkList > .marklist--marked { background: $accent 25%; }
-    MarkList > .marklist--dim { color: $text-muted; }
-    MarkList > .marklist--critical { color: $error; text-style: bold; }
-    MarkList > .marklist--major { color: $warning; text-style: bold; }
-    MarkList > .marklist--minor { color: $accent; }
-    MarkList > .marklist--warning { color: $secondary; }
-    MarkList > .marklist--ok { color: $success; }
-    MarkList > .marklist--bad { color: $error; }
-    MarkList > .marklist--accent { color: $primary; }
-    """
-
     BINDINGS: ClassVar = [
         Binding("up,k", "cursor(-1)", "up", show=False),
         Binding("down,j", "cursor(1)", "down", show=False),
