@@ -182,7 +182,7 @@ class AlarmsView(ListBody):
 
     def columns(self, width: int) -> Sequence[Column]:
         cols = [Column("SEV", 4), Column("AGE", 4, right=True), Column("PROFILE", 10),
-                Column("DEVICE", 16, flex=True), Column("DESCRIPTION", 20, flex=True)]
+                Column("DEVICE", 16, flex=True, clip=labels.clip_name), Column("DESCRIPTION", 20, flex=True)]
         self._wide = width >= 100
         self._with_status = self._wide or self.status is None  # open and closed shown together: say which
         if self._with_status:
