@@ -663,3 +663,20 @@ async def test_alarms_raised_together_make_one_summary_toast() -> None:
         app._alarm_events([AlarmEvent("cleared", events[0].alarm, app.clock())])
         await pilot.pause()
         assert len(app._notifications) == before + 1
+
+
+async def test_every_screens_heading_starts_with_its_key_and_name() -> None:
+    """QA: Live's heading said '3 Live', Identities' and Rules' had no number. Each view's
+    heading says what its title-bar tab says, a metric's name after it on Metrics."""
+    from tuiot.ui.keys import SCREENS, TITLES
+
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        for n, screen in enumerate(SCREENS, 1):
+            if screen == "devices":  # the tree, under the title bar's tab: no heading of its own
+                continue
+            await pilot.press(str(n))
+            await pilot.pause(0.1)
+            heading = str(app.query_one(f"#{screen} #title").render())
+            assert heading.split(" · ")[0].split(" — ")[0] == TITLES[screen], (screen, heading)

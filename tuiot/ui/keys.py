@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from tuiot.ui.labels import escape, wrap
 from tuiot.ui.screens.modal import Modal, keys_footer
-from tuiot.ui.views import ViewAction
+from tuiot.ui.views import TITLES, ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
 from tuiot.ui.views.live import ACTIONS as LIVE_ACTIONS
@@ -26,14 +26,7 @@ from tuiot.ui.views.metrics import ACTIONS as METRIC_ACTIONS
 from tuiot.ui.views.rules import ACTIONS as RULE_ACTIONS
 
 SCREENS = ("devices", "metrics", "live", "alarms", "rules", "identities")
-TITLES = {
-    "devices": "1 Devices",
-    "metrics": "2 Metrics",
-    "live": "3 Live",
-    "alarms": "4 Alarms",
-    "rules": "5 Rules",
-    "identities": "6 Identities",
-}
+# TITLES (imported above) lives with the views, whose own headings say it too
 
 GLOBAL: list[ViewAction] = [
     ViewAction("show('devices')", "1", "Devices", show_in_footer=False),  # the title bar shows 1-6

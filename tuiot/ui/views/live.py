@@ -31,7 +31,7 @@ from textual.message import Message
 
 from tuiot.domain import Reading, Severity
 from tuiot.ui.labels import clip_name, count, folded, natural_keys
-from tuiot.ui.views import ViewAction, age, bindings, stamp, value_text
+from tuiot.ui.views import TITLES, ViewAction, age, bindings, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -94,7 +94,7 @@ class LiveView(ListBody):
     """Live values; see the module doc for the API."""
 
     BINDINGS = bindings(ACTIONS)
-    TITLE = "3 Live"
+    TITLE = TITLES["live"]
     EXPORT_STEM = "live"
     DEFAULT_CSS = """
     LiveView > .view-detail { height: 4; }

@@ -21,7 +21,7 @@ from textual.message import Message
 
 from tuiot.domain import Rule
 from tuiot.ui.labels import clip, fold, folded
-from tuiot.ui.views import ViewAction, bindings
+from tuiot.ui.views import TITLES, ViewAction, bindings
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -71,7 +71,7 @@ class RulesView(ListBody):
     """The rule list; see the module doc for the API."""
 
     BINDINGS = bindings(ACTIONS)
-    TITLE = "Rules — vendor (TeamViewer) and local (rules.toml)"
+    TITLE = f"{TITLES['rules']} — vendor (TeamViewer) and local (rules.toml)"
     EXPORT_STEM = "rules"
 
     def __init__(self, *, name_of: Callable[[str], str] | None = None, export_dir: Path | None = None,
