@@ -123,12 +123,13 @@ def help_sections(screen: str) -> list[tuple[str, list[Row]]]:
     moving = [("up/down j/k", "row"), ("pgup/pgdn", "page"), ("home/end", "first/last"),
               ("left/right", "Devices: close/open a node; lists: scroll sideways"),
               ("right", "in the find box, takes the name it completes"),
-              ("tab", "Devices: to the detail (up/down/pgdn scroll it) and back")]
+              ("tab", "Devices: to the detail and back (up/down/pgdn scroll)")]
     everywhere = [(key_label(a.key), a.description) for a in GLOBAL]
     everywhere.append(("ctrl+p", "Command palette (every action, with its key)"))
     commands = [(":devices [@profile] [name]", "the profile's line, or find a device"),
                 (f":alarms [severity] [{words(ALARM_STATUS_WORDS)}] [@profile]", f"severity: {words(SEVERITY_WORDS)}"),
-                (":identities [status] [@profile] [id pattern]", f"status: {words(IDENTITY_STATUS_WORDS)}"),
+                # the statuses alone: "status: " made the line wrap at 80 columns, and [status] says it
+                (":identities [status] [@profile] [id pattern]", words(IDENTITY_STATUS_WORDS)),
                 (":live [@profile]    :rules [filter]    :metrics    :q", "")]
     return [(TITLES.get(screen, screen), own), ("Moving", moving), ("Everywhere", everywhere),
             ("Command line", commands)]
