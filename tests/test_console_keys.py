@@ -115,7 +115,8 @@ async def test_help_of_every_screen_fits_in_two_columns(size) -> None:
     """QA: at 80x24 'scroll sideways by / a column' broke mid-phrase to the left edge and
     '(writes)' stood alone on a line. Each text wraps under its own column, and the box's
     width is the width it was laid out for (nothing wrapped again by Rich)."""
-    from tuiot.ui.keys import SCREENS, HelpText, help_lines
+    from tuiot.ui.keys import SCREENS, HelpText, help_lines, help_sections
+    from tuiot.ui.labels import wrap
 
     app = make_app(vendors=("teamviewer",))
     async with app.run_test(size=size) as pilot:
@@ -136,6 +137,10 @@ async def test_help_of_every_screen_fits_in_two_columns(size) -> None:
                 if line.startswith("   "):  # a text's next line: under the text column
                     assert line.startswith(" " * 15) and line[15] != " ", (screen, line)
             assert "  left/right   Devices: close/open a node; lists: scroll sideways" in text
+            # QA: Rules' enter row wrapped at 80 columns; every row says its text in one line
+            room = width - 15
+            wrapped = [(key, t) for _, rows in help_sections(screen) for key, t in rows if len(wrap(t, room)) > 1]
+            assert not wrapped, (screen, room, wrapped)
             await pilot.press("escape")
             await pilot.pause(0.05)
 
@@ -663,3 +668,20 @@ async def test_alarms_raised_together_make_one_summary_toast() -> None:
         app.lists.alarm_events([AlarmEvent("cleared", events[0].alarm, app.clock())])
         await pilot.pause()
         assert len(app._notifications) == before + 1
+
+
+async def test_every_screens_heading_starts_with_its_key_and_name() -> None:
+    """QA: Live's heading said '3 Live', Identities' and Rules' had no number. Each view's
+    heading says what its title-bar tab says, a metric's name after it on Metrics."""
+    from tuiot.ui.keys import SCREENS, TITLES
+
+    app = make_app(vendors=("teamviewer",))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        for n, screen in enumerate(SCREENS, 1):
+            if screen == "devices":  # the tree, under the title bar's tab: no heading of its own
+                continue
+            await pilot.press(str(n))
+            await pilot.pause(0.1)
+            heading = str(app.query_one(f"#{screen} #title").render())
+            assert heading.split(" · ")[0].split(" — ")[0] == TITLES[screen], (screen, heading)

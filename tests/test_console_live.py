@@ -566,3 +566,26 @@ async def test_l_and_the_live_command_answer_alike_while_paused() -> None:
         await pilot.press("p", "1")
         assert await asked("l") == [kept]
         assert view.paused and app.current == "live"
+
+
+async def test_a_long_name_at_80_columns_keeps_its_metric_name_whole() -> None:
+    """QA: 'status (Tartu Warehouse 7 gateway 1) · cpuUsa…' at 80x24: the name was cut at its
+    end, and the metric's name, which a row is read for, went first. Now the gateway gives way."""
+    app = make_app(devices=400, vendors=("thingspro",))  # as `tuiot --demo`: Tartu Warehouse 7 is in it
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _live_on(app, pilot, "ThingsPro", rows=30)
+        view = app.query_one("#live")
+        app.fleet.add_nodes(await app.adapters["ThingsPro"].tree(depth="metric"))  # every name known
+        key = max((k for k in view.list.keys if k.endswith("|system/status/cpuUsage")),
+                  key=lambda k: len(labels.metric_name(app.fleet, k)))
+        name = labels.metric_name(app.fleet, key)
+        assert name.endswith(") · cpuUsage") and len(name) > 46, name  # longer than the column
+        view.list.move_to(key)
+        for _ in range(100):  # the next repaint names the rows anew
+            await pilot.pause(0.05)
+            if view._row_names([key]) == [name]:
+                break
+        view.list.invalidate()
+        await pilot.pause()
+        row = next(line for line in _painted(view)[:-1] if "status (Tartu" in line)  # the table, not the detail
+        assert "status (Tartu" in row and "…" in row and "gateway 1) · cpuUsage " in row, row

@@ -63,3 +63,21 @@ def test_a_nodes_severity_is_its_alarms_once_they_are_read_not_the_trees_older_w
     assert f.severity(group) is Severity.minor
     f.set_alarms("p", [])
     assert f.severity(group) is None
+
+
+def test_names_are_counted_once_per_node_however_the_loads_renames_and_removals_interleave() -> None:
+    """Names are counted when a profile is first asked about (a tree load no longer pays for
+    it): what was renamed or removed before that counts as it would have counted after."""
+    site = Node(kind="group", id="site", name="Site", profile="P")
+    pumps = [Node(kind="device", id=f"d{i}", name="Pump", profile="P", parent=site.ref) for i in range(3)]
+    mixed = [Node(kind="device", id="q", name="Pump", profile="Q"), Node(kind="group", id="g", name="Pump", profile="P")]
+    fleet = FleetState()
+    fleet.add_nodes([site, *pumps[:2]])
+    fleet.add_nodes([pumps[2], *mixed])  # a batch of two profiles and two kinds
+    fleet.add_nodes([pumps[0].model_copy(update={"name": "Pump 0"})])  # renamed before any question
+    assert fleet.device_count("P") == 3 and fleet.device_count("Q") == 1
+    assert fleet.namesakes(pumps[1]) == 1  # pumps 1 and 2; not the renamed one, the group or Q's
+    assert fleet.namesakes(mixed[0]) == 0 and fleet.namesakes(mixed[1]) == 0
+    fleet.replace_children(site.ref, [pumps[1]])  # pump 2 and the renamed one go, pump 1 stays
+    fleet.add_nodes([Node(kind="device", id="d9", name="Pump", profile="P")])
+    assert fleet.namesakes(pumps[1]) == 1 and fleet.device_count("P") == 2

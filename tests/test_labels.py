@@ -297,3 +297,34 @@ def test_wrap_breaks_at_spaces_and_after_bars_and_keeps_no_break_spaces() -> Non
     assert wrap("close alarm (cursor or marked)\u00a0(writes)", 36) == ["close alarm (cursor or", "marked)\u00a0(writes)"]
     assert wrap("short", 40) == ["short"] and wrap("", 10) == [""]
     assert wrap("abcdefgh ij", 4) == ["abcdefgh", "ij"]  # a long word whole, on its own line
+
+
+def test_a_long_name_gives_way_by_its_parts_and_keeps_the_metric_name_whole() -> None:
+    """QA: Live at 80 columns showed 'status (Tartu Warehouse 7 gateway 1) · cpuUsa…'."""
+    name = "status (Tartu Warehouse 7 gateway 1) · cpuUsage"
+    assert labels.clip_name(name, 60) == name
+    # the gateway first, in the middle: gateways of one site differ at their end
+    assert labels.clip_name(name, 40) == "status (Tartu War… gateway 1) · cpuUsage"
+    assert labels.clip_name(name, 24) == "status (T… 1) · cpuUsage"
+    # then only '(…)' says a namesake was told apart, then the device's name alone, then cut
+    assert labels.clip_name(name, 21) == "status (…) · cpuUsage"
+    assert labels.clip_name(name, 18) == "status · cpuUsage"
+    assert labels.clip_name(name, 14) == "s…s · cpuUsage"
+    assert labels.clip_name(name, 12) == "… · cpuUsage"
+    # a metric's name longer than the column: its start, as any text is cut
+    assert labels.clip_name(name, 10) == "status (T…"
+    # a long device name gives way after its parenthesis has shrunk to a few letters
+    long_device = "Compressor room north wall (Tartu Warehouse 7 gateway 1) · cpuUsage"
+    assert labels.clip_name(long_device, 50) == "Compressor room north wall (Tart…way 1) · cpuUsage"
+    assert labels.clip_name(long_device, 44) == "Compressor… north wall (Tar…ay 1) · cpuUsage"
+    # no parenthesis: the device's name is cut in the middle, where ids of one fleet differ
+    assert labels.clip_name("meter-000018 · current", 14) == "m…18 · current"
+    assert labels.clip_name("gw-0007-1.thingspro.demo|system/status", 20) == "gw-0007-1…tem/status"
+    # a gateway named with brackets of its own is still one parenthesis
+    assert labels.clip_name("status (Depot (old) gateway 1) · cpuUsage", 30) == "status (Depo…way 1) · cpuUsage"
+    for text in (name, long_device, "", " · ", "(a) · b", "x (", "a ((b) · c", "((((", "·"):
+        for width in range(0, len(text) + 2):
+            clipped = labels.clip_name(text, width)
+            assert len(clipped) <= width and (clipped == text or len(text) > width), (text, width, clipped)
+            if width >= len(" · cpuUsage") + 1 and text.endswith(" · cpuUsage"):
+                assert clipped.endswith(" · cpuUsage"), (text, width, clipped)

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from tuiot.ui.labels import escape, wrap
 from tuiot.ui.screens.modal import Modal, keys_footer
-from tuiot.ui.views import ViewAction
+from tuiot.ui.views import TITLES, ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
 from tuiot.ui.views.live import ACTIONS as LIVE_ACTIONS
@@ -26,14 +26,7 @@ from tuiot.ui.views.metrics import ACTIONS as METRIC_ACTIONS
 from tuiot.ui.views.rules import ACTIONS as RULE_ACTIONS
 
 SCREENS = ("devices", "metrics", "live", "alarms", "rules", "identities")
-TITLES = {
-    "devices": "1 Devices",
-    "metrics": "2 Metrics",
-    "live": "3 Live",
-    "alarms": "4 Alarms",
-    "rules": "5 Rules",
-    "identities": "6 Identities",
-}
+# TITLES (imported above) lives with the views, whose own headings say it too
 
 GLOBAL: list[ViewAction] = [
     ViewAction("show('devices')", "1", "Devices", show_in_footer=False),  # the title bar shows 1-6
@@ -130,12 +123,13 @@ def help_sections(screen: str) -> list[tuple[str, list[Row]]]:
     moving = [("up/down j/k", "row"), ("pgup/pgdn", "page"), ("home/end", "first/last"),
               ("left/right", "Devices: close/open a node; lists: scroll sideways"),
               ("right", "in the find box, takes the name it completes"),
-              ("tab", "Devices: to the detail (up/down/pgdn scroll it) and back")]
+              ("tab", "Devices: to the detail and back (up/down/pgdn scroll)")]
     everywhere = [(key_label(a.key), a.description) for a in GLOBAL]
     everywhere.append(("ctrl+p", "Command palette (every action, with its key)"))
     commands = [(":devices [@profile] [name]", "the profile's line, or find a device"),
                 (f":alarms [severity] [{words(ALARM_STATUS_WORDS)}] [@profile]", f"severity: {words(SEVERITY_WORDS)}"),
-                (":identities [status] [@profile] [id pattern]", f"status: {words(IDENTITY_STATUS_WORDS)}"),
+                # the statuses alone: "status: " made the line wrap at 80 columns, and [status] says it
+                (":identities [status] [@profile] [id pattern]", words(IDENTITY_STATUS_WORDS)),
                 (":live [@profile]    :rules [filter]    :metrics    :q", "")]
     return [(TITLES.get(screen, screen), own), ("Moving", moving), ("Everywhere", everywhere),
             ("Command line", commands)]

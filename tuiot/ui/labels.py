@@ -40,6 +40,60 @@ def clip_middle(text: str, width: int) -> str:
     return text[: width - 1 - tail] + "…" + text[-tail:]
 
 
+PART_FLOOR = 8  # the fewest columns a name's part is cut to ('Tar…ay 1') before the next part gives way
+
+
+def clip_name(text: str, width: int) -> str:
+    """A name as `metric_name` / `display_name` write it ('status (Tartu Warehouse 7 gateway
+    1) · cpuUsage') in `width` columns. The metric's name is what a row is read for, so the
+    parenthesis that tells namesakes apart gives way first (cut in the middle: gateways differ
+    at their end), then the device's name, and the metric's name is kept whole while anything
+    of the device still fits beside it. Text without those parts is cut in the middle."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    head, sep, metric = text.rpartition(" · ")
+    if not sep:
+        head, metric = text, ""
+    tail = sep + metric
+    room = width - len(tail)  # for the device's name and its parenthesis
+    if room < 1:  # the metric's name alone is too long: its start, as any text is cut
+        return clip(text, width)
+    device, told = _split_told(head)
+    if told is not None:
+        for floor in (min(len(told), PART_FLOOR), 1):  # a few letters of it, then only '(…)'
+            told_room = room - len(device) - len(" ()")
+            if told_room >= floor:
+                return f"{device} ({_part(told, told_room)}){tail}"
+            dev_room = room - len(" ()") - floor
+            if dev_room >= min(len(device), PART_FLOOR):
+                return f"{_part(device, dev_room)} ({_part(told, floor)}){tail}"
+    return _part(device, room) + tail  # too narrow for the parenthesis: the device's name alone
+
+
+def _split_told(head: str) -> tuple[str, str | None]:
+    """('status', 'Tartu Warehouse 7 gateway 1') of 'status (Tartu Warehouse 7 gateway 1)':
+    the name and the parenthesis at its end (balanced: a gateway's name may hold one)."""
+    if not head.endswith(")"):
+        return head, None
+    depth = 0
+    for i in range(len(head) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(head[i], 0)
+        if depth == 0:
+            if i >= 2 and head[i - 1] == " ":
+                return head[: i - 1], head[i + 1:-1]
+            return head, None
+    return head, None
+
+
+def _part(text: str, room: int) -> str:
+    """`text` in `room` columns, cut in the middle; '…' alone where not even 'a…b' fits."""
+    if len(text) <= room:
+        return text
+    return clip_middle(text, room) if room >= 3 else "…"[:room]
+
+
 # where an id may break across lines: between its parts first (gateway|provider/device/tag,
 # sensor:metric), inside a part only when the part alone is too long (meter-000004)
 ID_BREAKS = "|/:"

@@ -28,7 +28,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 from tuiot.domain import Origin, Rule, Severity, Threshold, make_ref, split_ref
 from tuiot.fleet.backtest import BacktestResult, Episode
 from tuiot.fleet.condition import ConditionError, parse
-from tuiot.ui.labels import clip, count, value_text
+from tuiot.ui.labels import clip, clip_name, count, value_text
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.screens.modal import Modal, keys_footer
 from tuiot.ui.screens.source_picker import ExpandFn, SourcePicker
@@ -604,7 +604,7 @@ def _episode(e: Episode, source: Callable[[str], str], peak: Callable[[Episode],
     where = source(e.source)
     # the name gives way, not the times: one episode is one line at 80 columns
     room = PANEL_WIDTH - len("  first  ") - len(line) - 2
-    return f"{line}  {clip(where, max(room, 8))}" if where else line
+    return f"{line}  {clip_name(where, max(room, 8))}" if where else line
 
 
 def _bare(ref: str) -> str:

@@ -28,6 +28,18 @@ from textual.widget import Widget
 from tuiot.domain import value_text  # noqa: F401  one value format on every screen (and the CLI's tables)
 
 
+# each screen's name after the key that shows it: the title bar's tabs, help, the palette and
+# each view's own heading say it alike (keys.TITLES; here, so the views need not import keys)
+TITLES = {
+    "devices": "1 Devices",
+    "metrics": "2 Metrics",
+    "live": "3 Live",
+    "alarms": "4 Alarms",
+    "rules": "5 Rules",
+    "identities": "6 Identities",
+}
+
+
 def footer_without(actions: Iterable["ViewAction"], *ids: str) -> list["ViewAction"]:
     """`actions`, with these left out of the footer (still keys, in help and the palette):
     at 80 columns a busy screen's footer must end with `? help`, not be cut before it."""
@@ -154,4 +166,4 @@ def stamp(ts: datetime | None) -> str:
     return "—" if ts is None else ts.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-__all__ = ["CopyRequested", "Exported", "JumpToDevice", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]
+__all__ = ["TITLES", "CopyRequested", "Exported", "JumpToDevice", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]

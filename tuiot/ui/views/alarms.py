@@ -28,7 +28,7 @@ from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
 from tuiot.ui import labels
-from tuiot.ui.views import CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
+from tuiot.ui.views import TITLES, CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -78,7 +78,7 @@ class AlarmsView(ListBody):
     """The alarm inbox; see the module doc for the API."""
 
     BINDINGS = bindings(ACTIONS)
-    TITLE = "Alarms"
+    TITLE = TITLES["alarms"]
     EXPORT_STEM = "alarms"
 
     def __init__(self, *, export_dir: Path | None = None, read_only: Collection[str] = (),
@@ -182,7 +182,7 @@ class AlarmsView(ListBody):
 
     def columns(self, width: int) -> Sequence[Column]:
         cols = [Column("SEV", 4), Column("AGE", 4, right=True), Column("PROFILE", 10),
-                Column("DEVICE", 16, flex=True), Column("DESCRIPTION", 20, flex=True)]
+                Column("DEVICE", 16, flex=True, clip=labels.clip_name), Column("DESCRIPTION", 20, flex=True)]
         self._wide = width >= 100
         self._with_status = self._wide or self.status is None  # open and closed shown together: say which
         if self._with_status:

@@ -37,7 +37,7 @@ from textual.message import Message
 from tuiot.domain import Identity, IdentityStatus, now_utc
 from tuiot.ui.labels import when
 from tuiot.ui.screens.prompts import ChoiceDialog, TagDialog, TextDialog
-from tuiot.ui.views import JumpToDevice, ViewAction, ago, bindings, footer_without, stamp, value_text
+from tuiot.ui.views import TITLES, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -118,7 +118,7 @@ class IdentitiesView(ListBody):
     """Identities across profiles; see the module doc for the API."""
 
     BINDINGS = bindings(ACTIONS)
-    TITLE = "Identities"
+    TITLE = TITLES["identities"]
     EXPORT_STEM = "identities"
 
     def __init__(self, *, export_dir: Path | None = None, name: str | None = None,

@@ -30,8 +30,8 @@ from rich.text import Text
 from textual.message import Message
 
 from tuiot.domain import Reading, Severity
-from tuiot.ui.labels import count, folded, natural_keys
-from tuiot.ui.views import ViewAction, age, bindings, stamp, value_text
+from tuiot.ui.labels import clip_name, count, folded, natural_keys
+from tuiot.ui.views import TITLES, ViewAction, age, bindings, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -94,7 +94,7 @@ class LiveView(ListBody):
     """Live values; see the module doc for the API."""
 
     BINDINGS = bindings(ACTIONS)
-    TITLE = "3 Live"
+    TITLE = TITLES["live"]
     EXPORT_STEM = "live"
 
     def __init__(self, *, name_of: Callable[[str], str], clock: Callable[[], datetime], stale_after: float,
@@ -323,7 +323,8 @@ class LiveView(ListBody):
         return [k for k, hay in zip(keys, self._order_hay) if needle in hay]
 
     def columns(self, width: int) -> Sequence[Column]:
-        return [Column("METRIC", 24, flex=True), Column("VALUE", 12, right=True), Column("UNIT", 6),
+        # a long name gives way by its parts, so the metric's name stays whole (clip_name)
+        return [Column("METRIC", 24, flex=True, clip=clip_name), Column("VALUE", 12, right=True), Column("UNIT", 6),
                 Column("AGE", 9, right=True)]
 
     def _stale(self, r: Reading) -> bool:

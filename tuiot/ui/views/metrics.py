@@ -37,7 +37,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tuiot.domain import Aggregate, Node, Point, Series, now_utc
-from tuiot.ui.views import CopyRequested, ViewAction, ago, bindings, export_rows, value_text
+from tuiot.ui.views import TITLES, CopyRequested, ViewAction, ago, bindings, export_rows, value_text
 
 # how a metric comes here: enter on a metric in the Devices tree, or on a Live row (OpenMetric)
 HOW_TO_PICK = "press enter on a metric on Devices (1) or on a row on Live (3)"
@@ -143,7 +143,7 @@ class MetricsView(Vertical):
         self.chart = HistoryChart(tz=tz, id="chart")
 
     def compose(self) -> ComposeResult:
-        yield Static("Metrics", classes="view-title", id="title")
+        yield Static(TITLES["metrics"], classes="view-title", id="title")
         yield Static("", id="controls")
         yield self.chart
         yield Static("", id="summary")
@@ -262,9 +262,9 @@ class MetricsView(Vertical):
     def _update(self) -> None:
         if not self.is_mounted:
             return
-        title = "Metrics"
+        title = TITLES["metrics"]
         if self.metric is not None:
-            title = f"Metrics · {self.metric.name}{' (' + self._unit().strip() + ')' if self._unit() else ''}"
+            title = f"{title} · {self.metric.name}{' (' + self._unit().strip() + ')' if self._unit() else ''}"
             if self.device is not None:
                 title += f" · {self.device.name}"
             title += f" · {self.metric.profile}"

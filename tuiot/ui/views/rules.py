@@ -21,7 +21,7 @@ from textual.message import Message
 
 from tuiot.domain import Rule
 from tuiot.ui.labels import clip, fold, folded
-from tuiot.ui.views import ViewAction, bindings
+from tuiot.ui.views import TITLES, ViewAction, bindings
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
 
@@ -30,7 +30,7 @@ from tuiot.ui.widgets.marks import Cell, Column
 COPY = ViewAction("copy", "y", "copy rule id (a local rule's id is its name)", footer="copy")
 ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
     ViewAction("new_rule", "n", "new rule", writes=True, footer="new"),
-    ViewAction("edit_rule", "enter", "open rule: edit, or read when read-only (24 h backtest)", writes=True, footer="edit"),
+    ViewAction("edit_rule", "enter", "edit rule (view if read-only), 24 h backtest", writes=True, footer="edit"),
     ViewAction("toggle_rule", "space", "enable / disable", writes=True, footer="on/off"),
     ViewAction("delete_rule", "d", "delete rule", writes=True, footer="delete"),
     # space is enable/disable here, so a rule list has no marks
@@ -71,7 +71,7 @@ class RulesView(ListBody):
     """The rule list; see the module doc for the API."""
 
     BINDINGS = bindings(ACTIONS)
-    TITLE = "Rules — vendor (TeamViewer) and local (rules.toml)"
+    TITLE = f"{TITLES['rules']} — vendor (TeamViewer) and local (rules.toml)"
     EXPORT_STEM = "rules"
 
     def __init__(self, *, name_of: Callable[[str], str] | None = None, export_dir: Path | None = None,

@@ -39,6 +39,9 @@ class Column:
     width: int  # cells; for a flexible column, its minimum
     flex: bool = False
     right: bool = False
+    # how a text too long for the column is cut (text, width → text of at most width): a name's
+    # parts give way in their own order (labels.clip_name); None cuts the end off
+    clip: Callable[[str, int], str] | None = None
 
 
 MARK = "*"
@@ -389,7 +392,9 @@ class MarkList(ScrollView, can_focus=True):
         for (text, style_name), w, col in zip(cells, widths, self._columns):
             text = text.replace("\n", " ")
             if cell_len(text) > w > 1:
-                text = set_cell_size(text, w - 1) + "…"
+                clipped = col.clip(text, w) if col.clip is not None else ""
+                # the clip counts characters: a wide one (CJK) may still overflow, so cut the end
+                text = clipped if clipped and cell_len(clipped) <= w else set_cell_size(text, w - 1) + "…"
             text = text.rjust(w) if col.right else text
             style = base + self.get_component_rich_style(f"marklist--{style_name}", partial=True) if style_name else base
             segs.append(Segment(" ", base))
