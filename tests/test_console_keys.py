@@ -601,6 +601,40 @@ async def test_a_polled_newer_alarm_leaves_the_cursor_on_the_alarm_being_read() 
         assert view.list.highlighted == reading
 
 
+async def test_a_vendor_alarm_opened_since_the_last_sweep_toasts_and_the_first_sweep_does_not() -> None:
+    """QA: only local rules' alarms toasted; a vendor's new critical alarm arrived silently."""
+    from datetime import timedelta
+
+    from tuiot.domain import AlarmStatus, Severity
+
+    app = make_app(vendors=("teamviewer", "murano"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app.lists.alarms_loading():
+                break
+        sweeps = [n for n in app._notifications if n.title.startswith(("new alarm", "1 new", "2 new"))]
+        assert sweeps == []  # the inbox as it stood at start is not news
+        old = app.fleet.alarms["TeamViewer"]
+        assert old
+        device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")
+        new = old[0].model_copy(update={"id": "opened-just-now", "severity": Severity.critical,
+                                        "status": AlarmStatus.open, "device": device.ref,
+                                        "description": "Voltage above 240 V",
+                                        "opened_at": app.clock() + timedelta(seconds=1)})
+        before = len(app._notifications)
+        app.lists.took_alarms("TeamViewer", [*old, new])  # the next poll round
+        await pilot.pause()
+        [toast] = list(app._notifications)[before:]
+        assert toast.title == "new alarm · TeamViewer"
+        assert toast.message.startswith(f"CRITICAL {device.name}") and "Voltage above 240 V" in toast.message
+        assert toast.severity == "error"
+        app.lists.took_alarms("TeamViewer", [*old, new])  # the same again: nothing new to say
+        await pilot.pause()
+        assert len(app._notifications) == before + 1
+
+
 async def test_a_raised_local_alarm_toast_names_its_device_and_rule_once() -> None:
     """QA: the toast of rule 'hot' read 'MAJOR Murano: hot hot: metric > 8 …'; later, that it
     named no device."""

@@ -13,7 +13,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from tuiot.domain import Alarm, AlarmStatus, Identity, Rule
+from tuiot.domain import Alarm, AlarmStatus, Identity, Rule, Severity
 from tuiot.ui import labels
 from tuiot.ui.workers import app_work
 
@@ -48,6 +48,8 @@ class Lists:
 
     def took_alarms(self, name: str, alarms: list[Alarm]) -> None:
         app = self.app
+        if name in self._alarms_heard:  # the first sweep is the inbox as it stands, not news
+            self._toast_new(name, alarms)
         self._alarms_heard.add(name)
         changed = app.fleet.set_alarms(name, alarms)
         app.devices.relabel(changed)
@@ -56,6 +58,16 @@ class Lists:
         app.snapshots.save(name, alarms=[a for a in alarms if a.status is AlarmStatus.open])
         if app.current == "alarms":
             self.show_alarms()
+
+    def _toast_new(self, name: str, alarms: list[Alarm]) -> None:
+        """A vendor alarm opened since the last sweep toasts as a local rule's does: on call,
+        the inbox must not need watching to learn of it."""
+        seen = {a.id for a in self.app.fleet.alarms.get(name, []) if a.status is AlarmStatus.open}
+        new = [a for a in alarms if a.status is AlarmStatus.open and a.id not in seen]
+        if new:
+            title, message = labels.alarms_toast(new, self.app.naming.known_name)
+            urgent = any(a.severity in (Severity.critical, Severity.major) for a in new)
+            self.app.notify(message, title=title, severity="error" if urgent else "warning", timeout=8)
 
     def show_alarms(self) -> None:
         app = self.app
