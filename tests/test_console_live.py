@@ -589,3 +589,23 @@ async def test_a_long_name_at_80_columns_keeps_its_metric_name_whole() -> None:
         await pilot.pause()
         row = next(line for line in _painted(view)[:-1] if "status (Tartu" in line)  # the table, not the detail
         assert "status (Tartu" in row and "…" in row and "gateway 1) · cpuUsage " in row, row
+
+
+async def test_a_collapsed_groups_detail_asks_for_and_lists_its_devices_last_values() -> None:
+    """QA: a group's detail listed last values only for devices whose sensors were opened; a
+    group never opened said nothing, though a poll round would have the values."""
+    app = make_app(vendors=("murano",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        group = next(n for n in app.fleet.nodes.values() if n.kind == "group" and app.fleet.kids(n.ref))
+        assert not any(app.fleet.nodes[d].kind == "metric" for d in app.fleet.below(group.ref))  # never opened
+        app.finder.reveal(group.ref)
+        detail = app.query_one("#detail")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "last values" in str(detail.render()):
+                break
+        text = str(detail.render())
+        assert "last values" in text
+        device_names = {d.name for d in app.fleet.kids(group.ref)}
+        assert any(name in text for name in device_names)  # each device's values under its name

@@ -51,8 +51,10 @@ class Devices:
             node = app.fleet.nodes.get(ref)
             if node is not None and node.kind == "metric":
                 app.recent_metric = ref
-            if node is not None and node.kind == "device" and not app.offline and \
-                    (not app.fleet.metrics_below(ref) or not app.fleet.kids(ref)):
+            wants_values = node is not None and not app.offline and (
+                (node.kind == "device" and (not app.fleet.metrics_below(ref) or not app.fleet.kids(ref)))
+                or (node.kind == "group" and not app.fleet.metrics_below(ref)))
+            if wants_values:
                 # its last values, for the detail pane, and their names: a poll round brings a
                 # device's values under their ids, and the pane listed '0dc5…279f0: 229.9 V'
                 # until the device was opened; asked once the cursor rests on it
@@ -67,7 +69,7 @@ class Devices:
             return
         if at == ref:
             if not self.app.fleet.metrics_below(ref):
-                self.app.rounds.refresh_latest([ref])
+                self.app.rounds.refresh_latest([ref])  # a group's: its devices' latest, one request
             self.app.naming.name_device(ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does
 
     def show_detail(self, ref: str) -> None:

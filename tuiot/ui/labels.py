@@ -390,7 +390,8 @@ def node_detail(node: Node, fleet: FleetState, now: datetime, *, limit: int = 12
     for k, v in list(node.attrs.items())[:10]:
         lines += [escape(line) for line in fold(f"{ATTR_NAMES.get(k, k)}: {attr_text(v, now)}", width)]
     # a device's readings name it, so its values show before its sensors were ever opened
-    refs = fleet.metrics_below(node.ref) if node.kind in ("device", "sensor") else fleet.below(node.ref) | {node.ref}
+    # (a group's too: its devices' values came with a poll round whether or not they were opened)
+    refs = fleet.metrics_below(node.ref)
     below = [fleet.readings[m] for m in refs if m in fleet.readings]
     if below:
         # a group's values are of many devices: each under its device's name, the devices
