@@ -387,6 +387,11 @@ def test_snapshot_devices(snap_compare) -> None:
     async def settle(pilot) -> None:
         await loaded(pilot.app, pilot)
         await pilot.press("down", "enter")
+        for _ in range(100):  # the group's devices' values, each under its device, by name
+            await pilot.pause(0.05)
+            pane = _pane_lines(pilot.app.query_one("#detail"))
+            if "last values" in pane and not any("…" in line for line in pane):
+                break
         await pilot.pause(0.3)
 
     # vendors whose simulated state depends only on the seeded world, not on the wall clock

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
 
 DETAIL_VALUES_AFTER = 0.4  # s the Devices cursor rests on a device before its values are asked
+GROUP_DEVICES_NAMED = 6  # a group's detail lists about this many devices' values in its 12 lines
 
 
 class Devices:
@@ -30,6 +31,7 @@ class Devices:
         self.app = app
         self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
         self._detail_ref: str | None = None  # what the Devices detail shows
+        self._rested: str | None = None  # the node the cursor last rested on (its values were asked)
 
     def tree(self) -> FleetTree:
         return self.app.query_one("#tree", FleetTree)
@@ -53,7 +55,7 @@ class Devices:
                 app.recent_metric = ref
             wants_values = node is not None and not app.offline and (
                 (node.kind == "device" and (not app.fleet.metrics_below(ref) or not app.fleet.kids(ref)))
-                or (node.kind == "group" and not app.fleet.metrics_below(ref)))
+                or node.kind == "group")  # its values if none came yet, their names if they did
             if wants_values:
                 # its last values, for the detail pane, and their names: a poll round brings a
                 # device's values under their ids, and the pane listed '0dc5…279f0: 229.9 V'
@@ -68,9 +70,25 @@ class Devices:
         except NoMatches:  # the timer outlived the screens: the console is closing
             return
         if at == ref:
+            self._rested = ref
             if not self.app.fleet.metrics_below(ref):
                 self.app.rounds.refresh_latest([ref])  # a group's: its devices' latest, one request
-            self.app.naming.name_device(ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does
+            self._name_values(ref)
+
+    def _name_values(self, ref: str) -> None:
+        """Load the sensors of the devices whose values the detail lists (once each), so they
+        show their names, not ids. A group's values may come after the cursor came to rest:
+        the detail's redraw for them calls this again."""
+        fleet = self.app.fleet
+        node = fleet.nodes.get(ref)
+        if node is None or node.kind != "group":
+            self.app.naming.name_device(ref)
+            return
+        # the devices the pane lists first (by name, as it does)
+        owners = {r.device for m in fleet.metrics_below(ref) if (r := fleet.readings.get(m)) and r.device}
+        named = sorted((fleet.nodes[d] for d in owners if d in fleet.nodes), key=lambda n: labels.natural_key(n.name))
+        for device in named[:GROUP_DEVICES_NAMED]:
+            self.app.naming.name_device(device.ref)  # a metric id ('0dc5cc89…79f0: 227.6 V') says nothing; its name does
 
     def show_detail(self, ref: str) -> None:
         app = self.app
@@ -79,6 +97,8 @@ class Devices:
             self._detail_ref = ref
             app.query_one("#detail-scroll", VerticalScroll).scroll_home(animate=False)
         node = app.fleet.nodes.get(ref)
+        if node is not None and node.kind == "group" and ref == self._rested:
+            self._name_values(ref)  # its values came after the cursor rested: name them too
         if node is not None:
             detail.show(lambda width: labels.node_detail(node, app.fleet, app.clock(), width=width))
             return
