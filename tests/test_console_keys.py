@@ -115,7 +115,8 @@ async def test_help_of_every_screen_fits_in_two_columns(size) -> None:
     """QA: at 80x24 'scroll sideways by / a column' broke mid-phrase to the left edge and
     '(writes)' stood alone on a line. Each text wraps under its own column, and the box's
     width is the width it was laid out for (nothing wrapped again by Rich)."""
-    from tuiot.ui.keys import SCREENS, HelpText, help_lines, help_sections
+    from tuiot.ui.keys import SCREENS, help_lines, help_sections
+    from tuiot.ui.screens.help import HelpText
     from tuiot.ui.labels import wrap
 
     app = make_app(vendors=("teamviewer",))

@@ -10,7 +10,7 @@ from textual.app import App
 from textual.screen import Screen
 
 from tuiot.domain import Origin, Rule, Severity, Threshold
-from tuiot.ui.keys import HelpScreen
+from tuiot.ui.screens.help import HelpScreen
 from tuiot.ui.screens.confirm import Confirm
 from tuiot.ui.screens.prompts import ChoiceDialog, TagDialog, TextDialog
 from tuiot.ui.screens.rule_editor import RuleEditor

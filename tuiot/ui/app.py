@@ -234,7 +234,9 @@ class ConsoleApp(App[int]):
         await self.nav.back()
 
     def action_help(self) -> None:
-        self.push_screen(keys.HelpScreen(self.current))
+        from tuiot.ui.screens.help import HelpScreen  # on first ?, not at start-up
+
+        self.push_screen(HelpScreen(self.current))
 
     def action_command_line(self) -> None:
         box = self.query_one("#cmdline", Input)

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
-from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
 
 from tuiot.ui.labels import escape, wrap
-from tuiot.ui.screens.modal import Modal, keys_footer
 from tuiot.ui.views import TITLES, ViewAction
 from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
 from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
@@ -154,47 +149,6 @@ def help_lines(screen: str, width: int = HELP_WIDTH) -> Iterable[str]:
                 yield from (escape(("  " if not i else " " * 4) + part)
                             for i, part in enumerate(wrap(key, width - 2)))
             yield from (escape(" " * column + line) for line in lines)
-
-
-class HelpText(Static):
-    """The help text, laid out again for its width (the box narrows below 80 columns, and by
-    its scrollbar when the help is longer than the screen)."""
-
-    def __init__(self, screen: str) -> None:
-        super().__init__(markup=True)
-        self._screen = screen
-        self._width = 0
-
-    def on_resize(self, event: events.Resize) -> None:
-        if event.size.width and event.size.width != self._width:
-            self._width = event.size.width
-            self.update("\n".join(help_lines(self._screen, self._width)))
-
-
-class HelpScreen(Modal[None]):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close"),
-                Binding("j", "scroll(1)", show=False), Binding("k", "scroll(-1)", show=False)]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 90%;
-        border: round $primary; background: $surface; padding: 0 1; }
-    HelpScreen.-narrow > VerticalScroll { width: 100%; }
-    """
-
-    def __init__(self, screen: str) -> None:
-        super().__init__()
-        self._screen = screen
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield HelpText(self._screen)
-        yield keys_footer()
-
-    def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()  # up/down/pgdn scroll a long help at 80×24 at once
-
-    def action_scroll(self, lines: int) -> None:
-        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
 
 
 def _prompt(a: ViewAction) -> str:
