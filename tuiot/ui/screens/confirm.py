@@ -22,7 +22,6 @@ class Confirm(Modal[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.question, markup=False)  # names and descriptions are text, never markup
-            yield Static("[b]y[/b] yes   [b]n[/b]/esc no", markup=True)
         yield keys_footer()
 
     def action_yes(self) -> None:
