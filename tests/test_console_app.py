@@ -392,6 +392,12 @@ def test_snapshot_devices(snap_compare) -> None:
             pane = _pane_lines(pilot.app.query_one("#detail"))
             if "last values" in pane and not any("…" in line for line in pane):
                 break
+        # the simulators' values move with the wall clock: the picture holds fixed ones
+        app, group = pilot.app, pilot.app.devices.cursor()
+        shown = sorted(m for m in app.fleet.metrics_below(group) if m in app.fleet.readings)
+        app.fleet.put_readings([app.fleet.readings[m].model_copy(update={"value": 10.0 + i, "ts": FIXED})
+                                for i, m in enumerate(shown)])
+        app.devices.show_detail(group)
         await pilot.pause(0.3)
 
     # vendors whose simulated state depends only on the seeded world, not on the wall clock
