@@ -133,18 +133,23 @@ def test_names_version_moves_when_nodes_come() -> None:
     assert fleet.reading_count("p") == 1
 
 
+async def _detail_once_values_show(app, pilot, ref: str) -> str:
+    """The Devices detail of `ref` (the cursor brought to it) once its last values show, or after 5 s."""
+    app.finder.reveal(ref)
+    detail = app.query_one("#detail")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if "last values" in str(detail.render()):
+            break
+    return str(detail.render())
+
+
 async def test_the_devices_detail_shows_a_collapsed_devices_last_values() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(app, pilot)
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "Thingsee")
-        app.finder.reveal(device.ref)
-        detail = app.query_one("#detail")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if "last values" in str(detail.render()):
-                break
-        assert "last values" in str(detail.render())
+        assert "last values" in await _detail_once_values_show(app, pilot, device.ref)
         assert device.ref not in app.devices.tree().lines or not app.devices.tree().lines[device.ref].is_expanded
 
 
@@ -599,13 +604,7 @@ async def test_a_collapsed_groups_detail_asks_for_and_lists_its_devices_last_val
         await loaded(app, pilot)
         group = next(n for n in app.fleet.nodes.values() if n.kind == "group" and app.fleet.kids(n.ref))
         assert not any(app.fleet.nodes[d].kind == "metric" for d in app.fleet.below(group.ref))  # never opened
-        app.finder.reveal(group.ref)
-        detail = app.query_one("#detail")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if "last values" in str(detail.render()):
-                break
-        text = str(detail.render())
+        text = await _detail_once_values_show(app, pilot, group.ref)
         assert "last values" in text
         device_names = {d.name for d in app.fleet.kids(group.ref)}
         assert any(name in text for name in device_names)  # each device's values under its name
