@@ -110,7 +110,7 @@ async def console_start(devices: int, *, until_all: bool = False,
             probe.start()
         if until_all:
             try:
-                await _until(pilot, lambda: app.fleet.profiles and all(p.loaded for p in app.fleet.profiles.values()), 120)
+                await _until(pilot, lambda: app.fleet.profiles and all(p.indexed for p in app.fleet.profiles.values()), 120)
             except TimeoutError:
                 return first_screen, float("inf"), app.fleet  # reported as "not within 120 s"
         else:

@@ -37,7 +37,7 @@ async def run(args: argparse.Namespace, ctx: CliContext) -> int:
     async with app.run_test(size=size) as pilot:
         for _ in range(200):
             await pilot.pause(0.05)
-            if app.fleet.profiles and all(p.loaded for p in app.fleet.profiles.values()):
+            if app.fleet.profiles and all(p.indexed for p in app.fleet.profiles.values()):
                 break
         # open one device down to its metrics, as a user would with the arrow keys
         device = next(n for n in app.fleet.nodes.values() if n.kind == "device" and n.profile == "TeamViewer")

@@ -30,7 +30,8 @@ class ProfileState:
     error: str | None = None
     last_ok: datetime | None = None
     snapshot_at: datetime | None = None  # shown data came from a snapshot of this time
-    loaded: bool = False
+    loaded: bool = False  # the live tree has come (a snapshot's, still going in, then yields to it)
+    indexed: bool = False  # ...and every node of it is in the index: browsable and findable
 
 
 @dataclass(repr=False)  # the generated repr would print 100,000 nodes (asyncio reprs task results)

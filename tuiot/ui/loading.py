@@ -161,6 +161,7 @@ class Loader:
         app.fleet.mark(profile.name, "ok")
         if not await self.tree_loaded(profile.name, nodes):
             return  # a newer load of this profile is showing its tree
+        app.fleet.profiles[profile.name].indexed = True
         app.snapshots.save(profile.name, nodes=nodes)
         app.rounds.wake(profile.name)  # the alarm inbox is due now that devices are known
         self._identities_due.add(profile.name)
