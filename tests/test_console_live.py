@@ -608,3 +608,25 @@ async def test_a_collapsed_groups_detail_asks_for_and_lists_its_devices_last_val
         assert "last values" in text
         device_names = {d.name for d in app.fleet.kids(group.ref)}
         assert any(name in text for name in device_names)  # each device's values under its name
+
+
+async def test_a_groups_detail_lists_its_other_devices_after_one_was_opened() -> None:
+    """QA: with one device's values in (the cursor had rested on it), its group's detail
+    listed that one device only: the group's latest was asked only when it had none."""
+    app = make_app(vendors=("thingsee",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        group = next(n for n in app.fleet.nodes.values()
+                     if n.kind == "group" and sum(d.kind == "device" for d in app.fleet.kids(n.ref)) >= 3)
+        first = sorted(app.fleet.kids(group.ref), key=lambda d: d.name)[0]
+        assert "last values" in await _detail_once_values_show(app, pilot, first.ref)
+        app.finder.reveal(group.ref)
+        owners: set[str] = set()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            owners = {r.device for m in app.fleet.metrics_below(group.ref) if (r := app.fleet.readings.get(m))}
+            if len(owners) >= 3:
+                break
+        assert len(owners) >= 3
+        text = str(app.query_one("#detail").render())
+        assert sum(d.name in text for d in app.fleet.kids(group.ref) if d.ref in owners) >= 2

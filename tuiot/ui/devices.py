@@ -71,9 +71,21 @@ class Devices:
             return
         if at == ref:
             self._rested = ref
-            if not self.app.fleet.metrics_below(ref):
+            if self._lacks_values(ref):
                 self.app.rounds.refresh_latest([ref])  # a group's: its devices' latest, one request
             self._name_values(ref)
+
+    def _lacks_values(self, ref: str) -> bool:
+        """No value below `ref` yet, or (a group) fewer of its devices have one than its detail
+        names: one device opened before left the group's detail listing only that one."""
+        fleet = self.app.fleet
+        below = fleet.metrics_below(ref)
+        node = fleet.nodes.get(ref)
+        if not below or node is None or node.kind != "group":
+            return not below
+        owners = {r.device for m in below if (r := fleet.readings.get(m)) and r.device}
+        devices = sum(1 for d in fleet.kids(ref) if d.kind == "device")
+        return len(owners) < min(devices, GROUP_DEVICES_NAMED)
 
     def _name_values(self, ref: str) -> None:
         """Load the sensors of the devices whose values the detail lists (once each), so they
