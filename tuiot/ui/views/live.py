@@ -377,8 +377,10 @@ class LiveView(ListBody):
             return Text("")
         sev = self._severity_of(r)
         # folded: at 80 columns a ThingsPro ref ('…|system/status/cpuUsage') broke mid-part
+        # the time on a line of its own: after a long ref (TeamViewer's) it wrapped alone
         lines = [(f"{self.name_of(r.metric)}   {value_text(r.value)} {r.unit or ''}".rstrip(), ""),
-                 (f"{r.metric}   at {stamp(r.ts)}" + ("   STALE" if self._stale(r) else ""), "")]
+                 (f"at {stamp(r.ts)} ({age(self._now() - r.ts)} ago)" + ("   STALE" if self._stale(r) else ""), ""),
+                 (r.metric, "")]
         if sev is not None:
             lines.append((f"outside a {sev.value} threshold · enter: history", ""))
         return folded(lines, width)
