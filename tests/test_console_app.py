@@ -790,6 +790,34 @@ async def test_a_groups_last_values_name_their_device() -> None:
         assert all(len(line) <= width for line in str(app.query_one("#detail").render()).split("\n"))
 
 
+async def test_a_groups_value_lines_keep_value_unit_and_age_on_one_line_at_80() -> None:
+    """QA: at 80x24 a group's detail read '    Air pressure: 101430 Pa' and then '      0s'
+    alone on the next line. The name gives way ('Air p…ssure'): each value line holds its
+    value, its unit and its age."""
+    app = make_app(devices=24, vendors=("thingsee",), clock=lambda: FIXED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(app, pilot)
+        group = next(n for n in app.fleet.nodes.values() if n.kind == "group" and app.fleet.kids(n.ref))
+        app.finder.reveal(group.ref)
+        detail = app.query_one("#detail")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "Air pressure" in str(detail.render()) or "Air p…" in str(detail.render()):
+                break
+        shown = sorted(m for m in app.fleet.metrics_below(group.ref) if m in app.fleet.readings)
+        app.fleet.put_readings([app.fleet.readings[m].model_copy(update={"value": 101430.0, "ts": FIXED}) for m in shown])
+        app.fleet.put_readings = lambda readings: []  # a round under way must not move them
+        app.devices.show_detail(group.ref)
+        await pilot.pause(0.1)
+        lines = _pane_lines(detail)
+        values = lines[lines.index("last values") + 1:]
+        assert any(line == "Air p…ssure: 101430 Pa  0s" for line in values), values
+        assert "0s" not in values  # no age alone on a line
+        devices = {n.name for n in app.fleet.kids(group.ref)}
+        assert all(line in devices or line.endswith("  0s") for line in values), values
+        assert all(len(line) <= detail.content_size.width for line in str(detail.render()).split("\n"))
+
+
 @pytest.mark.parametrize("keys", [("ctrl+down",) * 4, ("J",) * 4, ("tab", "end")])
 async def test_the_bottom_of_a_long_devices_detail_is_reached_with_keys(keys) -> None:
     """QA: at 80x24 a ThingsPro gateway's detail ran past the pane's bottom, its last values

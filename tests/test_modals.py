@@ -133,3 +133,22 @@ async def test_the_console_footer_shows_the_editor_keys_while_it_is_open() -> No
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert [d for _, d in footer_keys(app.screen)] == rules_keys
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_choice_dialog_list_is_flat_as_the_other_fields(size) -> None:
+    """QA: the installation status list had Textual's tall focus border, two rows of ▔/▁ and
+    side bars no other field of the dialogs has. Its choices are one row each, nothing
+    around them, the current one under the cursor."""
+    app = StyledApp()
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(ChoiceDialog("Installation status of th-0029", ["new", "installed", "retired"],
+                                     current="installed"))
+        await pilot.pause()
+        options = app.screen.query_one("#choices")
+        assert options.region.height == 3
+        shown = [strip.text for strip in app.screen._compositor.render_strips()]
+        row = next(i for i, line in enumerate(shown) if "Installation status of th-0029" in line)
+        assert [line.strip(" │") for line in shown[row + 2:row + 5]] == ["new", "installed", "retired"]
+        assert not any(ch in "".join(shown) for ch in "▔▁▊▎")
+        assert options.highlighted == 1

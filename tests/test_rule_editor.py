@@ -522,3 +522,29 @@ async def test_the_source_picker_shows_the_first_devices_in_that_order() -> None
         box = app.screen.query_one("OptionList")
         assert box.option_count == LIMIT and str(box.get_option_at_index(0).prompt) == "pump 1"
         assert f"(the first {LIMIT})" in text(app, "#pick-hint")
+
+
+async def test_the_source_picker_clips_a_long_name_to_one_row() -> None:
+    """QA: a name longer than the box wrapped onto a second row, which read as another choice.
+    Each choice is one row, a long one cut with '…'."""
+    from tuiot.ui.screens.source_picker import SourcePicker
+
+    long = "Tartu Warehouse 7 gateway 1 modbus_tcp_master power meter of the north hall, by the loading bay · ThingsPro"
+    devices = [("p/device/1", long), ("p/device/2", "pump 2 · p")]
+
+    class Picking(StyledApp):
+        def on_mount(self) -> None:
+            self.push_screen(SourcePicker("pick", lambda t: devices))
+
+    for size in [(80, 24), (120, 40)]:
+        app = Picking()
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("p")
+            await pilot.pause()
+            box = app.screen.query_one("OptionList")
+            assert box.region.height == 2
+            shown = [strip.text.strip(" │") for strip in app.screen._compositor.render_strips()]
+            rows = shown[shown.index("p") + 1:][:2]
+            assert rows[0] == "pump 2 · p"
+            assert rows[1].startswith("Tartu Warehouse 7 gateway 1 ") and rows[1].endswith("…"), rows
+            assert "ThingsPro" not in "".join(shown)  # the rest of it is not on a row of its own

@@ -604,11 +604,24 @@ async def test_identities_tag_add_dialog_validates_and_posts():
         assert (req.name, req.value, req.replace) == ("site", "oslo", True)
 
 
-async def test_identities_enter_on_the_replace_box_applies_the_tag():
-    """Enter applies whichever field has focus; on the box it toggled it instead (space does)."""
+async def test_identities_enter_on_the_replace_box_ticks_it_and_asks_nothing():
+    """Enter on the 'replace' box applied the whole dialog: a user who tabbed to it and pressed
+    enter to tick it had the write asked by surprise. There enter toggles it, as space does,
+    and the footer stops offering 'enter apply'; back in a field enter applies."""
+    from textual.widgets import Checkbox
+
     app = ids_host()
     async with run(app) as pilot:
-        await pilot.press("t", *"site", "tab", *"oslo", "tab", "space", "enter")
+        await pilot.press("t", *"site", "tab", *"oslo", "tab", "enter")
+        box = app.screen.query_one("#replace", Checkbox)
+        assert app.screen.focused is box and box.value is True
+        assert app.of(TagAddRequested) == [] and isinstance(app.screen, Prompt)
+        assert ("enter", "apply") not in [(k.key, k.description) for k in app.screen.query("FooterKey")]
+        await pilot.press("enter")
+        assert box.value is False and app.of(TagAddRequested) == []
+        await pilot.press("space", "shift+tab")  # ticked again, then back to the value
+        assert ("enter", "apply") in [(k.key, k.description) for k in app.screen.query("FooterKey")]
+        await pilot.press("enter")
         [req] = app.of(TagAddRequested)
         assert (req.name, req.value, req.replace) == ("site", "oslo", True)
         assert len(app.screen_stack) == 1

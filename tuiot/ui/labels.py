@@ -430,13 +430,19 @@ def _device_of(fleet: FleetState, r: Reading) -> tuple[str, str]:
 
 
 def _value_lines(name: str, said: str, ago: str, width: int, indent: int = 2) -> list[str]:
-    """`  Voltage: 229.5 V  37s ago`, on one line where it fits: a name with no space that
-    is too long for it (a metric's hex id, before its name is known) is clipped in the
-    middle, where ids of one device differ; any other line breaks at its spaces."""
+    """`  Voltage: 229.5 V  37s ago`, on one line where it fits. A name too long for it gives
+    way (`clip_name`: in the middle, where names and ids of one device differ), so the value,
+    its unit and its age stay together: broken at its spaces, a group's 'Air pressure:
+    101430 Pa' left its age alone on the next line. A name with no space (a metric's hex
+    id, before its name is known) is cut to 9 columns at least; one with spaces only while
+    PART_FLOOR of it is left, else the line breaks at its spaces (a long text value)."""
     pad = " " * indent
     rest = indent + len(": ") + len(said) + len("  ") + len(ago)
-    if width and rest + len(name) > width and " " not in name:
-        name = clip_middle(name, max(width - rest, 9))
+    if width and rest + len(name) > width:
+        if " " not in name:
+            name = clip_middle(name, max(width - rest, 9))
+        elif width - rest >= PART_FLOOR:
+            name = clip_name(name, width - rest)
     plain = [pad + line for line in fold(f"{name}: {said}", max(width - indent, 0), indent=2)]
     if not width or len(plain[-1]) + 2 + len(ago) <= width:
         return [escape(line) for line in plain[:-1]] + [f"{escape(plain[-1])}  [dim]{ago}[/]"]

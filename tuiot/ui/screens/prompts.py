@@ -32,15 +32,22 @@ ONE_WORD = re.compile(r"^\S{1,128}$")  # a group id, by default
 
 
 class Prompt(Modal[ResultT]):
-    """Enter applies, whichever field has focus; esc cancels. Enter is bound with priority,
+    """Enter applies from any field but a checkbox; esc cancels. Enter is bound with priority,
     over the field's own: an Input's enter (submit) is not shown in a footer and would hide
-    this one, and on the 'replace' box enter toggled it instead of applying the form."""
+    this one. On a checkbox enter toggles it, as space does: a user who tabbed to the box
+    and pressed enter to tick it had the whole write asked instead."""
 
     BINDINGS: ClassVar = [
         Binding("enter", "apply", "apply", priority=True),
         Binding("escape", "cancel", "cancel"),
     ]
     AUTO_FOCUS = "Input, OptionList"  # typing goes to the dialog at once (the app's own is the tree)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # on a checkbox the priority binding stands aside: the box's own enter toggles it
+        if action == "apply":
+            return not isinstance(self.focused, Checkbox)
+        return True
 
     def action_apply(self) -> None:
         raise NotImplementedError
