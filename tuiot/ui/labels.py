@@ -431,7 +431,7 @@ def _device_of(fleet: FleetState, r: Reading) -> tuple[str, str]:
 
 def _value_lines(name: str, said: str, ago: str, width: int, indent: int = 2) -> list[str]:
     """`  Voltage: 229.5 V  37s ago`, on one line where it fits. A name too long for it gives
-    way (`clip_name`: in the middle, where names and ids of one device differ), so the value,
+    way (by its parts, `clip_name`, or a plain one at its end), so the value,
     its unit and its age stay together: broken at its spaces, a group's 'Air pressure:
     101430 Pa' left its age alone on the next line. A name with no space (a metric's hex
     id, before its name is known) is cut to 9 columns at least; one with spaces only while
@@ -442,7 +442,8 @@ def _value_lines(name: str, said: str, ago: str, width: int, indent: int = 2) ->
         if " " not in name:
             name = clip_middle(name, max(width - rest, 9))
         elif width - rest >= PART_FLOOR:
-            name = clip_name(name, width - rest)
+            # a name of parts gives way by its parts; a plain one ('Air pressure') at its end
+            name = clip_name(name, width - rest) if " · " in name or "(" in name else clip(name, width - rest)
     plain = [pad + line for line in fold(f"{name}: {said}", max(width - indent, 0), indent=2)]
     if not width or len(plain[-1]) + 2 + len(ago) <= width:
         return [escape(line) for line in plain[:-1]] + [f"{escape(plain[-1])}  [dim]{ago}[/]"]
