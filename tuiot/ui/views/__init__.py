@@ -9,8 +9,10 @@ Every view module declares its keys once, as data (`ACTIONS: list[ViewAction]`),
 derives its Textual BINDINGS from that list, so the shell's single action registry can
 import the same list for `?` help and the ctrl+p palette.
 
-This module holds what the three views share: `ViewAction`, `bindings`, the
-`CopyRequested`, `NamesWanted` and `Exported` messages, and small formatting helpers.
+This module holds what the views share: `ViewAction`, `bindings` and small formatting
+helpers. Their messages (`CopyRequested`, `NamesWanted`, `JumpToDevice`, `Exported` and each
+view's own) live in tuiot.ui.messages, so the shell handles them without importing a view;
+the shared ones are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from textual.binding import Binding
-from textual.message import Message
 from textual.widget import Widget
 
 from tuiot.domain import value_text  # noqa: F401  one value format on every screen (and the CLI's tables)
+from tuiot.ui.messages import CopyRequested, Exported, JumpToDevice, NamesWanted
 
 
 # each screen's name after the key that shows it: the title bar's tabs, help, the palette and
@@ -83,40 +85,6 @@ def bindings(actions: Iterable[ViewAction]) -> list[Binding]:
             for a in actions]
 
 
-class CopyRequested(Message):
-    """Put `text` on the clipboard (the shell writes OSC 52 via tuiot.fleet.export.osc52)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-class NamesWanted(Message):
-    """A detail pane shows these metric refs: the shell loads what names them (their
-    device's metrics), once, and repaints."""
-
-    def __init__(self, refs: Sequence[str]) -> None:
-        super().__init__()
-        self.refs = list(refs)
-
-
-class JumpToDevice(Message):
-    """Show this device on the Devices screen (from an alarm or an identity)."""
-
-    def __init__(self, device_ref: str) -> None:
-        super().__init__()
-        self.device_ref = device_ref
-
-
-class Exported(Message):
-    """A view wrote what it shows to `path` (`count` rows); already told to the user."""
-
-    def __init__(self, path: Path, count: int) -> None:
-        super().__init__()
-        self.path = path
-        self.count = count
-
-
 def export_rows(
     widget: Widget,
     rows: Sequence[Mapping[str, Any]],
@@ -166,4 +134,4 @@ def stamp(ts: datetime | None) -> str:
     return "—" if ts is None else ts.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-__all__ = ["TITLES", "CopyRequested", "Exported", "JumpToDevice", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]
+__all__ = ["TITLES", "CopyRequested", "Exported", "JumpToDevice", "NamesWanted", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]

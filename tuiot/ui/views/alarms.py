@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
 from tuiot.ui import labels
+from tuiot.ui.messages import CloseRequested, OpenRule
 from tuiot.ui.views import TITLES, CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -47,22 +47,6 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
 SEVERITY_CYCLE: list[Severity | None] = [None, *Severity]
 STATUS_CYCLE: list[AlarmStatus | None] = [AlarmStatus.open, AlarmStatus.closed, None]
 SEV_SHORT = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
-
-
-class OpenRule(Message):
-    """Open the rule that raised an alarm (in the editor; the shell finds it)."""
-
-    def __init__(self, alarm: Alarm) -> None:
-        super().__init__()
-        self.alarm = alarm
-
-
-class CloseRequested(Message):
-    """Close these alarms (all closable; confirmation and the write are the shell's)."""
-
-    def __init__(self, alarms: list[Alarm]) -> None:
-        super().__init__()
-        self.alarms = alarms
 
 
 def _short_ref(ref: str | None) -> str:

@@ -32,10 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
 from tuiot.ui.labels import when
+from tuiot.ui.messages import (
+    GroupRequested,
+    InstallationStatusRequested,
+    LockRequested,
+    TagAddRequested,
+    TagRemoveRequested,
+)
 from tuiot.ui.screens.prompts import ChoiceDialog, TagDialog, TextDialog
 from tuiot.ui.views import TITLES, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
@@ -66,49 +72,6 @@ NEEDS: dict[str, tuple[str, str]] = {
 INSTALLATION_STATUSES = ("new", "installed", "uninstalled", "quarantine", "retired")
 STATUS_CYCLE: list[str | None] = [None, *(s.value for s in IdentityStatus)]
 SCROLLBAR = 2  # cells the list's vertical scrollbar takes from its width
-
-
-class _ItemsMessage(Message):
-    def __init__(self, items: list[Identity]) -> None:
-        super().__init__()
-        self.items = items
-
-
-class LockRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], lock: bool) -> None:
-        super().__init__(items)
-        self.lock = lock
-
-
-class TagAddRequested(_ItemsMessage):
-    """`replace`: the tag's other values go (a site moves), rather than one more value."""
-
-    def __init__(self, items: list[Identity], name: str, value: str, replace: bool = False) -> None:
-        super().__init__(items)
-        self.replace = replace
-        self.name = name
-        self.value = value
-
-
-class TagRemoveRequested(_ItemsMessage):
-    """`value` None: every value of the tag goes."""
-
-    def __init__(self, items: list[Identity], name: str, value: str | None) -> None:
-        super().__init__(items)
-        self.name = name
-        self.value = value
-
-
-class InstallationStatusRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], status: str) -> None:
-        super().__init__(items)
-        self.status = status
-
-
-class GroupRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], group: str) -> None:
-        super().__init__(items)
-        self.group = group
 
 
 # ---- the view ---------------------------------------------------------------------------

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 
 from tuiot.domain import Reading, Severity
 from tuiot.ui.labels import clip_name, count, folded, natural_keys
+from tuiot.ui.messages import OpenMetric
 from tuiot.ui.views import TITLES, ViewAction, age, bindings, stamp, value_text
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -48,14 +48,6 @@ _NUMBERS = {int, float}  # a list of only these sorts as numbers at once (bool, 
 # filter or the rows change): PollPlan then polls only the rows on screen, so nothing off
 # screen moves, and re-sorting 150,000 rows by value each poll round took seconds a round.
 RESORT_MAX = 5_000
-
-
-class OpenMetric(Message):
-    """Show this metric's history on the Metrics screen."""
-
-    def __init__(self, metric_ref: str) -> None:
-        super().__init__()
-        self.metric_ref = metric_ref
 
 
 def _by_value(keys: list[str], values: list[Any]) -> list[str]:

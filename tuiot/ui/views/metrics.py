@@ -33,10 +33,10 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Static
 
 from tuiot.domain import Aggregate, Node, Point, Series, now_utc
+from tuiot.ui.messages import HistoryRequested
 from tuiot.ui.views import TITLES, CopyRequested, ViewAction, ago, bindings, export_rows, value_text
 
 # how a metric comes here: enter on a metric in the Devices tree, or on a Live row (OpenMetric)
@@ -90,23 +90,6 @@ def point_value(p: Point, aggregate: Aggregate | None = None) -> float | None:
 def fmt_value(v: Any) -> str:
     """A stat (min, max, avg, last): 4 significant digits, the whole part in full (15460, not 1.546e+04)."""
     return value_text(v, digits=4)
-
-
-class HistoryRequested(Message):
-    """Fetch a metric's history; answer with `view.set_series(series, request=message)`."""
-
-    def __init__(self, metric_ref: str, start: datetime, end: datetime, aggregate: Aggregate | None,
-                 bucket: timedelta | None) -> None:
-        super().__init__()
-        self.metric_ref = metric_ref
-        self.start = start
-        self.end = end
-        self.aggregate = aggregate
-        self.bucket = bucket
-
-    def __repr__(self) -> str:
-        return (f"HistoryRequested({self.metric_ref!r}, {self.start.isoformat()}, {self.end.isoformat()}, "
-                f"{self.aggregate}, {self.bucket})")
 
 
 class MetricsView(Vertical):

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 
 from tuiot.domain import Rule
 from tuiot.ui.labels import clip, fold, folded
+from tuiot.ui.messages import RuleDeleteRequested, RuleEditRequested, RuleToggleRequested
 from tuiot.ui.views import TITLES, ViewAction, bindings
 from tuiot.ui.views.base import LIST_ACTIONS, ListBody
 from tuiot.ui.widgets.marks import Cell, Column
@@ -36,24 +36,6 @@ ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows the
     # space is enable/disable here, so a rule list has no marks
     *(COPY if a.id == "copy" else a for a in LIST_ACTIONS if a.id not in ("mark", "mark_all")),
 ]
-
-
-class _RuleMessage(Message):
-    def __init__(self, rule: Rule | None) -> None:
-        super().__init__()
-        self.rule = rule
-
-
-class RuleEditRequested(_RuleMessage):
-    """`n` (rule None: a new one) or enter (the highlighted rule)."""
-
-
-class RuleToggleRequested(_RuleMessage):
-    rule: Rule
-
-
-class RuleDeleteRequested(_RuleMessage):
-    rule: Rule
 
 
 def rule_key(r: Rule) -> str:
