@@ -175,6 +175,6 @@ class GroupRequested(_ItemsMessage):
 
 
 __all__ = ["CloseRequested", "CopyRequested", "Exported", "GroupRequested", "HistoryRequested",
-           "InstallationStatusRequested", "JumpToDevice", "LockRequested", "NamesWanted", "OpenMetric", "OpenRule",
-           "RuleDeleteRequested", "RuleEditRequested", "RuleToggleRequested", "TagAddRequested",
+           "InstallationStatusRequested", "JumpToDevice", "LockRequested", "NamesWanted", "OpenMetric",
+           "OpenRule", "RuleDeleteRequested", "RuleEditRequested", "RuleToggleRequested", "TagAddRequested",
            "TagRemoveRequested"]

@@ -5,9 +5,10 @@ method API and asks for anything that needs I/O by posting a Message; the shell'
 handlers own the state and call the adapters through the session service. Views never
 import adapters or build URLs.
 
-Every view module declares its keys once, as data (`ACTIONS: list[ViewAction]`), and
-derives its Textual BINDINGS from that list, so the shell's single action registry can
-import the same list for `?` help and the ctrl+p palette.
+Every view's keys are declared once, as data (`list[ViewAction]`, in tuiot.ui.actions, which
+each view module names `ACTIONS`); the view derives its Textual BINDINGS from that list and
+the shell's single action registry (tuiot.ui.keys) reads the same list for `?` help and the
+ctrl+p palette, without importing the view.
 
 This module holds what the views share: `ViewAction`, `bindings` and small formatting
 helpers. Their messages (`CopyRequested`, `NamesWanted`, `JumpToDevice`, `Exported` and each
@@ -40,14 +41,6 @@ TITLES = {
     "rules": "5 Rules",
     "identities": "6 Identities",
 }
-
-
-def footer_without(actions: Iterable["ViewAction"], *ids: str) -> list["ViewAction"]:
-    """`actions`, with these left out of the footer (still keys, in help and the palette):
-    at 80 columns a busy screen's footer must end with `? help`, not be cut before it."""
-    from dataclasses import replace
-
-    return [replace(a, show_in_footer=False) if a.id in ids else a for a in actions]
 
 
 @dataclass(frozen=True)

@@ -27,22 +27,11 @@ from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
 from tuiot.ui import labels
+from tuiot.ui.actions import ALARM_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
 from tuiot.ui.messages import CloseRequested, OpenRule
-from tuiot.ui.views import TITLES, CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
-from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.views import TITLES, CopyRequested, JumpToDevice, ago, bindings, stamp
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.widgets.marks import Cell, Column
-
-ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
-    ViewAction("jump", "enter,g", "go to device", footer="device"),
-    ViewAction("close_alarms", "c", "close alarm (cursor or marked)", writes=True, footer="close"),
-    ViewAction("open_rule", "r", "open the rule that raised it", footer="rule"),
-    ViewAction("cycle_severity", "s", "severity", footer="sev"),
-    ViewAction("cycle_status", "o", "open/closed/all", footer="status"),
-    ViewAction("cycle_profile", "p", "profile"),
-    ViewAction("copy_device", "Y", "copy device ref", show_in_footer=False),
-    ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
-    *footer_without(LIST_ACTIONS, "copy"),
-]
 
 SEVERITY_CYCLE: list[Severity | None] = [None, *Severity]
 STATUS_CYCLE: list[AlarmStatus | None] = [AlarmStatus.open, AlarmStatus.closed, None]

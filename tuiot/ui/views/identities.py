@@ -34,6 +34,7 @@ from typing import Any
 from rich.text import Text
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
+from tuiot.ui.actions import IDENTITY_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
 from tuiot.ui.labels import when
 from tuiot.ui.messages import (
     GroupRequested,
@@ -43,23 +44,9 @@ from tuiot.ui.messages import (
     TagRemoveRequested,
 )
 from tuiot.ui.screens.prompts import ChoiceDialog, TagDialog, TextDialog
-from tuiot.ui.views import TITLES, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp, value_text
-from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.views import TITLES, JumpToDevice, ago, bindings, stamp, value_text
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.widgets.marks import Cell, Column
-
-ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
-    ViewAction("jump", "enter,g", "go to device", footer="device"),
-    ViewAction("cycle_status", "s", "status filter", footer="status"),
-    ViewAction("cycle_profile", "p", "profile", show_in_footer=False),
-    ViewAction("lock", "l", "lock", writes=True),
-    ViewAction("unlock", "u", "unlock", writes=True, show_in_footer=False),
-    ViewAction("tag_add", "t", "add tag", writes=True, footer="tag"),
-    ViewAction("tag_remove", "T", "remove tag", writes=True, show_in_footer=False),
-    ViewAction("installation", "i", "installation status", writes=True, footer="install"),
-    ViewAction("group", "G", "set group", writes=True, footer="group"),
-    ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
-    *footer_without(LIST_ACTIONS, "export_csv", "copy"),
-]
 
 # capability each write needs, and how to say it is missing
 NEEDS: dict[str, tuple[str, str]] = {

@@ -29,18 +29,12 @@ from typing import Any
 from rich.text import Text
 
 from tuiot.domain import Reading, Severity
+from tuiot.ui.actions import LIVE_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
 from tuiot.ui.labels import clip_name, count, folded, natural_keys
 from tuiot.ui.messages import OpenMetric
-from tuiot.ui.views import TITLES, ViewAction, age, bindings, stamp, value_text
-from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.views import TITLES, age, bindings, stamp, value_text
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.widgets.marks import Cell, Column
-
-ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
-    ViewAction("open", "enter", "history of the metric", footer="history"),
-    ViewAction("pause", "p", "pause / resume", footer="pause"),
-    ViewAction("sort", "s", "sort name/value/age", footer="sort"),
-    *(ViewAction("copy", "y", "copy name and value", footer="copy") if a.id == "copy" else a for a in LIST_ACTIONS),
-]
 
 SORTS = ("name", "value", "age")
 _NUMBERS = {int, float}  # a list of only these sorts as numbers at once (bool, an int subclass, is not one)
