@@ -65,7 +65,6 @@ from tuiot.ui.suggest import FleetSuggester
 from tuiot.ui.views import TYPING_ACTIONS
 from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
-from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
 
 
@@ -392,8 +391,9 @@ class ConsoleApp(App[int]):
     def on_resize(self) -> None:
         self.call_after_refresh(self.chrome.title)  # once the new size is laid out
 
-    @on(MarkList.MarksChanged)
-    def _marks_changed(self) -> None:
+    def on_mark_list_marks_changed(self) -> None:
+        """A list's marks changed (MarkList.MarksChanged, by its handler name: importing the
+        class would import the list views' widget at start-up, DESIGN §7)."""
         self.chrome.status()
 
 
