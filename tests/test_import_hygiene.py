@@ -69,6 +69,27 @@ def test_console_start_imports_only_what_the_first_screen_needs() -> None:
     assert not {m for m in mods if m.startswith(("tuiot.commands", "click", "pygments", "httpx._main"))}
 
 
+def test_console_app_imports_no_view_but_devices() -> None:
+    """DESIGN §7: the first screen is Devices; the other five views (and their list widget
+    and dialogs) are imported on first visit, not by `import tuiot.ui.app`: the registry
+    reads their keys from tuiot.ui.actions, the shell their messages from tuiot.ui.messages."""
+    mods = _modules_after("import tuiot.ui.app")
+    assert "tuiot.ui.widgets.fleet_tree" in mods and "tuiot.ui.views" in mods  # what Devices needs
+    late = {f"tuiot.ui.views.{v}" for v in ("alarms", "identities", "live", "metrics", "rules", "base")}
+    late |= {"tuiot.ui.screens.confirm", "tuiot.ui.screens.prompts", "tuiot.ui.widgets.marks"}
+    assert not late & mods
+
+
+def test_the_registry_holds_the_views_own_tables() -> None:
+    """One registry: keys.py's tables are the very lists each view binds."""
+    from tuiot.ui import keys
+    from tuiot.ui.views import alarms, identities, live, metrics, rules
+
+    for screen, mod in [("metrics", metrics), ("live", live), ("alarms", alarms), ("rules", rules),
+                        ("identities", identities)]:
+        assert keys.SCREEN_ACTIONS[screen] is mod.ACTIONS
+
+
 def test_httpx_cli_still_importable_after_the_lean_import() -> None:
     mods = _modules_after("import tuiot.httpx_lean, httpx._main")
     assert "httpx._main" in mods

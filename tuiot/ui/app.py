@@ -37,6 +37,23 @@ from tuiot.ui.finder import Finder
 from tuiot.ui.lists import Lists
 from tuiot.ui.live_feed import LiveFeed
 from tuiot.ui.loading import Loader
+from tuiot.ui.messages import (  # the views' messages, without the views (mounted on first visit)
+    CloseRequested,
+    CopyRequested,
+    GroupRequested,
+    HistoryRequested,
+    InstallationStatusRequested,
+    JumpToDevice,
+    LockRequested,
+    NamesWanted,
+    OpenMetric,
+    OpenRule,
+    RuleDeleteRequested,
+    RuleEditRequested,
+    RuleToggleRequested,
+    TagAddRequested,
+    TagRemoveRequested,
+)
 from tuiot.ui.metric_history import MetricHistory
 from tuiot.ui.naming import Naming
 from tuiot.ui.navigation import Navigation
@@ -45,21 +62,9 @@ from tuiot.ui.rounds import PollDone, Rounds
 from tuiot.ui.snapshots import Snapshots
 from tuiot.ui.stylesheets import styles_dir, stylesheets
 from tuiot.ui.suggest import FleetSuggester
-from tuiot.ui.views import TYPING_ACTIONS, CopyRequested, JumpToDevice, NamesWanted
-from tuiot.ui.views.alarms import CloseRequested, OpenRule
-from tuiot.ui.views.identities import (
-    GroupRequested,
-    InstallationStatusRequested,
-    LockRequested,
-    TagAddRequested,
-    TagRemoveRequested,
-)
-from tuiot.ui.views.live import OpenMetric
-from tuiot.ui.views.metrics import HistoryRequested
-from tuiot.ui.views.rules import RuleDeleteRequested, RuleEditRequested, RuleToggleRequested
+from tuiot.ui.views import TYPING_ACTIONS
 from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.fleet_tree import ChildrenWanted, FleetTree
-from tuiot.ui.widgets.marks import MarkList
 from tuiot.ui.writes import Writes
 
 
@@ -386,8 +391,9 @@ class ConsoleApp(App[int]):
     def on_resize(self) -> None:
         self.call_after_refresh(self.chrome.title)  # once the new size is laid out
 
-    @on(MarkList.MarksChanged)
-    def _marks_changed(self) -> None:
+    def on_mark_list_marks_changed(self) -> None:
+        """A list's marks changed (MarkList.MarksChanged, by its handler name: importing the
+        class would import the list views' widget at start-up, DESIGN §7)."""
         self.chrome.status()
 
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from textual.widgets import Static
 
 from tuiot.ui import keys, labels
-from tuiot.ui.views.base import ListBody
 
 if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
@@ -74,5 +73,8 @@ class Chrome:
         app = self.app
         if app.current == "devices":
             return len(app.marked)
+        # here, not at the top: start-up imports no view (DESIGN §7); the view shown has loaded it
+        from tuiot.ui.views.base import ListBody
+
         view = app.nav.shown(app.current)
         return len(view.list.marked) if isinstance(view, ListBody) else 0

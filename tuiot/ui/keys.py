@@ -1,7 +1,9 @@
 """The one action registry: every key of the console, declared once.
 
 The app's bindings, the `?` help screen and the ctrl+p palette are all generated from
-`GLOBAL` plus each view's `ACTIONS`, so a key shown in help is the key that works.
+`GLOBAL`, the Devices keys and each view's table (tuiot.ui.actions, the same lists the views
+bind), so a key shown in help is the key that works. The tables are read from there, not
+from the views: start-up imports no view but Devices (DESIGN §7).
 """
 
 from __future__ import annotations
@@ -12,13 +14,9 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
+from tuiot.ui.actions import ALARM_ACTIONS, IDENTITY_ACTIONS, LIVE_ACTIONS, METRIC_ACTIONS, RULE_ACTIONS
 from tuiot.ui.labels import escape, wrap
 from tuiot.ui.views import TITLES, ViewAction
-from tuiot.ui.views.alarms import ACTIONS as ALARM_ACTIONS
-from tuiot.ui.views.identities import ACTIONS as IDENTITY_ACTIONS
-from tuiot.ui.views.live import ACTIONS as LIVE_ACTIONS
-from tuiot.ui.views.metrics import ACTIONS as METRIC_ACTIONS
-from tuiot.ui.views.rules import ACTIONS as RULE_ACTIONS
 
 SCREENS = ("devices", "metrics", "live", "alarms", "rules", "identities")
 # TITLES (imported above) lives with the views, whose own headings say it too

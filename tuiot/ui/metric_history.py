@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from tuiot.domain import Node
 from tuiot.ui import labels
-from tuiot.ui.views.metrics import HistoryRequested
+from tuiot.ui.messages import HistoryRequested
 from tuiot.ui.workers import app_work
 
 if TYPE_CHECKING:

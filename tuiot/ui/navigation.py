@@ -13,12 +13,6 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import ContentSwitcher, Input
 
 from tuiot.ui import keys
-from tuiot.ui.views.alarms import AlarmsView
-from tuiot.ui.views.base import ListBody
-from tuiot.ui.views.identities import IdentitiesView
-from tuiot.ui.views.live import LiveView
-from tuiot.ui.views.metrics import MetricsView
-from tuiot.ui.views.rules import RulesView
 
 if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
@@ -43,18 +37,30 @@ class Navigation:
         found = switcher.query_children(f"#{name}")
         if found:
             return found.first()
+        # each view is imported here, on its first visit: start-up imports only what Devices
+        # needs (DESIGN §7); a view's module brings its list widget and dialogs
         widget: Any
         naming = app.naming
         if name == "metrics":
+            from tuiot.ui.views.metrics import MetricsView
+
             widget = MetricsView(clock=app.clock, id="metrics")
         elif name == "live":
+            from tuiot.ui.views.live import LiveView
+
             widget = LiveView(name_of=naming.metric_name, clock=app.clock, stale_after=app.config.settings.stale_after, id="live")
         elif name == "alarms":
+            from tuiot.ui.views.alarms import AlarmsView
+
             widget = AlarmsView(device_name=naming.known_name, metric_name=naming.known_name,
                                 rule_name=naming.rule_name, id="alarms")
         elif name == "identities":
+            from tuiot.ui.views.identities import IdentitiesView
+
             widget = IdentitiesView(id="identities")
         elif name == "rules":
+            from tuiot.ui.views.rules import RulesView
+
             widget = RulesView(name_of=naming.source_name, id="rules")
             widget.set_rules(app.rules)
         else:
@@ -129,13 +135,22 @@ class Navigation:
     def focus_current(self) -> None:
         """Keys go to the screen on show: after switching, and when a find or command box closes."""
         app = self.app
-        self._focus(app.devices.tree() if app.current == "devices" else self.screen(app.current))
+        if app.current == "devices":
+            self._focus(app.devices.tree())
+            return
+        # here, not at the top: start-up imports no view (DESIGN §7); the view shown has loaded it
+        from tuiot.ui.views.base import ListBody
 
-    def _focus(self, widget: Any) -> None:
+        view = self.screen(app.current)
+        self._focus(view, view.list if isinstance(view, ListBody) else view)
+
+    def _focus(self, widget: Any, target: Any = None) -> None:
+        """Give the keys to `target` (`widget` itself by default) once `widget` is mounted."""
         app = self.app
         if widget is None:
             return
-        target = widget.list if isinstance(widget, ListBody) else widget
+        if target is None:
+            target = widget
 
         def now() -> None:
             # `6:live` typed in one burst: `:` opened the command box while the screen was still

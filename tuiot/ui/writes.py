@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from tuiot.domain import Alarm, Identity, Node, Origin, Rule, Threshold
 from tuiot.ui import labels
-from tuiot.ui.screens.confirm import Confirm
 
 if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
@@ -99,6 +98,8 @@ class Writes:
         return why is None
 
     def confirm(self, question: str, then: Callable[[], Awaitable[None]]) -> None:
+        from tuiot.ui.screens.confirm import Confirm  # on the first write asked for, not at start-up
+
         def answered(ok: bool | None) -> None:
             if ok:
                 self.app.run_worker(then(), exit_on_error=False, group="write")
@@ -135,6 +136,7 @@ class Writes:
             self.writable(next(iter(app.config.profiles), ""))  # says why, before anything is typed
             return
         from tuiot.adapters.base import Capability
+        from tuiot.ui.screens.confirm import Confirm  # here, as the editor is: not at start-up
         from tuiot.ui.screens.rule_editor import RuleEditor
 
         native = [n for n, a in app.adapters.items() if a.can(Capability.rule_write)]

@@ -5,12 +5,15 @@ method API and asks for anything that needs I/O by posting a Message; the shell'
 handlers own the state and call the adapters through the session service. Views never
 import adapters or build URLs.
 
-Every view module declares its keys once, as data (`ACTIONS: list[ViewAction]`), and
-derives its Textual BINDINGS from that list, so the shell's single action registry can
-import the same list for `?` help and the ctrl+p palette.
+Every view's keys are declared once, as data (`list[ViewAction]`, in tuiot.ui.actions, which
+each view module names `ACTIONS`); the view derives its Textual BINDINGS from that list and
+the shell's single action registry (tuiot.ui.keys) reads the same list for `?` help and the
+ctrl+p palette, without importing the view.
 
-This module holds what the three views share: `ViewAction`, `bindings`, the
-`CopyRequested`, `NamesWanted` and `Exported` messages, and small formatting helpers.
+This module holds what the views share: `ViewAction`, `bindings` and small formatting
+helpers. Their messages (`CopyRequested`, `NamesWanted`, `JumpToDevice`, `Exported` and each
+view's own) live in tuiot.ui.messages, so the shell handles them without importing a view;
+the shared ones are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from textual.binding import Binding
-from textual.message import Message
 from textual.widget import Widget
 
 from tuiot.domain import value_text  # noqa: F401  one value format on every screen (and the CLI's tables)
+from tuiot.ui.messages import CopyRequested, Exported, JumpToDevice, NamesWanted
 
 
 # each screen's name after the key that shows it: the title bar's tabs, help, the palette and
@@ -38,14 +41,6 @@ TITLES = {
     "rules": "5 Rules",
     "identities": "6 Identities",
 }
-
-
-def footer_without(actions: Iterable["ViewAction"], *ids: str) -> list["ViewAction"]:
-    """`actions`, with these left out of the footer (still keys, in help and the palette):
-    at 80 columns a busy screen's footer must end with `? help`, not be cut before it."""
-    from dataclasses import replace
-
-    return [replace(a, show_in_footer=False) if a.id in ids else a for a in actions]
 
 
 @dataclass(frozen=True)
@@ -81,40 +76,6 @@ def bindings(actions: Iterable[ViewAction]) -> list[Binding]:
     """Textual bindings for `actions` (the one place keys are declared)."""
     return [Binding(a.key, a.id, a.footer or a.description, show=a.show_in_footer, priority=a.priority)
             for a in actions]
-
-
-class CopyRequested(Message):
-    """Put `text` on the clipboard (the shell writes OSC 52 via tuiot.fleet.export.osc52)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-class NamesWanted(Message):
-    """A detail pane shows these metric refs: the shell loads what names them (their
-    device's metrics), once, and repaints."""
-
-    def __init__(self, refs: Sequence[str]) -> None:
-        super().__init__()
-        self.refs = list(refs)
-
-
-class JumpToDevice(Message):
-    """Show this device on the Devices screen (from an alarm or an identity)."""
-
-    def __init__(self, device_ref: str) -> None:
-        super().__init__()
-        self.device_ref = device_ref
-
-
-class Exported(Message):
-    """A view wrote what it shows to `path` (`count` rows); already told to the user."""
-
-    def __init__(self, path: Path, count: int) -> None:
-        super().__init__()
-        self.path = path
-        self.count = count
 
 
 def export_rows(
@@ -166,4 +127,4 @@ def stamp(ts: datetime | None) -> str:
     return "—" if ts is None else ts.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-__all__ = ["TITLES", "CopyRequested", "Exported", "JumpToDevice", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]
+__all__ = ["TITLES", "CopyRequested", "Exported", "JumpToDevice", "NamesWanted", "ViewAction", "age", "ago", "bindings", "export_rows", "stamp"]

@@ -23,46 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 from textual.widgets import Input
 
 from tuiot.domain import Alarm, AlarmStatus, Severity, now_utc, split_ref
 from tuiot.ui import labels
-from tuiot.ui.views import TITLES, CopyRequested, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp
-from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.actions import ALARM_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
+from tuiot.ui.messages import CloseRequested, OpenRule
+from tuiot.ui.views import TITLES, CopyRequested, JumpToDevice, ago, bindings, stamp
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.widgets.marks import Cell, Column
-
-ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
-    ViewAction("jump", "enter,g", "go to device", footer="device"),
-    ViewAction("close_alarms", "c", "close alarm (cursor or marked)", writes=True, footer="close"),
-    ViewAction("open_rule", "r", "open the rule that raised it", footer="rule"),
-    ViewAction("cycle_severity", "s", "severity", footer="sev"),
-    ViewAction("cycle_status", "o", "open/closed/all", footer="status"),
-    ViewAction("cycle_profile", "p", "profile"),
-    ViewAction("copy_device", "Y", "copy device ref", show_in_footer=False),
-    ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
-    *footer_without(LIST_ACTIONS, "copy"),
-]
 
 SEVERITY_CYCLE: list[Severity | None] = [None, *Severity]
 STATUS_CYCLE: list[AlarmStatus | None] = [AlarmStatus.open, AlarmStatus.closed, None]
 SEV_SHORT = {Severity.critical: "CRIT", Severity.major: "MAJ", Severity.minor: "MIN", Severity.warning: "WARN"}
-
-
-class OpenRule(Message):
-    """Open the rule that raised an alarm (in the editor; the shell finds it)."""
-
-    def __init__(self, alarm: Alarm) -> None:
-        super().__init__()
-        self.alarm = alarm
-
-
-class CloseRequested(Message):
-    """Close these alarms (all closable; confirmation and the write are the shell's)."""
-
-    def __init__(self, alarms: list[Alarm]) -> None:
-        super().__init__()
-        self.alarms = alarms
 
 
 def _short_ref(ref: str | None) -> str:

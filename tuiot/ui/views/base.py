@@ -19,19 +19,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from tuiot.ui import labels
-from tuiot.ui.views import CopyRequested, NamesWanted, ViewAction, export_rows
+from tuiot.ui.views import CopyRequested, NamesWanted, export_rows
 from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.marks import Cell, Column, MarkList
-
-LIST_ACTIONS: list[ViewAction] = [
-    ViewAction("filter", "slash", "filter"),
-    ViewAction("mark", "space,m", "mark", show_in_footer=False),  # m as on Devices
-    ViewAction("mark_all", "asterisk,ctrl+space", "mark all shown", show_in_footer=False),  # ctrl+space rarely survives tmux
-    ViewAction("clear", "escape", "clear marks/filter", show_in_footer=False),
-    ViewAction("export_csv", "e", "export CSV", footer="export"),
-    ViewAction("export_json", "E", "export JSON", show_in_footer=False),
-    ViewAction("copy", "y", "copy id", footer="copy"),
-]
 
 
 class ListBody(Vertical):

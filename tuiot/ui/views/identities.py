@@ -32,28 +32,21 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 
 from tuiot.domain import Identity, IdentityStatus, now_utc
+from tuiot.ui.actions import IDENTITY_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
 from tuiot.ui.labels import when
+from tuiot.ui.messages import (
+    GroupRequested,
+    InstallationStatusRequested,
+    LockRequested,
+    TagAddRequested,
+    TagRemoveRequested,
+)
 from tuiot.ui.screens.prompts import ChoiceDialog, TagDialog, TextDialog
-from tuiot.ui.views import TITLES, JumpToDevice, ViewAction, ago, bindings, footer_without, stamp, value_text
-from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.views import TITLES, JumpToDevice, ago, bindings, stamp, value_text
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.widgets.marks import Cell, Column
-
-ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
-    ViewAction("jump", "enter,g", "go to device", footer="device"),
-    ViewAction("cycle_status", "s", "status filter", footer="status"),
-    ViewAction("cycle_profile", "p", "profile", show_in_footer=False),
-    ViewAction("lock", "l", "lock", writes=True),
-    ViewAction("unlock", "u", "unlock", writes=True, show_in_footer=False),
-    ViewAction("tag_add", "t", "add tag", writes=True, footer="tag"),
-    ViewAction("tag_remove", "T", "remove tag", writes=True, show_in_footer=False),
-    ViewAction("installation", "i", "installation status", writes=True, footer="install"),
-    ViewAction("group", "G", "set group", writes=True, footer="group"),
-    ViewAction("toggle_detail", "v", "detail pane", show_in_footer=False),
-    *footer_without(LIST_ACTIONS, "export_csv", "copy"),
-]
 
 # capability each write needs, and how to say it is missing
 NEEDS: dict[str, tuple[str, str]] = {
@@ -66,49 +59,6 @@ NEEDS: dict[str, tuple[str, str]] = {
 INSTALLATION_STATUSES = ("new", "installed", "uninstalled", "quarantine", "retired")
 STATUS_CYCLE: list[str | None] = [None, *(s.value for s in IdentityStatus)]
 SCROLLBAR = 2  # cells the list's vertical scrollbar takes from its width
-
-
-class _ItemsMessage(Message):
-    def __init__(self, items: list[Identity]) -> None:
-        super().__init__()
-        self.items = items
-
-
-class LockRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], lock: bool) -> None:
-        super().__init__(items)
-        self.lock = lock
-
-
-class TagAddRequested(_ItemsMessage):
-    """`replace`: the tag's other values go (a site moves), rather than one more value."""
-
-    def __init__(self, items: list[Identity], name: str, value: str, replace: bool = False) -> None:
-        super().__init__(items)
-        self.replace = replace
-        self.name = name
-        self.value = value
-
-
-class TagRemoveRequested(_ItemsMessage):
-    """`value` None: every value of the tag goes."""
-
-    def __init__(self, items: list[Identity], name: str, value: str | None) -> None:
-        super().__init__(items)
-        self.name = name
-        self.value = value
-
-
-class InstallationStatusRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], status: str) -> None:
-        super().__init__(items)
-        self.status = status
-
-
-class GroupRequested(_ItemsMessage):
-    def __init__(self, items: list[Identity], group: str) -> None:
-        super().__init__(items)
-        self.group = group
 
 
 # ---- the view ---------------------------------------------------------------------------

@@ -27,20 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 
 from tuiot.domain import Reading, Severity
+from tuiot.ui.actions import LIVE_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
 from tuiot.ui.labels import clip_name, count, folded, natural_keys
-from tuiot.ui.views import TITLES, ViewAction, age, bindings, stamp, value_text
-from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.messages import OpenMetric
+from tuiot.ui.views import TITLES, age, bindings, stamp, value_text
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.widgets.marks import Cell, Column
-
-ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
-    ViewAction("open", "enter", "history of the metric", footer="history"),
-    ViewAction("pause", "p", "pause / resume", footer="pause"),
-    ViewAction("sort", "s", "sort name/value/age", footer="sort"),
-    *(ViewAction("copy", "y", "copy name and value", footer="copy") if a.id == "copy" else a for a in LIST_ACTIONS),
-]
 
 SORTS = ("name", "value", "age")
 _NUMBERS = {int, float}  # a list of only these sorts as numbers at once (bool, an int subclass, is not one)
@@ -48,14 +42,6 @@ _NUMBERS = {int, float}  # a list of only these sorts as numbers at once (bool, 
 # filter or the rows change): PollPlan then polls only the rows on screen, so nothing off
 # screen moves, and re-sorting 150,000 rows by value each poll round took seconds a round.
 RESORT_MAX = 5_000
-
-
-class OpenMetric(Message):
-    """Show this metric's history on the Metrics screen."""
-
-    def __init__(self, metric_ref: str) -> None:
-        super().__init__()
-        self.metric_ref = metric_ref
 
 
 def _by_value(keys: list[str], values: list[Any]) -> list[str]:

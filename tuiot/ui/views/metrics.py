@@ -33,29 +33,15 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Static
 
 from tuiot.domain import Aggregate, Node, Point, Series, now_utc
-from tuiot.ui.views import TITLES, CopyRequested, ViewAction, ago, bindings, export_rows, value_text
+from tuiot.ui.actions import METRIC_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
+from tuiot.ui.messages import HistoryRequested
+from tuiot.ui.views import TITLES, CopyRequested, ago, bindings, export_rows, value_text
 
 # how a metric comes here: enter on a metric in the Devices tree, or on a Live row (OpenMetric)
 HOW_TO_PICK = "press enter on a metric on Devices (1) or on a row on Live (3)"
-
-ACTIONS: list[ViewAction] = [
-    ViewAction("range('1h')", "h", "1 hour", show_in_footer=False),
-    ViewAction("range('6h')", "H", "6 hours", show_in_footer=False),
-    ViewAction("range('24h')", "d", "24 hours", show_in_footer=False),
-    ViewAction("range('7d')", "w", "7 days", show_in_footer=False),
-    ViewAction("step_range(-1)", "left_square_bracket", "shorter range", show_in_footer=False),
-    ViewAction("step_range(1)", "right_square_bracket", "longer range", show_in_footer=False),
-    ViewAction("cycle_aggregate", "a", "aggregate"),
-    ViewAction("reload", "r", "reload"),
-    ViewAction("export_csv", "e", "export CSV", footer="export"),
-    ViewAction("export_json", "E", "export JSON", show_in_footer=False),
-    ViewAction("copy", "y", "copy last value", footer="copy"),
-    ViewAction("copy_ref", "Y", "copy metric ref", show_in_footer=False),
-]
 
 RANGES: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -90,23 +76,6 @@ def point_value(p: Point, aggregate: Aggregate | None = None) -> float | None:
 def fmt_value(v: Any) -> str:
     """A stat (min, max, avg, last): 4 significant digits, the whole part in full (15460, not 1.546e+04)."""
     return value_text(v, digits=4)
-
-
-class HistoryRequested(Message):
-    """Fetch a metric's history; answer with `view.set_series(series, request=message)`."""
-
-    def __init__(self, metric_ref: str, start: datetime, end: datetime, aggregate: Aggregate | None,
-                 bucket: timedelta | None) -> None:
-        super().__init__()
-        self.metric_ref = metric_ref
-        self.start = start
-        self.end = end
-        self.aggregate = aggregate
-        self.bucket = bucket
-
-    def __repr__(self) -> str:
-        return (f"HistoryRequested({self.metric_ref!r}, {self.start.isoformat()}, {self.end.isoformat()}, "
-                f"{self.aggregate}, {self.bucket})")
 
 
 class MetricsView(Vertical):

@@ -17,43 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.message import Message
 
 from tuiot.domain import Rule
+from tuiot.ui.actions import RULE_ACTIONS as ACTIONS  # the registry (keys.py) reads it there
 from tuiot.ui.labels import clip, fold, folded
-from tuiot.ui.views import TITLES, ViewAction, bindings
-from tuiot.ui.views.base import LIST_ACTIONS, ListBody
+from tuiot.ui.messages import RuleDeleteRequested, RuleEditRequested, RuleToggleRequested
+from tuiot.ui.views import TITLES, bindings
+from tuiot.ui.views.base import ListBody
 from tuiot.ui.widgets.marks import Cell, Column
-
-# `y` copies an id on every screen; a vendor rule's is the one the vendor's API and an alarm's
-# detail ("rule id …") name it by, and is shown nowhere else here. A local rule's id is its name.
-COPY = ViewAction("copy", "y", "copy rule id (a local rule's id is its name)", footer="copy")
-ACTIONS: list[ViewAction] = [  # the view's own keys first: the footer shows them before the shared ones
-    ViewAction("new_rule", "n", "new rule", writes=True, footer="new"),
-    ViewAction("edit_rule", "enter", "edit rule (view if read-only), 24 h backtest", writes=True, footer="edit"),
-    ViewAction("toggle_rule", "space", "enable / disable", writes=True, footer="on/off"),
-    ViewAction("delete_rule", "d", "delete rule", writes=True, footer="delete"),
-    # space is enable/disable here, so a rule list has no marks
-    *(COPY if a.id == "copy" else a for a in LIST_ACTIONS if a.id not in ("mark", "mark_all")),
-]
-
-
-class _RuleMessage(Message):
-    def __init__(self, rule: Rule | None) -> None:
-        super().__init__()
-        self.rule = rule
-
-
-class RuleEditRequested(_RuleMessage):
-    """`n` (rule None: a new one) or enter (the highlighted rule)."""
-
-
-class RuleToggleRequested(_RuleMessage):
-    rule: Rule
-
-
-class RuleDeleteRequested(_RuleMessage):
-    rule: Rule
 
 
 def rule_key(r: Rule) -> str:
