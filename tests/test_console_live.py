@@ -630,3 +630,21 @@ async def test_a_groups_detail_lists_its_other_devices_after_one_was_opened() ->
         assert len(owners) >= 3
         text = str(app.query_one("#detail").render())
         assert sum(d.name in text for d in app.fleet.kids(group.ref) if d.ref in owners) >= 2
+
+
+async def test_a_gateways_detail_gets_its_cloud_status_once_the_cursor_rests_on_it() -> None:
+    """The first tree asks each ThingsPro gateway for its name only (one request, not
+    five): its cloud connectivity is asked when the user looks at it."""
+    app = make_app(vendors=("thingspro",))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(app, pilot)
+        gateway = next(n for n in app.fleet.nodes.values() if n.kind == "group" and n.parent is None)
+        assert "mqtt" not in gateway.attrs
+        app.finder.reveal(gateway.ref)
+        detail = app.query_one("#detail")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "mqtt" in str(detail.render()):
+                break
+        assert "mqtt" in app.fleet.nodes[gateway.ref].attrs
+        assert "mqtt" in str(detail.render()) and gateway.name in str(detail.render())

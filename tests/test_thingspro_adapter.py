@@ -118,6 +118,25 @@ async def test_tree_gateway_provider_source_tag(fleet: Fleet, world) -> None:  #
     assert [k.ref for k in await fleet.adapter.children(gw0.ref)] == [p.ref for p in providers]
 
 
+async def test_a_device_depth_tree_asks_each_gateway_its_name_only_and_node_adds_cloud_status(fleet: Fleet) -> None:
+    """The console's first tree: one info request per gateway, not five (619 gateways at
+    100k devices); a gateway's cloud connectivity comes with `node(ref)`, and a later
+    tree keeps what that said."""
+    nodes = await fleet.adapter.tree(depth="device")
+    gw0 = next(n for n in nodes if n.parent is None)
+    assert gw0.attrs["serialNumber"] == fleet.gateways[0].serial
+    assert not any(key in gw0.attrs for key in ("mqtt", "azure", "aws", "sparkplug"))
+    assert fleet.transport.count("GET", "/device/general") == len(fleet.gateways)
+    assert fleet.transport.count("GET", "/mqtt/clients") == 0
+    full = await fleet.adapter.node(gw0.ref)
+    assert full is not None and full.ref == gw0.ref and full.name == gw0.name
+    assert all(key in full.attrs for key in ("mqtt", "azure", "aws", "sparkplug"))
+    assert fleet.transport.count("GET", "/mqtt/clients") == 1
+    again = next(n for n in await fleet.adapter.tree(depth="device") if n.ref == gw0.ref)
+    assert again.attrs["mqtt"] == full.attrs["mqtt"]
+    assert await fleet.adapter.node(f"{fleet.adapter.name}/device/{gw0.id}|x/y") is None  # a source: nothing more
+
+
 async def test_latest_one_request_per_source(fleet: Fleet, world) -> None:  # type: ignore[no-untyped-def]
     await fleet.adapter.tree(depth="device")
     before = fleet.transport.count("GET", "/tags/monitor/")

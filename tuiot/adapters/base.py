@@ -592,6 +592,11 @@ class Adapter(ABC):
         "metric" (everything down to metrics; what `tuiot tree` prints).
         """
 
+    async def node(self, ref: str) -> Node | None:
+        """One node afresh, with what a tree at depth "device" leaves out to load fast (a
+        ThingsPro gateway's cloud connectivity); None when the tree says all there is."""
+        return None
+
     async def children(self, ref: str) -> list[Node]:
         """The nodes below one node (used for lazy loading of a device's sensors and metrics)."""
         return [n for n in await self.tree(depth="metric") if n.parent == ref]

@@ -405,15 +405,19 @@ class ThingsProAdapter(Adapter):
             raise NotFound(f"profile '{self.name}' has no gateway {key_or_url} (gateways: {', '.join(self._gws)})")
         return gw
 
-    async def _info(self, gw: _Gateway) -> dict[str, Any]:
-        """Device information and cloud connectivity; each part is optional (older firmware)."""
-        paths = {
-            "general": f"{API}/device/general",
-            "mqtt": f"{API}/mqtt/clients",
-            "azure": f"{API}/azure-iotdevice",
-            "aws": f"{API}/aws-iotdevice",
-            "sparkplug": f"{API}/sparkplug",
-        }
+    async def _info(self, gw: _Gateway, *, cloud: bool = True) -> dict[str, Any]:
+        """Device information and (with `cloud`) cloud connectivity; each part is optional
+        (older firmware). Without `cloud` one request instead of five: the console's first
+        tree (619 gateways at 100k devices) asks only for names, and a gateway's cloud
+        status when its detail is looked at (`node`); what was known of it is kept."""
+        paths = {"general": f"{API}/device/general"}
+        if cloud:
+            paths |= {
+                "mqtt": f"{API}/mqtt/clients",
+                "azure": f"{API}/azure-iotdevice",
+                "aws": f"{API}/aws-iotdevice",
+                "sparkplug": f"{API}/sparkplug",
+            }
         answers = await asyncio.gather(*(self._call(gw, "GET", p) for p in paths.values()), return_exceptions=True)
         got = {k: _data(a) for k, a in zip(paths, answers) if not isinstance(a, BaseException)}
         info: dict[str, Any] = {"url": gw.url}
@@ -423,7 +427,10 @@ class ThingsProAdapter(Adapter):
                 v = pick(general, k)
                 if v not in (None, ""):
                     info[k] = v
-        info.update(cloud_status(got))
+        if cloud:
+            info.update(cloud_status(got))
+        else:
+            info.update({k: v for k, v in gw.info.items() if k in CLOUD_KEYS})
         gw.info = info
         return info
 
@@ -500,7 +507,7 @@ class ThingsProAdapter(Adapter):
             problem = e
             catalog = gw.catalog or {}  # keep showing what it had, marked offline
         if problem is None:
-            await self._info(gw)
+            await self._info(gw, cloud=depth == "metric")
         nodes = [self._gateway_node(gw)]
         providers = self._provider_nodes(gw, catalog)
         for pnode in providers:
@@ -525,6 +532,15 @@ class ThingsProAdapter(Adapter):
         if len(problems) == len(results):
             raise problems[0]
         return [n for nodes, _ in results for n in nodes]
+
+    async def node(self, ref: str) -> Node | None:
+        """A gateway afresh, with its cloud connectivity (the console's tree leaves it out)."""
+        kind, id = self._split(ref)
+        if kind != "group" or "|" in id:
+            return None
+        gw = self._gateway(id)
+        await self._info(gw)
+        return self._gateway_node(gw)
 
     async def children(self, ref: str) -> list[Node]:
         kind, id = self._split(ref)
@@ -982,6 +998,9 @@ def _summary(enabled: bool, statuses: list[str]) -> str:
     if len(statuses) == 1:
         return statuses[0]
     return f"{connected}/{len(statuses)} connected"
+
+
+CLOUD_KEYS = ("mqtt", "azure", "aws", "sparkplug")
 
 
 def cloud_status(got: dict[str, Any]) -> dict[str, str]:

@@ -7,6 +7,7 @@ bulk action) that the other screens only read through `cursor()` and `app.marked
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
@@ -16,12 +17,14 @@ from textual.timer import Timer
 from tuiot.ui import labels
 from tuiot.ui.widgets.detail_pane import DetailPane
 from tuiot.ui.widgets.fleet_tree import FleetTree
+from tuiot.ui.workers import app_work
 
 if TYPE_CHECKING:
     from tuiot.ui.app import ConsoleApp
 
 DETAIL_VALUES_AFTER = 0.4  # s the Devices cursor rests on a device before its values are asked
 GROUP_DEVICES_NAMED = 6  # a group's detail lists about this many devices' values in its 12 lines
+DESCRIBED_FOR = 60.0  # s a node's fuller detail (a gateway's cloud status) is shown before it is asked again
 
 
 class Devices:
@@ -32,6 +35,7 @@ class Devices:
         self._values_timer: Timer | None = None  # asks a device's last values for the detail pane
         self._detail_ref: str | None = None  # what the Devices detail shows
         self._rested: str | None = None  # the node the cursor last rested on (its values were asked)
+        self._described: dict[str, float] = {}  # node → when its adapter was last asked for it afresh
 
     def tree(self) -> FleetTree:
         return self.app.query_one("#tree", FleetTree)
@@ -74,6 +78,29 @@ class Devices:
             if self._lacks_values(ref):
                 self.app.rounds.refresh_latest([ref])  # a group's: its devices' latest, one request
             self._name_values(ref)
+            if time.monotonic() - self._described.get(ref, float("-inf")) >= DESCRIBED_FOR:
+                self._described[ref] = time.monotonic()
+                self._describe(ref)
+
+    @app_work(group="describe")
+    async def _describe(self, ref: str) -> None:
+        """What the first tree left out of a node (a ThingsPro gateway's cloud connectivity),
+        into its detail. A failure says nothing: the detail keeps what the tree said, and the
+        profile's own state (status bar) tells of a vendor that does not answer."""
+        app = self.app
+        adapter = app.adapters.get(ref.split("/", 1)[0])
+        if adapter is None or app.offline:
+            return
+        try:
+            node = await adapter.node(ref)
+        except Exception:
+            self._described.pop(ref, None)  # the next rest asks again
+            return
+        if node is None or ref not in app.fleet.nodes:
+            return
+        app.fleet.add_nodes([node])
+        self.relabel({ref})
+        self.show_cursor_detail(only={ref})
 
     def _lacks_values(self, ref: str) -> bool:
         """No value below `ref` yet, or (a group) fewer of its devices have one than its detail
