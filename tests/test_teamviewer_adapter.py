@@ -190,6 +190,34 @@ def test_latest_all_and_one_device(world: Any) -> None:
     assert mine and all(next(n for n in deep if n.ref == r.metric).parent in sensors for r in mine)
 
 
+def test_a_poll_round_looks_refs_up_in_an_index_of_the_tree_not_the_whole_tree(world: Any, monkeypatch) -> None:
+    """DESIGN §7: nothing O(fleet) per refresh. A round for a few devices scanned all 30,000
+    devices of the cached tree twice (known refs, then sensor ids); the tree is indexed
+    once per devicetree answer, and the same readings come as a scan would give."""
+    adapter = sim(world)
+    deep = run(adapter.tree(depth="metric"))
+    devices = [n for n in deep if n.kind == "device"][:3]
+    scans = 0
+    real_pick = tv.pick
+
+    def counting_pick(d, *names, **kw):  # type: ignore[no-untyped-def]
+        nonlocal scans
+        if names == ("sensors",):
+            scans += 1
+        return real_pick(d, *names, **kw)
+
+    monkeypatch.setattr(tv, "pick", counting_pick)
+    first = run(adapter.latest([d.ref for d in devices]))
+    built = scans
+    assert built >= len(devices)  # the first round indexes the cached tree once...
+    again = run(adapter.latest([d.ref for d in devices]))
+    assert scans == built  # ...the next rounds only look up
+    assert {r.metric for r in again} == {r.metric for r in first}
+    sensors = {n.ref for n in deep if n.kind == "sensor" and n.parent in {d.ref for d in devices}}
+    below = {n.ref for n in deep if n.kind == "metric" and n.parent in sensors}
+    assert {r.metric for r in first} == below
+
+
 def test_latest_for_one_metric(world: Any) -> None:
     adapter = sim(world)
     metric = next(n for n in run(adapter.tree(depth="metric")) if n.kind == "metric")
