@@ -50,7 +50,8 @@ class Prompt(Modal[ResultT]):
         return True
 
     def action_apply(self) -> None:
-        raise NotImplementedError
+        """Check the fields and dismiss with the answer: each dialog says what that is."""
+        raise NotImplementedError  # a Prompt is only ever one of the dialogs below, each defining it
 
     def action_cancel(self) -> None:
         self.dismiss(None)
